@@ -1,0 +1,397 @@
+"""Pydantic models of the scenario file format (docs: SCENARIO.md).
+
+Field names are exactly the keys of the file format. Every model forbids
+unknown keys and validates strictly (no ``"3"`` for 3, no ``true`` for 1.0),
+so a typo or a wrong type is an error that points at its key, never a silent
+default. Checks that need more than one field (references between sections,
+sums of shares) live in :mod:`optimiser.scenario.checks`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
+
+from .problems import Key, Problem, format_path
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, datetime):
+        raise ValueError("must be a date (YYYY-MM-DD), not a date and time")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if _ISO_DATE.fullmatch(text):
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                pass
+        raise ValueError(f"must be a date YYYY-MM-DD, got {value!r}")
+    raise ValueError(f"must be a date YYYY-MM-DD, got {value!r}")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+"""A calendar date, given as a YAML date or an ISO ``YYYY-MM-DD`` string."""
+
+Share = Annotated[float, Field(ge=0, le=1)]
+NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+Score = Annotated[int, Field(ge=1, le=5)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class Headroom(BaseModel):
+    """Unavailable shares of contracted time, by component, plus a ``source`` note.
+
+    Any key other than ``source`` is a component name (``annual_leave``,
+    ``sickness``, …) whose value is a share in [0, 1].
+    """
+
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+    __pydantic_extra__: dict[str, Share]  # type: ignore[assignment]
+
+    source: str | None = None
+
+    @property
+    def shares(self) -> dict[str, float]:
+        """The components and their shares, in file order."""
+        return dict(self.model_extra or {})
+
+    @property
+    def total(self) -> float:
+        """Sum of the component shares."""
+        return float(sum(self.shares.values()))
+
+
+class Competency(_Model):
+    """Something a task can require; ``title`` defaults to the competency id."""
+
+    title: str = ""
+    signoff_valid_months: Annotated[int, Field(gt=0)] | None = None
+    source: str | None = None
+
+
+class Supervision(_Model):
+    """Supervision a person of a role needs and can give (constraint C5)."""
+
+    needs_hours_per_week: NonNegative = 0.0
+    supervised_by: list[str] = []
+    max_supervisees: Annotated[int, Field(ge=0)] = 0
+    source: str | None = None
+
+
+class Role(_Model):
+    """A kind of post; ``title`` defaults to the role id."""
+
+    title: str = ""
+    registered: bool = False
+    annual_cost: NonNegative = 0.0
+    headroom: Headroom | None = None
+    competencies: list[str] = []
+    caseload_capacity: NonNegative = 0.0
+    protected_continuity_share: Share = 0.0
+    supervision: Supervision | None = None
+    source: str | None = None
+
+
+class Post(_Model):
+    """FTE-mode establishment of one role.
+
+    ``headcount`` defaults to ``ceil(fte)`` and is always an ``int`` after
+    validation. A bare number (``nurse: 4.0``) means ``{fte: 4.0}``.
+    """
+
+    fte: NonNegative
+    headcount: Annotated[int, Field(ge=0)] = 0
+    source: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand_and_default_headcount(cls, data: Any) -> Any:
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            data = {"fte": data}
+        if isinstance(data, dict) and "headcount" not in data:
+            fte = data.get("fte")
+            if (
+                isinstance(fte, int | float)
+                and not isinstance(fte, bool)
+                and math.isfinite(fte)
+                and fte >= 0
+            ):
+                data = {**data, "headcount": math.ceil(fte)}
+        return data
+
+
+class StaffMember(_Model):
+    """Staff-mode named (pseudonymised) person."""
+
+    id: str
+    role: str
+    fte: Annotated[float, Field(gt=0, le=1.5)]
+    signoffs: dict[str, IsoDate] = {}
+    locality: str | None = None
+    source: str | None = None
+
+
+class Tier(_Model):
+    """A risk-stratification tier; ``title`` defaults to the tier id."""
+
+    title: str = ""
+    severity: Score
+    caseload_weight: Positive
+    source: str | None = None
+
+
+class Segment(_Model):
+    """People on the caseload in one tier and pathway stage."""
+
+    tier: str
+    stage: str = "all"
+    people: Annotated[int, Field(ge=0)]
+    source: str | None = None
+
+    @property
+    def id(self) -> str:
+        """The segment id, ``"<tier>/<stage>"``."""
+        return f"{self.tier}/{self.stage}"
+
+
+class Frequency(_Model):
+    """How often a task recurs: exactly one of ``per_week`` or ``every_weeks``."""
+
+    per_week: Positive | None = None
+    every_weeks: Positive | None = None
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Frequency:
+        if (self.per_week is None) == (self.every_weeks is None):
+            raise ValueError("give exactly one of per_week or every_weeks")
+        return self
+
+    @property
+    def rate(self) -> float:
+        """Occurrences per week (``1 / every_weeks`` when given so)."""
+        if self.per_week is not None:
+            return self.per_week
+        assert self.every_weeks is not None  # guaranteed by validation
+        return 1.0 / self.every_weeks
+
+
+class Task(_Model):
+    """A recurring task of the task analysis; ``title`` defaults to the task id."""
+
+    title: str = ""
+    competence: str
+    hours: Positive
+    frequency: dict[str, Frequency]
+    stages: list[str] | None = None
+    registered_for: list[str] = []
+    continuity: bool = False
+    signoff_share: NonNegative = 0.0
+    criticality: Score = 3
+    source: str | None = None
+
+
+class Duty(_Model):
+    """Duty clinician cover (constraint C8)."""
+
+    hours_per_week: NonNegative
+    competence: str
+    registered: bool = True
+    source: str | None = None
+
+
+class RedFlags(_Model):
+    """Thresholds that turn a workforce risk into a red flag."""
+
+    registered_only_hours: NonNegative = 8.0
+    registered_only_share: Share = 0.25
+    min_score: Annotated[int, Field(ge=1, le=25)] | None = None
+    source: str | None = None
+
+
+class Policies(_Model):
+    """Team-wide rules."""
+
+    duty: Duty | None = None
+    coordination_registered_for: list[str] = []
+    red_flags: RedFlags | None = None
+    source: str | None = None
+
+
+class Volatility(_Model):
+    """How demand varies, for ``simulate``."""
+
+    people_cv: NonNegative = 0.0
+    transitions: dict[str, dict[str, Share]] = {}
+    seed: int = 0
+    source: str | None = None
+
+
+class Sizing(_Model):
+    """Bounds for ``size``."""
+
+    fte_step: Positive = 0.1
+    min_fte: dict[str, NonNegative] = {}
+    max_fte: dict[str, NonNegative] = {}
+    budget: NonNegative | None = None
+    source: str | None = None
+
+
+class Scenario(_Model):
+    """A whole scenario, as described in SCENARIO.md.
+
+    Built by :func:`optimiser.scenario.load_scenario`, which also sets
+    :attr:`file` and :attr:`warnings` and checks references between sections.
+    """
+
+    name: str
+    plan_date: IsoDate
+    hours_per_fte: Positive = 37.5
+    headroom: Headroom = Field(default_factory=Headroom)
+    competencies: dict[str, Competency]
+    roles: dict[str, Role]
+    establishment: dict[str, Post] | None = None
+    staff: list[StaffMember] | None = None
+    tiers: dict[str, Tier]
+    cohort: list[Segment]
+    tasks: dict[str, Task]
+    policies: Policies = Field(default_factory=Policies)
+    volatility: Volatility | None = None
+    sizing: Sizing | None = None
+    source: str | None = None
+
+    _file: Path = PrivateAttr(default_factory=lambda: Path("<scenario>"))
+    _warnings: list[Problem] = PrivateAttr(default_factory=list)
+    _sources: list[tuple[str, str]] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _default_titles(self) -> Scenario:
+        sections: list[dict[str, Any]] = [self.competencies, self.roles, self.tiers, self.tasks]
+        for section in sections:
+            for key, item in section.items():
+                if not item.title:
+                    item.title = key
+        return self
+
+    @property
+    def file(self) -> Path:
+        """The top scenario file (``<scenario>`` when not loaded from a file)."""
+        return self._file
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Suspicious but legal things found while loading."""
+        return self._warnings
+
+    @property
+    def mode(self) -> Literal["fte", "staff"]:
+        """``"fte"`` when the team is an establishment, ``"staff"`` for named staff."""
+        return "fte" if self.establishment is not None else "staff"
+
+    def headroom_share(self, role_id: str) -> float:
+        """Unavailable share of a role's contracted time.
+
+        Parameters
+        ----------
+        role_id
+            A key of :attr:`roles`.
+
+        Returns
+        -------
+        float
+            Sum of the top-level headroom shares, each overridden by the
+            role's own ``headroom`` component of the same name.
+
+        Raises
+        ------
+        KeyError
+            If the role does not exist.
+        """
+        role = self.roles[role_id]
+        shares = self.headroom.shares
+        if role.headroom is not None:
+            shares.update(role.headroom.shares)
+        return float(sum(shares.values()))
+
+    def available_hours(self, role_id: str, fte: float) -> float:
+        """Hours per week that ``fte`` of a role is available for work.
+
+        Parameters
+        ----------
+        role_id
+            A key of :attr:`roles`.
+        fte
+            Full-time equivalents.
+
+        Returns
+        -------
+        float
+            ``fte * hours_per_fte * (1 - headroom_share(role_id))``.
+        """
+        return fte * self.hours_per_fte * (1.0 - self.headroom_share(role_id))
+
+    def sources(self) -> list[tuple[str, str]]:
+        """Every ``source`` note, for an assumptions register.
+
+        Returns
+        -------
+        list of (str, str)
+            ``(key path, text)`` pairs, e.g. ``("roles.nurse.source", "…")``,
+            in file order (field order when not loaded from a file).
+        """
+        if self._sources is not None:
+            return list(self._sources)
+        return model_sources(self)
+
+
+def model_sources(value: Any, path: tuple[Key, ...] = ()) -> list[tuple[str, str]]:
+    """Collect ``source`` notes from validated models, in field order.
+
+    Parameters
+    ----------
+    value
+        A model, dict, list or scalar.
+    path
+        Key path of ``value``.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(key path, text)`` pairs.
+    """
+    out: list[tuple[str, str]] = []
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            child = getattr(value, name)
+            if name == "source":
+                if isinstance(child, str):
+                    out.append((format_path((*path, name)), child))
+            else:
+                out.extend(model_sources(child, (*path, name)))
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            out.extend(model_sources(child, (*path, key)))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            out.extend(model_sources(child, (*path, index)))
+    return out
