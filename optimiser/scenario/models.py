@@ -143,7 +143,7 @@ class Post(_Model):
 class StaffMember(_Model):
     """Staff-mode named (pseudonymised) person."""
 
-    id: str
+    id: Annotated[str, Field(min_length=1)]
     role: str
     fte: Annotated[float, Field(gt=0, le=1.5)]
     signoffs: dict[str, IsoDate] = {}

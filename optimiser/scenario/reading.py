@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .problems import Loc, LocTree, Problem
+from .problems import Key, Loc, LocTree, Problem, format_path
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Files larger than this are rejected unread."""
@@ -106,69 +106,72 @@ class _Converter:
     def loc(self, node: Node) -> Loc:
         return Loc(self.file, _line(node))
 
-    def complain(self, node: Node, message: str) -> None:
-        self.problems.append(Problem(self.file, "", _line(node), message))
+    def complain(self, node: Node, path: tuple[Key, ...], message: str) -> None:
+        self.problems.append(Problem(self.file, format_path(path), _line(node), message))
 
-    def convert(self, node: Node, depth: int = 0) -> tuple[Any, LocTree]:
+    def convert(self, node: Node, path: tuple[Key, ...] = ()) -> tuple[Any, LocTree]:
+        depth = len(path)
         if depth > MAX_DEPTH:
             raise _Rejected(_line(node), f"nested more than {MAX_DEPTH} levels deep")
         if isinstance(node, ScalarNode):
-            return self.scalar(node), LocTree(self.loc(node))
+            return self.scalar(node, path), LocTree(self.loc(node))
         if isinstance(node, SequenceNode):
             if node.tag != _SEQ_TAG:
-                self.complain(node, f"YAML tag '{_tag_name(node.tag)}' is not allowed")
+                self.complain(node, path, f"YAML tag '{_tag_name(node.tag)}' is not allowed")
             items: list[Any] = []
             tree = LocTree(self.loc(node))
             for index, child in enumerate(node.value):
-                value, child_tree = self.convert(child, depth + 1)
+                value, child_tree = self.convert(child, (*path, index))
                 items.append(value)
                 tree.children[index] = child_tree
             return items, tree
         if isinstance(node, MappingNode):
-            return self.mapping(node, depth)
+            return self.mapping(node, path)
         raise _Rejected(_line(node), "unsupported YAML node")  # pragma: no cover
 
-    def scalar(self, node: ScalarNode) -> Any:
+    def scalar(self, node: ScalarNode, path: tuple[Key, ...]) -> Any:
         if node.tag == _VALUE_TAG:
             return node.value
         if node.tag not in _SCALAR_TAGS:
-            self.complain(node, f"YAML tag '{_tag_name(node.tag)}' is not allowed")
+            self.complain(node, path, f"YAML tag '{_tag_name(node.tag)}' is not allowed")
             return None
         try:
             return self.loader.construct_object(node)
         except (ValueError, OverflowError, yaml.YAMLError) as exc:
-            self.complain(node, f"cannot read value {node.value!r}: {exc}")
+            value = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+            self.complain(node, path, f"cannot read value {value!r}: {exc}")
             return None
 
-    def key(self, node: Node) -> str | None:
+    def key(self, node: Node, path: tuple[Key, ...]) -> str | None:
         if not isinstance(node, ScalarNode):
-            self.complain(node, "a key must be a plain name, not a list or mapping")
+            self.complain(node, path, "a key must be a plain name, not a list or mapping")
             return None
         if node.tag not in _SCALAR_TAGS and node.tag != _VALUE_TAG:
-            self.complain(node, f"YAML tag '{_tag_name(node.tag)}' is not allowed")
+            self.complain(node, path, f"YAML tag '{_tag_name(node.tag)}' is not allowed")
             return None
         # Keys are ids: keep their text ("no", "2027", "on" stay strings).
         return str(node.value)
 
-    def mapping(self, node: MappingNode, depth: int) -> tuple[dict[str, Any], LocTree]:
+    def mapping(
+        self, node: MappingNode, path: tuple[Key, ...]
+    ) -> tuple[dict[str, Any], LocTree]:
         if node.tag != _MAP_TAG:
-            self.complain(node, f"YAML tag '{_tag_name(node.tag)}' is not allowed")
+            self.complain(node, path, f"YAML tag '{_tag_name(node.tag)}' is not allowed")
         data: dict[str, Any] = {}
         tree = LocTree(self.loc(node))
         first_line: dict[str, int | None] = {}
         merged: list[tuple[dict[str, Any], LocTree]] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
-                merged.extend(self.merge_sources(value_node, depth))
+                merged.extend(self.merge_sources(value_node, path))
                 continue
-            key = self.key(key_node)
-            value, child_tree = self.convert(value_node, depth + 1)
+            key = self.key(key_node, path)
             if key is None:
                 continue
+            value, child_tree = self.convert(value_node, (*path, key))
             if key in first_line:
-                self.complain(
-                    key_node, f"duplicate key '{key}' (first set at line {first_line[key]})"
-                )
+                message = f"duplicate key '{key}' (first set at line {first_line[key]})"
+                self.complain(key_node, (*path, key), message)
             first_line[key] = _line(key_node)
             data[key] = value
             child_tree.loc = self.loc(key_node)
@@ -181,14 +184,16 @@ class _Converter:
                     tree.children[key] = source_tree.children[key]
         return data, tree
 
-    def merge_sources(self, node: Node, depth: int) -> list[tuple[dict[str, Any], LocTree]]:
+    def merge_sources(
+        self, node: Node, path: tuple[Key, ...]
+    ) -> list[tuple[dict[str, Any], LocTree]]:
         nodes = node.value if isinstance(node, SequenceNode) else [node]
         out = []
         for item in nodes:
             if not isinstance(item, MappingNode):
-                self.complain(item, "a YAML merge key '<<' must refer to a mapping")
+                self.complain(item, path, "a YAML merge key '<<' must refer to a mapping")
                 continue
-            out.append(self.mapping(item, depth + 1))
+            out.append(self.mapping(item, path))
         return out
 
 
@@ -251,13 +256,17 @@ def _parse_yaml(text: str, display: str) -> tuple[Any, LocTree | None, list[Prob
             return None, None, [Problem(display, "", None, "file is empty")]
         converter = _Converter(loader, display)
         data, tree = converter.convert(node)
+        tree.loc = Loc(display, None)  # whole-file problems carry no line
         return data, tree, converter.problems
     except _Rejected as exc:
         return None, None, [Problem(display, "", exc.line, exc.message)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        what = " ".join(part for part in (exc.context, exc.problem) if part)
-        return None, None, [Problem(display, "", _line(mark), f"invalid YAML: {what}")]
+        message = f"invalid YAML: {exc.problem or exc.context}"
+        context_line = _line(exc.context_mark)
+        if exc.problem and exc.context and context_line is not None:
+            message += f" ({exc.context}, started at line {context_line})"
+        return None, None, [Problem(display, "", _line(mark), message)]
     except yaml.YAMLError as exc:
         return None, None, [Problem(display, "", None, f"invalid YAML: {exc}")]
     except RecursionError:
