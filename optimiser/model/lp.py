@@ -1,0 +1,136 @@
+"""A thin, deterministic wrapper around OR-Tools' linear solver with HiGHS.
+
+The hours model and the coordination model are linear programs with a few
+integer variables; HiGHS (bundled in OR-Tools) proves them optimal in
+milliseconds where CP-SAT struggles (see ``docs/benchmarks.md``).  Only this
+subpackage imports ``ortools``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import math
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from ortools.linear_solver import pywraplp
+
+INF = math.inf
+
+
+class Status(enum.Enum):
+    """Outcome of a solve."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    UNKNOWN = "unknown"
+
+
+_STATUS = {
+    pywraplp.Solver.OPTIMAL: Status.OPTIMAL,
+    pywraplp.Solver.FEASIBLE: Status.FEASIBLE,
+    pywraplp.Solver.INFEASIBLE: Status.INFEASIBLE,
+}
+
+
+@dataclass(frozen=True)
+class Term:
+    """One ``coefficient x variable`` term of a linear row."""
+
+    var: pywraplp.Variable
+    coef: float
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence HiGHS' banner, which OR-Tools prints on every solve despite
+    ``SuppressOutput`` (it writes to file descriptor 1, not ``sys.stdout``)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # captured stdout (tests): nothing to do
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
+
+
+class LinearModel:
+    """A HiGHS model built row by row with named constraints.
+
+    Parameters
+    ----------
+    name
+        Model name (shown in exported files only).
+    """
+
+    def __init__(self, name: str) -> None:
+        solver = pywraplp.Solver.CreateSolver("HIGHS")
+        if solver is None:  # pragma: no cover - OR-Tools always bundles HiGHS
+            raise RuntimeError("OR-Tools was built without HiGHS")
+        solver.SuppressOutput()
+        self.solver = solver
+        self.name = name
+        self._params = pywraplp.MPSolverParameters()
+        self._params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, 1e-9)
+        self._params.SetDoubleParam(pywraplp.MPSolverParameters.PRIMAL_TOLERANCE, 1e-9)
+
+    def num(self, lb: float, ub: float, name: str) -> pywraplp.Variable:
+        """A continuous variable."""
+        return self.solver.NumVar(lb, ub, name)
+
+    def int(self, lb: float, ub: float, name: str) -> pywraplp.Variable:
+        """An integer variable."""
+        return self.solver.IntVar(lb, ub, name)
+
+    def row(
+        self, lb: float, ub: float, terms: Iterable[tuple[pywraplp.Variable, float]], name: str
+    ) -> pywraplp.Constraint:
+        """Add ``lb <= sum(coef * var) <= ub`` under a stable name."""
+        ct = self.solver.Constraint(lb, ub, name)
+        for var, coef in terms:
+            if coef:
+                ct.SetCoefficient(var, ct.GetCoefficient(var) + coef)
+        return ct
+
+    def minimise(self, terms: Iterable[tuple[pywraplp.Variable, float]]) -> None:
+        """Replace the objective by ``min sum(coef * var)``."""
+        obj = self.solver.Objective()
+        obj.Clear()
+        for var, coef in terms:
+            if coef:
+                obj.SetCoefficient(var, obj.GetCoefficient(var) + coef)
+        obj.SetMinimization()
+
+    def solve(self, time_limit: float | None = None) -> Status:
+        """Solve; returns the status (HiGHS is deterministic for a given model)."""
+        if time_limit is not None:
+            self.solver.SetTimeLimit(max(1, int(time_limit * 1000)))
+        with _quiet_stdout():
+            code = self.solver.Solve(self._params)
+        return _STATUS.get(code, Status.UNKNOWN)
+
+    def objective_value(self) -> float:
+        """Objective value of the last solve."""
+        return float(self.solver.Objective().Value())
+
+    @property
+    def num_variables(self) -> int:
+        """Number of variables."""
+        return int(self.solver.NumVariables())
+
+    @property
+    def num_constraints(self) -> int:
+        """Number of constraints."""
+        return int(self.solver.NumConstraints())

@@ -1,0 +1,276 @@
+"""The plan: plain rows of PLAN.md, rounded to 0.01 h, and their JSON form.
+
+Rounding keeps sums honest: the rows of each task and segment are rounded by
+largest remainder so that a fully covered segment's rows add up to its
+rounded demand exactly, and sign-off rows are rounded so that a met sign-off
+requirement stays met after rounding.  The risk register and the independent
+checker re-derive shortfalls from these rounded rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from optimiser.demand import DemandRow, Team
+
+if TYPE_CHECKING:
+    from optimiser.scenario import Scenario
+
+EPS = 1e-6
+
+
+def r2(value: float) -> float:
+    """Round to 0.01 (hours and money in the plan)."""
+    return round(value + 0.0, 2) + 0.0
+
+
+def cents(value: float) -> int:
+    """Hundredths, rounded to nearest."""
+    return int(math.floor(value * 100 + 0.5))
+
+
+def largest_remainder(values: list[float], target_cents: int) -> list[float]:
+    """Round ``values`` to 0.01 so that they add up to ``target_cents`` / 100.
+
+    Ties go to the earlier value, so the result is deterministic.
+    """
+    if not values:
+        return []
+    raw = [max(0.0, v) * 100 for v in values]
+    floors = [math.floor(v + 1e-9) for v in raw]
+    rest = target_cents - sum(floors)
+    order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - floors[i]), i))
+    if rest >= 0:
+        for n in range(rest):
+            floors[order[n % len(order)]] += 1
+    else:
+        for n in range(-rest):
+            i = order[::-1][n % len(order)]
+            if floors[i] > 0:
+                floors[i] -= 1
+    return [f / 100 for f in floors]
+
+
+@dataclass
+class Plan:
+    """A solved plan in the rows of PLAN.md (hours rounded to 0.01)."""
+
+    scenario: str
+    mode: str
+    strict: bool
+    status: str
+    solve_seconds: float
+    objective: dict[str, float]
+    cost: dict[str, Any]
+    demand: list[dict[str, Any]]
+    allocation: list[dict[str, Any]]
+    signoff: list[dict[str, Any]]
+    duty: list[dict[str, Any]]
+    supervision: list[dict[str, Any]]
+    coordination: list[dict[str, Any]]
+    utilisation: list[dict[str, Any]]
+    risks: list[dict[str, Any]] = field(default_factory=list)
+    shortfalls: dict[tuple[str, ...], float] = field(default_factory=dict)
+    model_size: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``plan.json`` document."""
+        data = asdict(self)
+        data.pop("shortfalls")
+        data["model"] = data.pop("model_size")
+        return data
+
+
+def _who(team: Team, agent_id: str) -> tuple[str, str | None]:
+    agent = team.by_id[agent_id]
+    return agent.role, agent.staff
+
+
+def plan_rows(
+    scenario: Scenario,
+    team: Team,
+    demand: list[DemandRow],
+    allocation: list[tuple[str, str, str, float]],
+    signoff: dict[tuple[str, str], float],
+    duty: dict[str, float],
+    supervision: dict[tuple[str, str], int],
+    coordination: dict[tuple[str, str], int],
+    slacks: dict[tuple[str, ...], float],
+) -> dict[str, list[dict[str, Any]]]:
+    """Turn solver values into rounded PLAN.md rows."""
+    demand_out = [
+        {
+            "task": d.task,
+            "segment": d.segment,
+            "tier": d.tier,
+            "stage": d.stage,
+            "hours_per_week": r2(d.hours),
+        }
+        for d in demand
+    ]
+    by_cell: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
+    for task, seg, agent_id, hours in allocation:
+        by_cell[(task, seg)].append((agent_id, hours))
+    alloc_out: list[dict[str, Any]] = []
+    for d in demand:
+        cell = by_cell.get((d.task, d.segment), [])
+        if not cell:
+            continue
+        short = slacks.get(("coverage", d.task, d.segment), 0.0)
+        covered = d.hours - short if short > EPS else d.hours
+        target = cents(d.hours) - (cents(short) if short > EPS else 0)
+        if short > EPS:
+            target = cents(covered)
+        rounded = largest_remainder([h for _, h in cell], target)
+        for (agent_id, _), hours in zip(cell, rounded, strict=True):
+            if hours <= 0:
+                continue
+            role, staff = _who(team, agent_id)
+            alloc_out.append(
+                {
+                    "task": d.task,
+                    "segment": d.segment,
+                    "role": role,
+                    "staff": staff,
+                    "hours_per_week": r2(hours),
+                }
+            )
+
+    signoff_out: list[dict[str, Any]] = []
+    delegated: dict[str, float] = defaultdict(float)
+    for row in alloc_out:
+        if not scenario.roles[row["role"]].registered:
+            delegated[row["task"]] += row["hours_per_week"]
+    for task_id, task in scenario.tasks.items():
+        cells = [(a, h) for (t, a), h in signoff.items() if t == task_id]
+        if not cells:
+            continue
+        total = sum(h for _, h in cells)
+        target = cents(total)
+        if slacks.get(("signoff", task_id), 0.0) <= EPS:
+            # keep a met requirement met after rounding the delegated hours
+            target = max(target, math.ceil(task.signoff_share * delegated[task_id] * 100 - 1e-6))
+        for (agent_id, _), hours in zip(
+            cells, largest_remainder([h for _, h in cells], target), strict=True
+        ):
+            if hours > 0:
+                role, staff = _who(team, agent_id)
+                signoff_out.append(
+                    {"task": task_id, "role": role, "staff": staff, "hours_per_week": r2(hours)}
+                )
+
+    duty_out: list[dict[str, Any]] = []
+    if duty:
+        cells = list(duty.items())
+        total = sum(h for _, h in cells)
+        for (agent_id, _), hours in zip(
+            cells, largest_remainder([h for _, h in cells], cents(total)), strict=True
+        ):
+            if hours > 0:
+                role, staff = _who(team, agent_id)
+                duty_out.append({"role": role, "staff": staff, "hours_per_week": r2(hours)})
+
+    sup_out: list[dict[str, Any]] = []
+    for (sup_id, sub_id), persons in supervision.items():
+        sup, sub = team.by_id[sup_id], team.by_id[sub_id]
+        sup_out.append(
+            {
+                "supervisor_role": sup.role,
+                "supervisor": sup.staff,
+                "supervisee_role": sub.role,
+                "supervisee": sub.staff,
+                "persons": persons,
+                "hours_per_week": r2(persons * sub.needs_supervision),
+            }
+        )
+
+    coord_out: list[dict[str, Any]] = []
+    seg_pos = {s.id: i for i, s in enumerate(scenario.cohort)}
+    agent_pos = {a.id: i for i, a in enumerate(team.agents)}
+    for (seg_id, agent_id), people in sorted(
+        coordination.items(), key=lambda kv: (seg_pos[kv[0][0]], agent_pos[kv[0][1]])
+    ):
+        role, staff = _who(team, agent_id)
+        coord_out.append({"segment": seg_id, "role": role, "staff": staff, "people": people})
+
+    return {
+        "demand": demand_out,
+        "allocation": alloc_out,
+        "signoff": signoff_out,
+        "duty": duty_out,
+        "supervision": sup_out,
+        "coordination": coord_out,
+        "utilisation": utilisation_rows(
+            scenario, team, alloc_out, signoff_out, duty_out, sup_out, coord_out
+        ),
+    }
+
+
+def utilisation_rows(
+    scenario: Scenario,
+    team: Team,
+    alloc: list[dict],
+    signoff: list[dict],
+    duty: list[dict],
+    supervision: list[dict],
+    coordination: list[dict],
+) -> list[dict[str, Any]]:
+    """Per role (FTE mode) or person (staff mode): hours by kind, caseload points."""
+
+    def who(row: dict, role_key: str = "role", staff_key: str = "staff") -> str:
+        return row[staff_key] if row[staff_key] is not None else row[role_key]
+
+    sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for row in alloc:
+        s = sums[who(row)]
+        s["task_hours"] += row["hours_per_week"]
+        if scenario.tasks[row["task"]].continuity:
+            s["continuity_hours"] += row["hours_per_week"]
+    for row in signoff:
+        sums[who(row)]["signoff_hours"] += row["hours_per_week"]
+    for row in duty:
+        sums[who(row)]["duty_hours"] += row["hours_per_week"]
+    for row in supervision:
+        sums[who(row, "supervisor_role", "supervisor")]["supervision_given_hours"] += row[
+            "hours_per_week"
+        ]
+        sums[who(row, "supervisee_role", "supervisee")]["supervision_received_hours"] += row[
+            "hours_per_week"
+        ]
+    for row in coordination:
+        weight = scenario.tiers[row["segment"].split("/", 1)[0]].caseload_weight
+        sums[who(row)]["caseload_points"] += row["people"] * weight
+    out = []
+    for agent in team.agents:
+        if agent.fte <= 0:
+            continue
+        s = sums[agent.id]
+        used = (
+            s["task_hours"]
+            + s["signoff_hours"]
+            + s["duty_hours"]
+            + s["supervision_given_hours"]
+            + s["supervision_received_hours"]
+        )
+        out.append(
+            {
+                "role": agent.role,
+                "staff": agent.staff,
+                "fte": agent.fte,
+                "headcount": agent.headcount,
+                "available_hours": r2(agent.available),
+                "task_hours": r2(s["task_hours"]),
+                "signoff_hours": r2(s["signoff_hours"]),
+                "duty_hours": r2(s["duty_hours"]),
+                "supervision_given_hours": r2(s["supervision_given_hours"]),
+                "supervision_received_hours": r2(s["supervision_received_hours"]),
+                "continuity_hours": r2(s["continuity_hours"]),
+                "caseload_points": r2(s["caseload_points"]),
+                "caseload_capacity": r2(agent.caseload_points),
+                "utilisation": round(used / agent.available, 4) if agent.available > 0 else 0.0,
+            }
+        )
+    return out

@@ -1,0 +1,395 @@
+"""The workforce risk register: shortfalls of a plan as scored, costed risks.
+
+Shortfalls are re-derived from the plan's rounded rows (exactly as an
+independent checker would) and reported where the optimiser's own shortfall
+variable is positive too, so rounding noise never becomes a risk.  Scoring
+uses :mod:`optimiser.penalties`; mitigations come from :mod:`optimiser.mitigations`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from optimiser import penalties
+from optimiser.demand import DemandRow, Team
+from optimiser.plan import Plan, r2
+
+if TYPE_CHECKING:
+    from optimiser.scenario import Scenario
+    from optimiser.solve import SolveParams
+
+Key = tuple[str, ...]
+SOLVER_EPS = 1e-6
+
+#: Categories whose shortfall an independent check matches against plan rows.
+SHORTFALL_CATEGORIES = (
+    "competence_gap",
+    "review_frequency",
+    "coverage_shortfall",
+    "clinical_oversight",
+    "supervision_capacity",
+    "continuity_erosion",
+    "caseload_over_capacity",
+    "duty_cover",
+)
+
+
+@dataclass
+class Shortfall:
+    """One soft requirement left short, re-derived from plan rows."""
+
+    key: Key
+    category: str
+    amount: float
+    requirement: float
+    unit: str
+    consequence: int
+    task: str | None = None
+    tier: str | None = None
+    segment: str | None = None
+    role: str | None = None
+    staff: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _who(row: dict, role_key: str = "role", staff_key: str = "staff") -> str:
+    return row[staff_key] if row.get(staff_key) is not None else row[role_key]
+
+
+def coverage_category(scenario: Scenario, team: Team, task_id: str, tier: str) -> str:
+    """competence_gap / review_frequency / coverage_shortfall for a task and tier (C3)."""
+    task = scenario.tasks[task_id]
+    registered_only = tier in task.registered_for
+    if not team.holders(task.competence, registered_only):
+        return "competence_gap"
+    return "review_frequency" if registered_only else "coverage_shortfall"
+
+
+def derive_shortfalls(
+    scenario: Scenario, team: Team, demand: list[DemandRow], plan: Plan
+) -> dict[Key, Shortfall]:
+    """Every requirement's shortfall as the plan rows show it (positive ones only)."""
+    out: dict[Key, Shortfall] = {}
+    alloc: dict[tuple[str, str], float] = defaultdict(float)
+    delegated: dict[str, float] = defaultdict(float)
+    noncont: dict[str, float] = defaultdict(float)
+    for row in plan.allocation:
+        alloc[(row["task"], row["segment"])] += row["hours_per_week"]
+        if not scenario.roles[row["role"]].registered:
+            delegated[row["task"]] += row["hours_per_week"]
+        if not scenario.tasks[row["task"]].continuity:
+            noncont[_who(row)] += row["hours_per_week"]
+    for d in demand:
+        amount = r2(d.hours) - alloc[(d.task, d.segment)]
+        task = scenario.tasks[d.task]
+        severity = scenario.tiers[d.tier].severity
+        out[("coverage", d.task, d.segment)] = Shortfall(
+            ("coverage", d.task, d.segment),
+            coverage_category(scenario, team, d.task, d.tier),
+            amount,
+            d.hours,
+            "hours_per_week",
+            penalties.coverage_consequence(severity, task.criticality),
+            task=d.task,
+            tier=d.tier,
+            segment=d.segment,
+        )
+    signed: dict[str, float] = defaultdict(float)
+    for row in plan.signoff:
+        signed[row["task"]] += row["hours_per_week"]
+        noncont[_who(row)] += row["hours_per_week"]
+    for task_id, task in scenario.tasks.items():
+        need = task.signoff_share * delegated[task_id]
+        if need > 0:
+            out[("signoff", task_id)] = Shortfall(
+                ("signoff", task_id),
+                "clinical_oversight",
+                need - signed[task_id],
+                need,
+                "hours_per_week",
+                task.criticality,
+                task=task_id,
+            )
+    duty_given = 0.0
+    for row in plan.duty:
+        duty_given += row["hours_per_week"]
+        noncont[_who(row)] += row["hours_per_week"]
+    duty = scenario.policies.duty
+    if duty is not None and duty.hours_per_week > 0:
+        out[("duty",)] = Shortfall(
+            ("duty",),
+            "duty_cover",
+            duty.hours_per_week - duty_given,
+            duty.hours_per_week,
+            "hours_per_week",
+            penalties.CONSEQUENCE_DUTY,
+        )
+    supervised: dict[str, int] = defaultdict(int)
+    for row in plan.supervision:
+        supervised[_who(row, "supervisee_role", "supervisee")] += row["persons"]
+    for agent in team.agents:
+        if agent.fte <= 0:
+            continue
+        if agent.needs_supervision > 0:
+            out[("supervision", agent.id)] = Shortfall(
+                ("supervision", agent.id),
+                "supervision_capacity",
+                agent.headcount - supervised[agent.id],
+                agent.headcount,
+                "people",
+                penalties.supervision_consequence(agent.registered),
+                role=agent.role,
+                staff=agent.staff,
+                extra={"needs_hours_per_week": agent.needs_supervision},
+            )
+        if agent.continuity_share > 0:
+            limit = (1 - agent.continuity_share) * agent.available
+            out[("continuity", agent.id)] = Shortfall(
+                ("continuity", agent.id),
+                "continuity_erosion",
+                noncont[agent.id] - limit,
+                agent.continuity_share * agent.available,
+                "hours_per_week",
+                penalties.CONSEQUENCE_CONTINUITY,
+                role=agent.role,
+                staff=agent.staff,
+            )
+    coordinated: dict[str, int] = defaultdict(int)
+    for row in plan.coordination:
+        coordinated[row["segment"]] += row["people"]
+    for seg in scenario.cohort:
+        if seg.people > 0:
+            out[("coordination", seg.id)] = Shortfall(
+                ("coordination", seg.id),
+                "caseload_over_capacity",
+                seg.people - coordinated[seg.id],
+                seg.people,
+                "people",
+                scenario.tiers[seg.tier].severity,
+                tier=seg.tier,
+                segment=seg.id,
+            )
+    return out
+
+
+# -- wording ---------------------------------------------------------------------
+
+
+def _segment_words(scenario: Scenario, segment: str | None, tier: str | None) -> str:
+    if tier is None:
+        return ""
+    title = scenario.tiers[tier].title
+    stage = segment.split("/", 1)[1] if segment else "all"
+    return f"{tier} tier ({title})" + ("" if stage == "all" else f", {stage} stage")
+
+
+def _plural(n: float, word: str) -> str:
+    return f"{n:g} {word}" + ("" if n == 1 else "s")
+
+
+def describe(scenario: Scenario, s: Shortfall) -> tuple[str, str]:
+    """Plain-English title and detail of a shortfall."""
+    amount = r2(s.amount)
+    pct = 100 * s.amount / s.requirement if s.requirement else 100.0
+    if s.task is not None:
+        task = scenario.tasks[s.task]
+        task_title = task.title
+        comp = scenario.competencies[task.competence].title
+    where = _segment_words(scenario, s.segment, s.tier)
+    if s.category == "competence_gap":
+        registered = " registered" if s.tier in task.registered_for else ""
+        title = (
+            f"No{registered} member of the team holds '{comp}', so {task_title.lower()} "
+            f"for people in the {where} cannot be done: {amount:g} hours a week."
+        )
+        detail = (
+            f"Demand {r2(s.requirement):g} h/week; the task needs competence "
+            f"'{task.competence}'{' from a registered professional' if registered else ''}."
+        )
+    elif s.category == "review_frequency":
+        title = (
+            f"Registered staff cannot keep {task_title.lower()} at the planned frequency "
+            f"for people in the {where}: {amount:g} hours a week ({pct:.0f}%) go undone."
+        )
+        detail = (
+            f"Registered-only work: demand {r2(s.requirement):g} h/week, "
+            f"{r2(s.requirement - s.amount):g} h/week planned."
+        )
+    elif s.category == "coverage_shortfall":
+        title = (
+            f"{task_title} for people in the {where} falls {amount:g} hours a week "
+            f"({pct:.0f}%) short of the planned frequency."
+        )
+        detail = (
+            f"Demand {r2(s.requirement):g} h/week, {r2(s.requirement - s.amount):g} h/week planned."
+        )
+    elif s.category == "clinical_oversight":
+        title = (
+            f"Work delegated to non-registered staff on {task_title.lower()} lacks "
+            f"{amount:g} hours a week of registered clinical sign-off."
+        )
+        detail = (
+            f"Sign-off needed {r2(s.requirement):g} h/week "
+            f"({task.signoff_share:g} of the delegated hours)."
+        )
+    elif s.category == "supervision_capacity":
+        role = scenario.roles[s.role].title if s.role else ""
+        who = f"{s.staff} ({role})" if s.staff else _plural(amount, role)
+        hours = s.extra.get("needs_hours_per_week", 0)
+        title = (
+            f"{who} cannot be given the required {hours:g} hours a week of supervision "
+            f"within supervisors' caps and time."
+        )
+        detail = f"{amount:g} of {s.requirement:g} persons unsupervised."
+    elif s.category == "continuity_erosion":
+        role = scenario.roles[s.role].title if s.role else ""
+        who = f"{s.staff} ({role})" if s.staff else role
+        title = f"{who} loses {amount:g} hours a week of protected continuity time to other work."
+        detail = f"Protected continuity time {r2(s.requirement):g} h/week."
+    elif s.category == "caseload_over_capacity":
+        title = (
+            f"{_plural(amount, 'person')} in the {where} cannot be given a care "
+            f"coordinator within caseload caps."
+        )
+        detail = f"{amount:g} of {s.requirement:g} people uncoordinated."
+    else:  # duty_cover
+        title = (
+            f"Duty clinician cover is {amount:g} hours a week short of the "
+            f"{r2(s.requirement):g} hours required."
+        )
+        detail = "Rapid access to clinical advice is not available for the whole week."
+    return title, detail
+
+
+def is_red_flag(scenario: Scenario, s: Shortfall, score: int) -> bool:
+    """Red flag thresholds (``policies.red_flags``; defaults per SCENARIO.md)."""
+    flags = scenario.policies.red_flags
+    hours = flags.registered_only_hours if flags else 8.0
+    share = flags.registered_only_share if flags else 0.25
+    min_score = flags.min_score if flags else None
+    if min_score is not None and score >= min_score:
+        return True
+    registered_only = (
+        s.key[0] == "coverage"
+        and s.tier is not None
+        and s.tier in scenario.tasks[s.task].registered_for
+    )
+    if registered_only:
+        return s.amount > hours or (s.requirement > 0 and s.amount / s.requirement > share)
+    return False
+
+
+def register(
+    scenario: Scenario,
+    team: Team,
+    demand: list[DemandRow],
+    plan: Plan,
+    solver_slacks: dict[Key, float],
+    params: SolveParams,
+) -> list[dict[str, Any]]:
+    """The risk register of a solved plan (sorted by score, then file order)."""
+    from optimiser.mitigations import mitigate
+
+    derived = derive_shortfalls(scenario, team, demand, plan)
+    found = [
+        s
+        for key, s in derived.items()
+        if solver_slacks.get(key, 0.0) > SOLVER_EPS and r2(s.amount) > 0
+    ]
+    risks = []
+    for s in found:
+        likelihood = penalties.likelihood(s.amount, s.requirement)
+        score = s.consequence * likelihood
+        title, detail = describe(scenario, s)
+        risks.append(
+            {
+                "category": s.category,
+                "consequence": s.consequence,
+                "likelihood": likelihood,
+                "score": score,
+                "red_flag": is_red_flag(scenario, s, score),
+                "title": title,
+                "detail": detail,
+                "task": s.task,
+                "tier": s.tier,
+                "segment": s.segment,
+                "role": s.role,
+                "staff": s.staff,
+                "shortfall": r2(s.amount),
+                "unit": s.unit,
+                "requirement": r2(s.requirement),
+                "key": list(s.key),
+                "mitigations": [],
+            }
+        )
+    order = sorted(range(len(risks)), key=lambda i: (-risks[i]["score"], i))
+    risks = [risks[i] for i in order]
+    for n, risk in enumerate(risks, start=1):
+        risk["id"] = f"R{n}"
+    risks = [{"id": r.pop("id"), **r} for r in risks]
+    if params.mitigations and risks:
+        mitigate(scenario, team, risks, solver_slacks, params)
+    return risks
+
+
+def conflict_risks(
+    scenario: Scenario, team: Team, demand: list[DemandRow], conflict: list[Key]
+) -> list[dict[str, Any]]:
+    """``infeasible_requirements`` risks, one per requirement of a minimal conflict."""
+    demand_by_key = {("coverage", d.task, d.segment): d for d in demand}
+    names = [requirement_name(scenario, team, k) for k in conflict]
+    risks = []
+    for n, key in enumerate(conflict, start=1):
+        others = [names[i] for i in range(len(conflict)) if conflict[i] != key]
+        d = demand_by_key.get(key)
+        consequence = 5
+        if d is not None:
+            consequence = penalties.coverage_consequence(
+                scenario.tiers[d.tier].severity, scenario.tasks[d.task].criticality
+            )
+        risks.append(
+            {
+                "id": f"R{n}",
+                "category": "infeasible_requirements",
+                "consequence": consequence,
+                "likelihood": 5,
+                "score": consequence * 5,
+                "red_flag": True,
+                "title": f"Under strict rules the team cannot meet: {names[n - 1]}, together with "
+                f"the other {len(others)} requirement(s) of this conflict.",
+                "detail": "Cannot hold together: " + "; ".join(names) + ". Relaxing any one of "
+                "them makes the rest achievable.",
+                "task": key[1] if key[0] in ("coverage", "signoff") else None,
+                "tier": d.tier if d else None,
+                "segment": d.segment if d else (key[1] if key[0] == "coordination" else None),
+                "role": team.by_id[key[1]].role
+                if key[0] in ("supervision", "continuity")
+                else None,
+                "staff": team.by_id[key[1]].staff
+                if key[0] in ("supervision", "continuity")
+                else None,
+                "shortfall": None,
+                "unit": None,
+                "key": list(key),
+                "mitigations": [],
+            }
+        )
+    return risks
+
+
+def requirement_name(scenario: Scenario, team: Team, key: Key) -> str:
+    """A requirement in words, for conflict reports."""
+    kind = key[0]
+    if kind == "coverage":
+        return f"{scenario.tasks[key[1]].title} for segment {key[2]} (C3)"
+    if kind == "signoff":
+        return f"clinical sign-off of delegated {scenario.tasks[key[1]].title.lower()} (C4)"
+    if kind == "supervision":
+        return f"supervision of every {team.by_id[key[1]].id} (C5)"
+    if kind == "continuity":
+        return f"protected continuity time of {team.by_id[key[1]].id} (C6)"
+    if kind == "coordination":
+        return f"a care coordinator for everyone in {key[1]} (C7)"
+    return "duty clinician cover (C8)"

@@ -1,0 +1,183 @@
+"""``solve(scenario, params) -> Plan``: the one entry point to the optimiser.
+
+No solver object leaves this module; what-if work (mitigations, sizing,
+resilience) calls :func:`solve` or :func:`solve_values` on changed scenarios.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from optimiser.demand import Team, build_team, demand_rows
+from optimiser.model import (
+    CoordinationModel,
+    CoordinationSolution,
+    HoursModel,
+    HoursSolution,
+    ModelOptions,
+    Status,
+    minimal_conflict,
+)
+from optimiser.plan import Plan, plan_rows, r2
+
+if TYPE_CHECKING:
+    from optimiser.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """Options of one solve.
+
+    Parameters
+    ----------
+    strict
+        Make every soft constraint hard; an infeasible plan reports a minimal
+        set of requirements that cannot hold together.
+    time_limit
+        Seconds per solver call (``None``: prove optimality).
+    workers
+        Threads for the solver (HiGHS runs its simplex single-threaded; kept
+        for the CP-SAT parts and the CLI contract).
+    seed
+        Random seed (the HiGHS solves used are deterministic whatever the seed).
+    mitigations
+        Compute costed mitigations for every risk by re-optimising.
+    """
+
+    strict: bool = False
+    time_limit: float | None = None
+    workers: int = 1
+    seed: int = 0
+    mitigations: bool = True
+
+    def __post_init__(self) -> None:
+        if self.time_limit is not None and self.time_limit <= 0:
+            raise ValueError("time_limit must be > 0")
+        if self.workers < 1:
+            raise ValueError("workers must be >= 1")
+
+
+@dataclass
+class Values:
+    """Solver values of both models for one team (before rounding)."""
+
+    team: Team
+    hours: HoursSolution
+    coordination: CoordinationSolution
+
+    @property
+    def status(self) -> Status:
+        statuses = {self.hours.status, self.coordination.status}
+        for s in (Status.INFEASIBLE, Status.UNKNOWN, Status.FEASIBLE):
+            if s in statuses:
+                return s
+        return Status.OPTIMAL
+
+    @property
+    def penalty(self) -> float:
+        return self.hours.penalty + self.coordination.penalty
+
+    @property
+    def slacks(self) -> dict[tuple[str, ...], float]:
+        return {**self.hours.slacks, **self.coordination.slacks}
+
+
+def solve_values(scenario: Scenario, params: SolveParams, team: Team | None = None) -> Values:
+    """Solve the hours and coordination models of ``scenario`` (no rounding, no risks)."""
+    team = team if team is not None else build_team(scenario)
+    demand = demand_rows(scenario)
+    hours = HoursModel(scenario, team, demand, ModelOptions(strict=params.strict)).solve(
+        params.time_limit
+    )
+    coordination = CoordinationModel(scenario, team, strict=params.strict).solve(params.time_limit)
+    return Values(team, hours, coordination)
+
+
+def solve(scenario: Scenario, params: SolveParams | None = None) -> Plan:
+    """Plan the team of ``scenario``: allocation, risks and their mitigations.
+
+    Parameters
+    ----------
+    scenario
+        A loaded scenario.
+    params
+        Solve options; defaults to :class:`SolveParams()`.
+
+    Returns
+    -------
+    Plan
+        The rounded plan rows and the workforce risk register.
+    """
+    from optimiser import risks as risk_register
+
+    params = params or SolveParams()
+    started = time.perf_counter()
+    values = solve_values(scenario, params)
+    team = values.team
+    demand = demand_rows(scenario)
+    if values.status is Status.INFEASIBLE and params.strict:
+        conflict = minimal_conflict(scenario, team, demand, params.time_limit)
+        plan = _plan(scenario, params, values, demand, started, infeasible=True)
+        plan.risks = risk_register.conflict_risks(scenario, team, demand, conflict)
+        return plan
+    plan = _plan(scenario, params, values, demand, started)
+    plan.risks = risk_register.register(scenario, team, demand, plan, values.slacks, params)
+    plan.solve_seconds = round(time.perf_counter() - started, 3)
+    return plan
+
+
+def _plan(
+    scenario: Scenario,
+    params: SolveParams,
+    values: Values,
+    demand,
+    started: float,
+    infeasible: bool = False,
+) -> Plan:
+    team = values.team
+    if infeasible:
+        rows = plan_rows(scenario, team, demand, [], {}, {}, {}, {}, {})
+        rows["demand"] = rows["demand"]
+        status = Status.INFEASIBLE
+    else:
+        h, c = values.hours, values.coordination
+        rows = plan_rows(
+            scenario,
+            team,
+            demand,
+            h.allocation,
+            h.signoff,
+            h.duty,
+            h.supervision,
+            c.people,
+            values.slacks,
+        )
+        status = values.status
+    by_role: dict[str, float] = {}
+    for agent in team.agents:
+        by_role[agent.role] = by_role.get(agent.role, 0.0) + agent.annual_cost
+    return Plan(
+        scenario=scenario.name,
+        mode=team.mode,
+        strict=params.strict,
+        status=status.value,
+        solve_seconds=round(time.perf_counter() - started, 3),
+        objective={
+            "risk_penalty": r2(values.penalty) if not infeasible else None,
+            "cost_tiebreak": r2(values.hours.cost + values.coordination.cost)
+            if not infeasible
+            else None,
+        },
+        cost={
+            "annual_total": r2(sum(by_role.values())),
+            "by_role": {k: r2(v) for k, v in by_role.items()},
+        },
+        shortfalls=values.slacks,
+        model_size={
+            "hours_variables": values.hours.num_variables,
+            "hours_constraints": values.hours.num_constraints,
+        },
+        **rows,
+    )
