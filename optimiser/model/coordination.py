@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from optimiser import penalties
 from optimiser.demand import Agent, Team
-from optimiser.model.hours import Flex, Key
 from optimiser.model.flex import FlexSearch
+from optimiser.model.hours import Flex, Key
 from optimiser.model.lp import INF, LinearModel, Status
 
 if TYPE_CHECKING:
