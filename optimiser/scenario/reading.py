@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from .problems import Key, Loc, LocTree, Problem, format_path
 
@@ -54,8 +57,8 @@ def _tag_name(tag: str) -> str:
     return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
 
 
-class _CountingLoader(yaml.SafeLoader):
-    """A SafeLoader that counts the expanded size of every node as it is composed.
+class _CountingComposer(Composer):
+    """A YAML composer that counts the expanded size of every node as it is composed.
 
     An alias adds the full size of the node it refers to, so a "billion
     laughs" document is caught after a few levels, long before anything is
@@ -63,9 +66,7 @@ class _CountingLoader(yaml.SafeLoader):
     structure) is rejected outright.
     """
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.sizes: dict[int, int] = {}
+    sizes: dict[int, int]
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
         if self.check_event(yaml.AliasEvent):
@@ -76,7 +77,7 @@ class _CountingLoader(yaml.SafeLoader):
                     _line(event.start_mark),
                     f"recursive YAML alias '*{event.anchor}' (refers to itself)",
                 )
-        node = super().compose_node(parent, index)
+        node = Composer.compose_node(self, parent, index)
         size = self.sizes.get(id(node))
         if size is None:
             if isinstance(node, SequenceNode):
@@ -93,6 +94,38 @@ class _CountingLoader(yaml.SafeLoader):
                 "(too many aliases or too large); refusing to expand it",
             )
         return node
+
+
+try:
+    from yaml.cyaml import CParser as _CParser  # libyaml events: ~10x faster to read
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _CParser = None
+
+
+if _CParser is not None:
+
+    class _CountingLoader(_CountingComposer, _CParser, SafeConstructor, Resolver):
+        """Safe loader on libyaml's parser: plain YAML tags only, aliases counted.
+
+        The counting composer (Python) comes first in the MRO, so it is used
+        instead of libyaml's own composer; libyaml only supplies the events.
+        """
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self.sizes = {}
+
+else:  # pragma: no cover
+
+    class _CountingLoader(_CountingComposer, yaml.SafeLoader):  # type: ignore[no-redef]
+        """Safe loader (pure Python): plain YAML tags only, aliases counted."""
+
+        def __init__(self, stream: str) -> None:
+            yaml.SafeLoader.__init__(self, stream)
+            self.sizes = {}
 
 
 class _Converter:
