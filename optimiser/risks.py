@@ -186,7 +186,7 @@ def _segment_words(scenario: Scenario, segment: str | None, tier: str | None) ->
 
 
 def _plural(n: float, word: str) -> str:
-    return f"{n:g} {word}" + ("" if n == 1 else "s")
+    return f"{n:g} {word}" + ("" if n == 1 else "s")  # person -> persons (a count of heads)
 
 
 def describe(scenario: Scenario, s: Shortfall) -> tuple[str, str]:
@@ -236,7 +236,8 @@ def describe(scenario: Scenario, s: Shortfall) -> tuple[str, str]:
         )
     elif s.category == "supervision_capacity":
         role = scenario.roles[s.role].title if s.role else ""
-        who = f"{s.staff} ({role})" if s.staff else _plural(amount, role)
+        who = (f"{s.staff} ({role})" if s.staff
+               else f"{_plural(amount, 'person')} in the role {role}")
         hours = s.extra.get("needs_hours_per_week", 0)
         title = (
             f"{who} cannot be given the required {hours:g} hours a week of supervision "

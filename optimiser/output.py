@@ -1,0 +1,95 @@
+"""Writing plan files: whole or not at all.
+
+Every command writes its files into a temporary folder beside the target and
+moves them into place only when all of them were written, so a failure never
+leaves a half-written plan.  CSV cells that a spreadsheet would read as a
+formula (``= + - @``) are neutralised with a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from optimiser.plan import Plan
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+RISK_COLUMNS = [
+    "id", "category", "consequence", "likelihood", "score", "red_flag", "title", "detail",
+    "task", "tier", "segment", "role", "staff", "shortfall", "unit", "requirement", "mitigations",
+]
+ALLOCATION_COLUMNS = ["task", "segment", "role", "staff", "hours_per_week"]
+UTILISATION_COLUMNS = [
+    "role", "staff", "fte", "headcount", "available_hours", "task_hours", "signoff_hours",
+    "duty_hours", "supervision_given_hours", "supervision_received_hours", "continuity_hours",
+    "caseload_points", "caseload_capacity", "utilisation",
+]
+
+
+def safe_cell(value: Any) -> Any:
+    """Neutralise text a spreadsheet would run as a formula; leave numbers alone."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_text(rows: Iterable[dict[str, Any]], columns: list[str]) -> str:
+    """Rows as CSV text with the given columns (None as empty)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else safe_cell(row.get(c)) for c in columns])
+    return buffer.getvalue()
+
+
+def json_text(data: Any) -> str:
+    """Stable, readable JSON."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def risk_rows(risks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Risks flattened for CSV: mitigations joined as text."""
+    return [{**r, "mitigations": "; ".join(m["text"] for m in r.get("mitigations") or [])}
+            for r in risks]
+
+
+def plan_files(plan: Plan) -> dict[str, str]:
+    """The files of ``solve`` (PLAN.md) as name -> text."""
+    data = plan.to_dict()
+    return {
+        "plan.json": json_text(data),
+        "allocation.csv": csv_text(data["allocation"], ALLOCATION_COLUMNS),
+        "risks.csv": csv_text(risk_rows(data["risks"]), RISK_COLUMNS),
+        "utilisation.csv": csv_text(data["utilisation"], UTILISATION_COLUMNS),
+    }
+
+
+def write_files(directory: str | Path, files: dict[str, str]) -> list[Path]:
+    """Write ``files`` into ``directory`` atomically (all or none).
+
+    The files are written into a fresh temporary folder on the same file
+    system, then each is renamed into place.  Other files already in the
+    directory are left alone.
+    """
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".skillmix-", dir=target))
+    try:
+        for name, text in files.items():
+            (staging / name).write_text(text, encoding="utf-8")
+        written = []
+        for name in files:
+            os.replace(staging / name, target / name)
+            written.append(target / name)
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
