@@ -1075,7 +1075,10 @@ class _Checker:
                     f"{where}: score {risk.get('score')!r} != consequence {c} x likelihood {lk}"
                 )
             unit = risk.get("unit")
-            if unit not in (HOURS, PEOPLE):
+            no_amount = category not in SHORTFALL_CATEGORIES and risk.get("shortfall") is None
+            if unit is None and no_amount:
+                pass  # e.g. an infeasible_requirements conflict states no amount, so no unit
+            elif unit not in (HOURS, PEOPLE):
                 self.out.append(f"{where}: unit must be {HOURS} or {PEOPLE}, got {unit!r}")
             elif category in SHORTFALL_CATEGORIES and unit != SHORTFALL_CATEGORIES[category][1]:
                 self.out.append(
@@ -1195,6 +1198,8 @@ class _Checker:
             risks = self.validate_risks()
             if not any(r.get("category") == "infeasible_requirements" for _, r in risks):
                 self.out.append("plan: status infeasible but no infeasible_requirements risk")
+            if self.rows("allocation"):
+                self.out.append("plan: status infeasible but the plan has allocation rows")
             return self.out
         self.parse_allocation()
         self.parse_signoff()

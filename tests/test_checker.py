@@ -781,8 +781,15 @@ def test_infeasible_plan_needs_infeasible_requirements_risk() -> None:
     assert check_plan(fte_scenario(), plan) == [
         "plan: status infeasible but no infeasible_requirements risk"
     ]
-    plan["risks"] = [risk("R1", "infeasible_requirements", 5.0, task="risk_review")]
+    # a conflict states no amount: shortfall and unit may both be null
+    conflict = risk("R1", "infeasible_requirements", 0, task="risk_review")
+    conflict.update(shortfall=None, unit=None)
+    plan["risks"] = [conflict]
     assert check_plan(fte_scenario(), plan) == []
+    plan["allocation"] = fte_plan()["allocation"]
+    assert check_plan(fte_scenario(), plan) == [
+        "plan: status infeasible but the plan has allocation rows"
+    ]
 
 
 def test_plan_mode_must_match_scenario() -> None:
