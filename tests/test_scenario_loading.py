@@ -194,7 +194,8 @@ def test_extends_chain_and_locations(tmp_path: Path, base: Path) -> None:
     (sub / "bad.yaml").write_text("extends: ../middle.yaml\nname: bad\n\nhours_per_fte: -1\n")
     with pytest.raises(ScenarioError) as info:
         load_scenario(sub / "bad.yaml")
-    assert str(info.value).startswith(f"{sub / 'bad.yaml'}:4: hours_per_fte: must be greater than 0")
+    expected = f"{sub / 'bad.yaml'}:4: hours_per_fte: must be greater than 0"
+    assert str(info.value).startswith(expected)
 
 
 def test_extends_error_in_base_names_base_file(tmp_path: Path) -> None:

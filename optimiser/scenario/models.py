@@ -39,10 +39,9 @@ def _iso_date(value: Any) -> Any:
         if _ISO_DATE.fullmatch(text):
             try:
                 return date.fromisoformat(text)
-            except ValueError:
-                pass
-        raise ValueError(f"must be a date YYYY-MM-DD, got {value!r}")
-    raise ValueError(f"must be a date YYYY-MM-DD, got {value!r}")
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a real date ({exc})") from None
+    raise ValueError(f"must be a date YYYY-MM-DD (got {value!r})")
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]

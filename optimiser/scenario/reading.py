@@ -170,10 +170,10 @@ class _Converter:
             return None
         try:
             return self.loader.construct_object(node)
-        except (ValueError, OverflowError, yaml.YAMLError) as exc:
-            value = node.value if len(node.value) <= 40 else node.value[:37] + "..."
-            self.complain(node, path, f"cannot read value {value!r}: {exc}")
-            return None
+        except (ValueError, OverflowError, yaml.YAMLError):
+            # E.g. 2027-04-31 or a 5000-digit number: keep the text, so that
+            # validation reports it against what the key expects.
+            return node.value
 
     def key(self, node: Node, path: tuple[Key, ...]) -> str | None:
         if not isinstance(node, ScalarNode):
