@@ -81,25 +81,43 @@ def validate(scenario: str) -> None:
     """Check SCENARIO; print every problem with its file, key path and line."""
     loaded = _load(scenario)
     mode = "staff" if loaded.staff is not None else "FTE"
-    click.echo(f"{scenario}: valid ({mode} mode, {len(loaded.roles)} roles, "
-               f"{len(loaded.tasks)} tasks, {len(loaded.cohort)} segments, "
-               f"{sum(s.people for s in loaded.cohort)} people)")
+    click.echo(
+        f"{scenario}: valid ({mode} mode, {len(loaded.roles)} roles, "
+        f"{len(loaded.tasks)} tasks, {len(loaded.cohort)} segments, "
+        f"{sum(s.people for s in loaded.cohort)} people)"
+    )
 
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("-o", "--out", "out", type=click.Path(file_okay=False),
-              help="Output folder (default out/<scenario-file-stem>/).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
-              help="Seconds per solver call (default: prove optimality).")
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    help="Output folder (default out/<scenario-file-stem>/).",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds per solver call (default: prove optimality).",
+)
 @click.option("--strict", is_flag=True, help="Make every soft constraint hard.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Solver threads.")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Solver threads."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--no-mitigations", is_flag=True, help="Skip the costed mitigations (faster).")
 @handle_errors
-def solve(scenario: str, out: str | None, time_limit: float | None, strict: bool, workers: int,
-          seed: int, no_mitigations: bool) -> None:
+def solve(
+    scenario: str,
+    out: str | None,
+    time_limit: float | None,
+    strict: bool,
+    workers: int,
+    seed: int,
+    no_mitigations: bool,
+) -> None:
     """Plan the team of SCENARIO and write plan.json, allocation.csv, risks.csv and
     utilisation.csv."""
     from optimiser.output import plan_files, write_files
@@ -108,8 +126,13 @@ def solve(scenario: str, out: str | None, time_limit: float | None, strict: bool
     from optimiser.summary import print_summary
 
     loaded = _load(scenario)
-    params = SolveParams(strict=strict, time_limit=time_limit, workers=workers, seed=seed,
-                         mitigations=not no_mitigations)
+    params = SolveParams(
+        strict=strict,
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        mitigations=not no_mitigations,
+    )
     plan = run_solve(loaded, params)
     directory = _out_dir(out, scenario)
     write_files(directory, plan_files(plan))

@@ -23,14 +23,40 @@ from optimiser.plan import Plan
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 RISK_COLUMNS = [
-    "id", "category", "consequence", "likelihood", "score", "red_flag", "title", "detail",
-    "task", "tier", "segment", "role", "staff", "shortfall", "unit", "requirement", "mitigations",
+    "id",
+    "category",
+    "consequence",
+    "likelihood",
+    "score",
+    "red_flag",
+    "title",
+    "detail",
+    "task",
+    "tier",
+    "segment",
+    "role",
+    "staff",
+    "shortfall",
+    "unit",
+    "requirement",
+    "mitigations",
 ]
 ALLOCATION_COLUMNS = ["task", "segment", "role", "staff", "hours_per_week"]
 UTILISATION_COLUMNS = [
-    "role", "staff", "fte", "headcount", "available_hours", "task_hours", "signoff_hours",
-    "duty_hours", "supervision_given_hours", "supervision_received_hours", "continuity_hours",
-    "caseload_points", "caseload_capacity", "utilisation",
+    "role",
+    "staff",
+    "fte",
+    "headcount",
+    "available_hours",
+    "task_hours",
+    "signoff_hours",
+    "duty_hours",
+    "supervision_given_hours",
+    "supervision_received_hours",
+    "continuity_hours",
+    "caseload_points",
+    "caseload_capacity",
+    "utilisation",
 ]
 
 
@@ -58,8 +84,10 @@ def json_text(data: Any) -> str:
 
 def risk_rows(risks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Risks flattened for CSV: mitigations joined as text."""
-    return [{**r, "mitigations": "; ".join(m["text"] for m in r.get("mitigations") or [])}
-            for r in risks]
+    return [
+        {**r, "mitigations": "; ".join(m["text"] for m in r.get("mitigations") or [])}
+        for r in risks
+    ]
 
 
 def plan_files(plan: Plan) -> dict[str, str]:

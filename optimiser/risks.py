@@ -236,8 +236,9 @@ def describe(scenario: Scenario, s: Shortfall) -> tuple[str, str]:
         )
     elif s.category == "supervision_capacity":
         role = scenario.roles[s.role].title if s.role else ""
-        who = (f"{s.staff} ({role})" if s.staff
-               else f"{_plural(amount, 'person')} in the role {role}")
+        who = (
+            f"{s.staff} ({role})" if s.staff else f"{_plural(amount, 'person')} in the role {role}"
+        )
         hours = s.extra.get("needs_hours_per_week", 0)
         title = (
             f"{who} cannot be given the required {hours:g} hours a week of supervision "
@@ -336,48 +337,61 @@ def register(
 
 
 def conflict_risks(
-    scenario: Scenario, team: Team, demand: list[DemandRow], conflict: list[Key]
+    scenario: Scenario, team: Team, demand: list[DemandRow], conflicts: list[list[Key]]
 ) -> list[dict[str, Any]]:
-    """``infeasible_requirements`` risks, one per requirement of a minimal conflict."""
+    """``infeasible_requirements`` risks: one per requirement of each minimal conflict."""
     demand_by_key = {("coverage", d.task, d.segment): d for d in demand}
-    names = [requirement_name(scenario, team, k) for k in conflict]
-    risks = []
-    for n, key in enumerate(conflict, start=1):
-        others = [names[i] for i in range(len(conflict)) if conflict[i] != key]
-        d = demand_by_key.get(key)
-        consequence = 5
-        if d is not None:
-            consequence = penalties.coverage_consequence(
-                scenario.tiers[d.tier].severity, scenario.tasks[d.task].criticality
+    risks: list[dict[str, Any]] = []
+    for c, conflict in enumerate(conflicts, start=1):
+        names = [requirement_name(scenario, team, k) for k in conflict]
+        for key, name in zip(conflict, names, strict=True):
+            d = demand_by_key.get(key)
+            consequence = _requirement_consequence(scenario, team, key, d)
+            by_agent = key[0] in ("supervision", "continuity")
+            risks.append(
+                {
+                    "id": f"R{len(risks) + 1}",
+                    "category": "infeasible_requirements",
+                    "consequence": consequence,
+                    "likelihood": 5,
+                    "score": consequence * 5,
+                    "red_flag": True,
+                    "title": f"Under strict rules the team cannot meet {name} together with the "
+                    f"other {len(conflict) - 1} requirement(s) of conflict {c}.",
+                    "detail": f"Conflict {c} ({len(conflict)} requirements that cannot all hold; "
+                    f"relaxing any one of them lets the others hold): " + "; ".join(names) + ".",
+                    "task": key[1] if key[0] in ("coverage", "signoff") else None,
+                    "tier": d.tier
+                    if d
+                    else (key[1].split("/", 1)[0] if key[0] == "coordination" else None),
+                    "segment": d.segment if d else (key[1] if key[0] == "coordination" else None),
+                    "role": team.by_id[key[1]].role if by_agent else None,
+                    "staff": team.by_id[key[1]].staff if by_agent else None,
+                    "shortfall": None,
+                    "unit": None,
+                    "conflict": c,
+                    "key": list(key),
+                    "mitigations": [],
+                }
             )
-        risks.append(
-            {
-                "id": f"R{n}",
-                "category": "infeasible_requirements",
-                "consequence": consequence,
-                "likelihood": 5,
-                "score": consequence * 5,
-                "red_flag": True,
-                "title": f"Under strict rules the team cannot meet: {names[n - 1]}, together with "
-                f"the other {len(others)} requirement(s) of this conflict.",
-                "detail": "Cannot hold together: " + "; ".join(names) + ". Relaxing any one of "
-                "them makes the rest achievable.",
-                "task": key[1] if key[0] in ("coverage", "signoff") else None,
-                "tier": d.tier if d else None,
-                "segment": d.segment if d else (key[1] if key[0] == "coordination" else None),
-                "role": team.by_id[key[1]].role
-                if key[0] in ("supervision", "continuity")
-                else None,
-                "staff": team.by_id[key[1]].staff
-                if key[0] in ("supervision", "continuity")
-                else None,
-                "shortfall": None,
-                "unit": None,
-                "key": list(key),
-                "mitigations": [],
-            }
-        )
     return risks
+
+
+def _requirement_consequence(scenario: Scenario, team: Team, key: Key, d: DemandRow | None) -> int:
+    kind = key[0]
+    if d is not None:
+        return penalties.coverage_consequence(
+            scenario.tiers[d.tier].severity, scenario.tasks[d.task].criticality
+        )
+    if kind == "signoff":
+        return scenario.tasks[key[1]].criticality
+    if kind == "supervision":
+        return penalties.supervision_consequence(team.by_id[key[1]].registered)
+    if kind == "continuity":
+        return penalties.CONSEQUENCE_CONTINUITY
+    if kind == "coordination":
+        return scenario.tiers[key[1].split("/", 1)[0]].severity
+    return penalties.CONSEQUENCE_DUTY
 
 
 def requirement_name(scenario: Scenario, team: Team, key: Key) -> str:
@@ -387,10 +401,12 @@ def requirement_name(scenario: Scenario, team: Team, key: Key) -> str:
         return f"{scenario.tasks[key[1]].title} for segment {key[2]} (C3)"
     if kind == "signoff":
         return f"clinical sign-off of delegated {scenario.tasks[key[1]].title.lower()} (C4)"
-    if kind == "supervision":
-        return f"supervision of every {team.by_id[key[1]].id} (C5)"
-    if kind == "continuity":
-        return f"protected continuity time of {team.by_id[key[1]].id} (C6)"
+    if kind in ("supervision", "continuity"):
+        agent = team.by_id[key[1]]
+        who = agent.staff or scenario.roles[agent.role].title
+        if kind == "supervision":
+            return f"supervision of {'every ' if agent.staff is None else ''}{who} (C5)"
+        return f"protected continuity time of {who} (C6)"
     if kind == "coordination":
         return f"a care coordinator for everyone in {key[1]} (C7)"
     return "duty clinician cover (C8)"

@@ -18,7 +18,7 @@ from optimiser.model import (
     HoursSolution,
     ModelOptions,
     Status,
-    minimal_conflict,
+    minimal_conflicts,
 )
 from optimiser.plan import Plan, plan_rows, r2
 
@@ -118,9 +118,9 @@ def solve(scenario: Scenario, params: SolveParams | None = None) -> Plan:
     team = values.team
     demand = demand_rows(scenario)
     if values.status is Status.INFEASIBLE and params.strict:
-        conflict = minimal_conflict(scenario, team, demand, params.time_limit)
+        conflicts = minimal_conflicts(scenario, team, demand, params.time_limit)
         plan = _plan(scenario, params, values, demand, started, infeasible=True)
-        plan.risks = risk_register.conflict_risks(scenario, team, demand, conflict)
+        plan.risks = risk_register.conflict_risks(scenario, team, demand, conflicts)
         return plan
     plan = _plan(scenario, params, values, demand, started)
     plan.risks = risk_register.register(scenario, team, demand, plan, values.slacks, params)

@@ -19,13 +19,17 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=width)
 
 
-def print_summary(plan: Plan, directory: Path | None = None, console: Console | None = None) -> None:
+def print_summary(
+    plan: Plan, directory: Path | None = None, console: Console | None = None
+) -> None:
     """Status, cost, utilisation by role and risks by score."""
     console = console or _console()
     risks = plan.risks
     red = sum(1 for r in risks if r["red_flag"])
     penalty = plan.objective.get("risk_penalty")
-    console.print(f"[bold]{plan.scenario}[/bold] ({plan.mode} mode{', strict' if plan.strict else ''})")
+    console.print(
+        f"[bold]{plan.scenario}[/bold] ({plan.mode} mode{', strict' if plan.strict else ''})"
+    )
     console.print(
         f"status: [bold]{plan.status}[/bold]   annual cost: £{plan.cost['annual_total']:,.0f}   "
         f"risk penalty: {penalty if penalty is not None else '-'}   "
@@ -34,38 +38,69 @@ def print_summary(plan: Plan, directory: Path | None = None, console: Console | 
     )
     if plan.utilisation:
         table = Table(title="Utilisation by role", title_justify="left")
-        for col in ("role", "FTE", "available h/wk", "used h/wk", "utilisation",
-                    "continuity h/wk", "caseload pts"):
+        for col in (
+            "role",
+            "FTE",
+            "available h/wk",
+            "used h/wk",
+            "utilisation",
+            "continuity h/wk",
+            "caseload pts",
+        ):
             table.add_column(col, justify="left" if col == "role" else "right")
         by_role: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for row in plan.utilisation:
             agg = by_role[row["role"]]
             agg["fte"] += row["fte"]
             agg["available"] += row["available_hours"]
-            agg["used"] += (row["task_hours"] + row["signoff_hours"] + row["duty_hours"]
-                            + row["supervision_given_hours"] + row["supervision_received_hours"])
+            agg["used"] += (
+                row["task_hours"]
+                + row["signoff_hours"]
+                + row["duty_hours"]
+                + row["supervision_given_hours"]
+                + row["supervision_received_hours"]
+            )
             agg["continuity"] += row["continuity_hours"]
             agg["points"] += row["caseload_points"]
             agg["capacity"] += row["caseload_capacity"]
         for role, agg in by_role.items():
             use = agg["used"] / agg["available"] if agg["available"] else 0.0
             points = f"{agg['points']:g}/{agg['capacity']:g}" if agg["capacity"] else "-"
-            table.add_row(role, f"{agg['fte']:g}", f"{agg['available']:.1f}", f"{agg['used']:.1f}",
-                          f"{use:.0%}", f"{agg['continuity']:.1f}", points)
+            table.add_row(
+                role,
+                f"{agg['fte']:g}",
+                f"{agg['available']:.1f}",
+                f"{agg['used']:.1f}",
+                f"{use:.0%}",
+                f"{agg['continuity']:.1f}",
+                points,
+            )
         console.print(table)
     if risks:
         table = Table(title="Workforce risks by score", title_justify="left")
         for col in ("id", "score", "flag", "category", "where", "shortfall", "best mitigation"):
             table.add_column(col, overflow="fold")
         for r in risks:
-            short = "" if r["shortfall"] is None else (
-                f"{r['shortfall']:g} {'h/wk' if r['unit'] == 'hours_per_week' else 'people'}")
-            where = " ".join(str(r[k]) for k in ("task", "segment", "staff", "role")
-                             if r.get(k) and not (k == "role" and r.get("staff")))
+            short = (
+                ""
+                if r["shortfall"] is None
+                else (f"{r['shortfall']:g} {'h/wk' if r['unit'] == 'hours_per_week' else 'people'}")
+            )
+            where = " ".join(
+                str(r[k])
+                for k in ("task", "segment", "staff", "role")
+                if r.get(k) and not (k == "role" and r.get("staff"))
+            )
             mitigations = r.get("mitigations") or []
-            table.add_row(r["id"], str(r["score"]), "RED" if r["red_flag"] else "",
-                          r["category"], where, short,
-                          mitigations[0]["text"] if mitigations else "-")
+            table.add_row(
+                r["id"],
+                str(r["score"]),
+                "RED" if r["red_flag"] else "",
+                r["category"],
+                where,
+                short,
+                mitigations[0]["text"] if mitigations else "-",
+            )
         console.print(table)
     else:
         console.print("No workforce risks: every requirement is met.")

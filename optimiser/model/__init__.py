@@ -4,7 +4,7 @@ Engines: the hours model and the coordination model are HiGHS MILPs (an LP
 with a handful of integer supervision / coordination counts).
 """
 
-from optimiser.model.conflict import deletion_filter, minimal_conflict
+from optimiser.model.conflict import deletion_filter, minimal_conflicts
 from optimiser.model.coordination import CoordinationModel, CoordinationSolution
 from optimiser.model.flex import FlexSearch
 from optimiser.model.hours import Flex, HoursModel, HoursSolution, Key, ModelOptions
@@ -21,5 +21,5 @@ __all__ = [
     "ModelOptions",
     "Status",
     "deletion_filter",
-    "minimal_conflict",
+    "minimal_conflicts",
 ]

@@ -46,17 +46,21 @@ def deletion_filter(requirements: list[Key], infeasible: Callable[[set[Key]], bo
         chunk = max(1, chunk // 2)
 
 
-def minimal_conflict(
+def minimal_conflicts(
     scenario: Scenario, team: Team, demand: list[DemandRow], time_limit: float | None = None
-) -> list[Key]:
-    """Irreducible infeasible requirements of the hours and coordination models."""
-    conflict: list[Key] = []
+) -> list[list[Key]]:
+    """Irreducible infeasible requirement sets, one per model (hours, coordination)
+    that cannot meet all its requirements.  The two models share no constraint, so
+    each conflict stands on its own."""
+    conflicts: list[list[Key]] = []
     hours = HoursModel(scenario, team, demand, ModelOptions(strict=True, aggregate=False))
     keys = [s.key for s in hours.slacks]
     if not hours.feasible_with(set(keys), time_limit):
-        conflict += deletion_filter(keys, lambda ks: not hours.feasible_with(ks, time_limit))
+        conflicts.append(deletion_filter(keys, lambda ks: not hours.feasible_with(ks, time_limit)))
     coordination = CoordinationModel(scenario, team, strict=True)
-    keys = [k for k, _, _ in coordination.slacks]
+    keys = [key for key, _, _ in coordination.slacks]
     if not coordination.feasible_with(set(keys), time_limit):
-        conflict += deletion_filter(keys, lambda ks: not coordination.feasible_with(ks, time_limit))
-    return conflict
+        conflicts.append(
+            deletion_filter(keys, lambda ks: not coordination.feasible_with(ks, time_limit))
+        )
+    return conflicts
