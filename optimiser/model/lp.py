@@ -49,12 +49,9 @@ class Term:
 def _quiet_stdout() -> Iterator[None]:
     """Silence HiGHS' banner, which OR-Tools prints on every solve despite
     ``SuppressOutput`` (it writes to file descriptor 1, not ``sys.stdout``)."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # captured stdout (tests): nothing to do
-        yield
-        return
-    sys.stdout.flush()
+    fd = 1
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        sys.stdout.flush()
     saved = os.dup(fd)
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
