@@ -316,6 +316,16 @@ def test_staff_csv_missing_column(tmp_path: Path) -> None:
         load_scenario(staff_scenario(tmp_path, "team.csv"))
 
 
+def test_staff_csv_missing_file(tmp_path: Path) -> None:
+    path = staff_scenario(tmp_path, "nowhere.csv")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.path) == (str(path), "staff")
+    assert problem.line is not None
+    assert problem.message == "cannot read 'nowhere.csv': file not found"
+
+
 def test_staff_yaml_list_checks(tmp_path: Path) -> None:
     staff = [
         {"id": "N01", "role": "nurse", "fte": 1.0, "signoffs": {"medication": "2026-09-01"}},

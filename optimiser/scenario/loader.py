@@ -87,9 +87,13 @@ def _with_csv_staff(
     """Replace a ``staff: path.csv`` entry by the rows of that file."""
     staff_tree = tree.children.get("staff", LocTree(tree.loc))
     csv_path = Path(staff_tree.loc.file).parent / data["staff"]
+    new_tree = LocTree(tree.loc, dict(tree.children))
+    if not csv_path.exists():
+        problems.append(tree.problem(("staff",), f"cannot read '{data['staff']}': file not found"))
+        new_tree.children["staff"] = LocTree(staff_tree.loc)
+        return {**data, "staff": []}, new_tree, None
     table = read_staff_csv(csv_path, str(csv_path))
     problems.extend(table.problems)
-    new_tree = LocTree(tree.loc, dict(tree.children))
     if table.tree is None:
         # Unusable file (already reported): validate the rest without staff.
         new_tree.children["staff"] = LocTree(staff_tree.loc)

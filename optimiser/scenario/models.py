@@ -65,7 +65,7 @@ class Headroom(BaseModel):
     """
 
     model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
-    __pydantic_extra__: dict[str, Share]  # type: ignore[assignment]
+    __pydantic_extra__: dict[str, Share] = Field(init=False)
 
     source: str | None = None
 
