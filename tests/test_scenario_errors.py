@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import pickle
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -252,6 +253,14 @@ def test_all_problems_are_collected(tmp_path: Path) -> None:
     ]
     assert len(str(error).splitlines()) == 5
     assert "tiers.amber.caseload_weight: is required but missing" in str(error)
+
+
+def test_error_pickles_with_its_problems(tmp_path: Path) -> None:
+    error = load_error(edit_example(tmp_path, "people: 80}", "people: -80}"))
+    copy_ = pickle.loads(pickle.dumps(error))
+    assert isinstance(copy_, ScenarioError)
+    assert copy_.problems == error.problems
+    assert str(copy_) == str(error)
 
 
 def test_both_establishment_and_staff(tmp_path: Path) -> None:

@@ -87,6 +87,10 @@ class ScenarioError(Exception):
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
 
+    def __reduce__(self) -> tuple[type[ScenarioError], tuple[list[Problem]]]:
+        # Picklable as itself (e.g. raised in a worker process of ``simulate``).
+        return (type(self), (self.problems,))
+
 
 @dataclass(frozen=True)
 class Loc:
