@@ -12,6 +12,12 @@ from rich.table import Table
 from optimiser.plan import Plan
 
 
+def _amount(value: float, unit: str) -> str:
+    if unit == "hours_per_week":
+        return f"{value:g} h/wk"
+    return f"{value:g} {'person' if value == 1 else 'people'}"
+
+
 def _console() -> Console:
     import sys
 

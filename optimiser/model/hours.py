@@ -238,7 +238,26 @@ class HoursModel:
             status2 = self.lp.solve(time_limit)
         if status is Status.FEASIBLE or status2 is Status.FEASIBLE:
             status = Status.FEASIBLE
+        if self.team.mode == "staff" and status2 in (Status.OPTIMAL, Status.FEASIBLE):
+            self._level3(time_limit)
         return self._solution(status)
+
+    def _level3(self, time_limit: float | None) -> None:
+        """Level 3 (staff mode): spread load evenly among the people of a role."""
+        cost = self.lp.objective_value()
+        balance = add_balance(self)
+        if balance:
+            self.lp.row(
+                -INF,
+                cost + 1e-7 * max(1.0, abs(cost)) + 1e-6,
+                self.cost_terms(),
+                "lexicographic_cost",
+            )
+            self.lp.minimise(balance)
+            if self.lp.solve(time_limit) not in (Status.OPTIMAL, Status.FEASIBLE):
+                # numerically stuck: fall back to the level-2 optimum
+                self.lp.minimise(self.cost_terms())
+                self.lp.solve(time_limit)
 
     def flex_search(self) -> FlexSearch:
         """A search for the fewest flex steps (needs ``options.flex``)."""
@@ -444,3 +463,29 @@ def add_continuity(m: HoursModel) -> None:
         weight = penalties.weight(penalties.CONSEQUENCE_CONTINUITY)
         erosion = m._slack(("continuity", agent.id), INF, weight)
         m.lp.row(-INF, const, list(terms) + flex + [(erosion, -1.0)], f"continuity_{agent.id}")
+
+
+def add_balance(m: HoursModel) -> list[tuple[object, float]]:
+    """Staff mode, level 3 ``balance[who]``: utilisation of each person close to a
+    common level for their role (L1 deviation), so load is spread evenly.
+
+    Returns the objective terms (empty in FTE mode or for roles of one person).
+    """
+    if m.team.mode != "staff":
+        return []
+    by_role: dict[str, list[Agent]] = defaultdict(list)
+    for agent in m.team.agents:
+        if agent.available > 0:
+            by_role[agent.role].append(agent)
+    terms: list[tuple[object, float]] = []
+    for role, people in by_role.items():
+        if len(people) < 2:
+            continue
+        level = m.lp.num(0.0, INF, f"balance_level_{role}")
+        for agent in people:
+            dev = m.lp.num(0.0, INF, f"balance_dev_{agent.id}")
+            load = [(v, c / agent.available) for v, c in m.load.get(agent.id, [])]
+            m.lp.row(-INF, 0.0, load + [(level, -1.0), (dev, -1.0)], f"balance_hi_{agent.id}")
+            m.lp.row(0.0, INF, load + [(level, -1.0), (dev, 1.0)], f"balance_lo_{agent.id}")
+            terms.append((dev, 1.0))
+    return terms
