@@ -227,3 +227,12 @@ def with_fte(agent: Agent, fte: float, headcount: int | None = None) -> Agent:
     if headcount is None:
         headcount = max(agent.headcount, math.ceil(fte - 1e-9))
     return replace(agent, fte=fte, headcount=headcount, available=agent.available_per_fte * fte)
+
+
+def new_recruit(scenario: Scenario, role_id: str) -> Agent:
+    """A vacancy of ``role_id`` at 0 FTE (staff-mode what-ifs): a new starter holds
+    the role's whole scope, signed off on arrival."""
+    role = scenario.roles[role_id]
+    return _role_agent(
+        scenario, role_id, f"new {role_id}", None, 0.0, 0, frozenset(role.competencies)
+    )

@@ -36,7 +36,7 @@ class FlexSearch:
         self,
         lp: LinearModel,
         slacks: list[tuple[Key, Any, float]],
-        k: Any,
+        k: Any = None,
         head: Any = None,
         headcount: Callable[[int], int] | None = None,
     ) -> None:
@@ -46,7 +46,7 @@ class FlexSearch:
         self.head = head
         self.headcount = headcount
         self.row = lp.row(-INF, INF, [(v, w) for _, v, w in slacks], "flex_no_worse")
-        self._k_bounds = (k.lb(), k.ub())
+        self._k_bounds = (k.lb(), k.ub()) if k is not None else None
         self._head_bounds = (head.lb(), head.ub()) if head is not None else None
         #: whether the last ``min_steps`` answer already used the exact headcount rule
         self.exact = False
@@ -58,7 +58,8 @@ class FlexSearch:
             var.SetBounds(0.0, 0.0 if key in targets else INF)
 
     def _restore(self) -> None:
-        self.k.SetBounds(*self._k_bounds)
+        if self.k is not None and self._k_bounds is not None:
+            self.k.SetBounds(*self._k_bounds)
         if self.head is not None and self._head_bounds is not None:
             self.head.SetBounds(*self._head_bounds)
 
@@ -78,6 +79,14 @@ class FlexSearch:
             or int(round(self.head.solution_value())) == self.headcount(steps)
         )
         return steps
+
+    def removable(
+        self, targets: set[Key], base: dict[Key, float], time_limit: float | None = None
+    ) -> bool:
+        """Whether the model as built (no flex) can zero the targets, others no worse."""
+        self._setup(targets, base)
+        self.lp.minimise([])
+        return self.lp.solve(time_limit) is not Status.INFEASIBLE
 
     def holds(
         self, targets: set[Key], base: dict[Key, float], steps: int, time_limit: float | None = None

@@ -36,6 +36,7 @@ class Flex:
     agent: str
     step: float
     max_steps: int
+    person: bool = False  #: a single new person (staff mode): never self-supervising
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,9 @@ class HoursModel:
     def _active(self, agent: Agent) -> bool:
         flex = self.options.flex
         return agent.fte > 0 or (flex is not None and flex.agent == agent.id)
+
+    def _is_person_flex(self, agent: Agent) -> bool:
+        return self._is_flex(agent) and self.options.flex.person  # type: ignore[union-attr]
 
     def _is_flex(self, agent: Agent) -> bool:
         return self.options.flex is not None and self.options.flex.agent == agent.id
@@ -260,10 +264,11 @@ class HoursModel:
                 self.lp.solve(time_limit)
 
     def flex_search(self) -> FlexSearch:
-        """A search for the fewest flex steps (needs ``options.flex``)."""
+        """A search for the fewest flex steps (without ``options.flex``: a
+        removability check only)."""
         flex = self.options.flex
         if flex is None:
-            raise ValueError("the model was built without a flex agent")
+            return FlexSearch(self.lp, [(s.key, s.var, s.weight) for s in self.slacks])
         agent = self.team.by_id[flex.agent]
 
         def headcount(steps: int) -> int:
@@ -421,7 +426,10 @@ def add_supervision(m: HoursModel) -> None:
                 sup.role not in sub.supervised_by
                 or sup.max_supervisees <= 0
                 or not m._active(sup)
-                or (sup.id == sub.id and sup.headcount < 2 and not m._is_flex(sup))
+                or (
+                    sup.id == sub.id
+                    and (sup.headcount < 2 and not m._is_flex(sup) or m._is_person_flex(sup))
+                )
             ):
                 continue
             ub = sub.headcount if not m._is_flex(sub) else sub.headcount + 1000

@@ -90,14 +90,10 @@ def check_mode(data: dict[str, Any], tree: LocTree) -> list[Problem]:
     has_establishment = data.get("establishment") is not None
     has_staff = data.get("staff") is not None
     if has_establishment and has_staff:
-        message = (
-            "give exactly one of establishment (FTE mode) or staff (staff mode), not both"
-        )
+        message = "give exactly one of establishment (FTE mode) or staff (staff mode), not both"
         return [tree.problem(("staff",), message)]
     if not has_establishment and not has_staff:
-        message = (
-            "one of establishment (FTE mode) or staff (staff mode) is required"
-        )
+        message = "one of establishment (FTE mode) or staff (staff mode) is required"
         return [tree.problem((), message)]
     return []
 
@@ -211,8 +207,7 @@ def check_scenario(
             if total > 1 + 1e-9:
                 f.error(
                     ("volatility", "transitions", k),
-                    f"transition probabilities from '{k}' sum to {_fmt(total)}; "
-                    "must be at most 1",
+                    f"transition probabilities from '{k}' sum to {_fmt(total)}; must be at most 1",
                 )
 
     # Duplicates
@@ -245,8 +240,7 @@ def check_scenario(
         elif post.fte > post.headcount:
             f.warn(
                 ("establishment", r),
-                f"fte {_fmt(post.fte)} is more than full time for a headcount of "
-                f"{post.headcount}",
+                f"fte {_fmt(post.fte)} is more than full time for a headcount of {post.headcount}",
             )
     if s.establishment is not None:
         for r in roles:
@@ -289,4 +283,3 @@ def _check_headroom(f: _Findings, s: Scenario, headroom_given: bool) -> None:
                 f"effective headroom for role '{r}' (top-level shares overridden by the "
                 f"role's) sums to {_fmt(effective)}; must be less than 1",
             )
-

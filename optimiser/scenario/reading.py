@@ -185,9 +185,7 @@ class _Converter:
         # Keys are ids: keep their text ("no", "2027", "on" stay strings).
         return str(node.value)
 
-    def mapping(
-        self, node: MappingNode, path: tuple[Key, ...]
-    ) -> tuple[dict[str, Any], LocTree]:
+    def mapping(self, node: MappingNode, path: tuple[Key, ...]) -> tuple[dict[str, Any], LocTree]:
         if node.tag != _MAP_TAG:
             self.complain(node, path, f"YAML tag '{_tag_name(node.tag)}' is not allowed")
         data: dict[str, Any] = {}

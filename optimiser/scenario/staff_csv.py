@@ -65,8 +65,11 @@ def read_staff_csv(path: Path, display: str) -> StaffCsv:
     try:
         header = next(reader, None)
         if header is None:
-            out.problems.append(Problem(display, "", None, "CSV file is empty; expected a header "
-                                        "row id,role,fte,..."))
+            out.problems.append(
+                Problem(
+                    display, "", None, "CSV file is empty; expected a header row id,role,fte,..."
+                )
+            )
             return out
         header = [name.strip() for name in header]
         header_problems = _check_header(header, display)
