@@ -179,7 +179,9 @@ def person_competencies(
     }
     for comp, signed in signoffs.items():
         months = scenario.competencies[comp].signoff_valid_months
-        if months is None or signoff_valid(signed, months, scenario.plan_date):
+        if (months is None and signed <= scenario.plan_date) or (
+            months is not None and signoff_valid(signed, months, scenario.plan_date)
+        ):
             held.add(comp)
     return frozenset(held)
 

@@ -30,7 +30,7 @@ Key = tuple[str, ...]
 MAX_OPTIONS = 3
 MAX_EXTRA_FTE = 10.0
 VERIFY_BUMPS = 3
-MAX_SIGNOFF_TRIES = 6
+MAX_SIGNOFF_TRIES = 3
 SIGNOFF_CATEGORIES = ("review_frequency", "coverage_shortfall", "clinical_oversight")
 
 

@@ -333,7 +333,118 @@ def register(
     risks = [{"id": r.pop("id"), **r} for r in risks]
     if params.mitigations and risks:
         mitigate(scenario, team, risks, solver_slacks, params)
+    if team.mode == "staff":
+        base_penalty = float(plan.objective.get("risk_penalty") or 0.0)
+        risks += expiry_risks(
+            scenario, team, solver_slacks, base_penalty, params, start=len(risks) + 1
+        )
     return risks
+
+
+def expiry_risks(
+    scenario: Scenario,
+    team: Team,
+    base_slacks: dict[Key, float],
+    base_penalty: float,
+    params: SolveParams,
+    start: int = 1,
+) -> list[dict[str, Any]]:
+    """``signoff_expiry``: sign-offs lapsing within 90 days whose lapse, re-planned,
+    raises the least achievable risk penalty (a new or deeper shortfall).
+
+    The shortfall reported is the net increase, per category, of what the
+    re-planned team leaves undone (shifts between people of one category cancel).
+    """
+    from dataclasses import replace
+
+    from optimiser.competencies import expiring_signoffs
+    from optimiser.solve import solve_values
+
+    risks: list[dict[str, Any]] = []
+    for cell in expiring_signoffs(scenario):
+        agent = team.by_id[cell.staff]
+        if cell.competency not in agent.competencies:
+            continue
+        lapsed = Team.of(
+            team.mode,
+            [
+                replace(a, competencies=a.competencies - {cell.competency})
+                if a.id == agent.id
+                else a
+                for a in team.agents
+            ],
+        )
+        values = solve_values(scenario, replace(params, strict=False), lapsed)
+        if values.penalty <= base_penalty + 0.01:
+            continue
+        net: dict[str, float] = defaultdict(float)
+        for k in set(values.slacks) | set(base_slacks):
+            net[k[0]] += values.slacks.get(k, 0.0) - base_slacks.get(k, 0.0)
+        worse = {
+            k: v - base_slacks.get(k, 0.0)
+            for k, v in values.slacks.items()
+            if v - base_slacks.get(k, 0.0) > 0.005 and net[k[0]] > 0.005
+        }
+        if not worse:
+            continue
+        hours = sum(
+            v
+            for kind, v in net.items()
+            if v > 0.005 and kind not in ("supervision", "coordination")
+        )
+        people = sum(
+            v for kind, v in net.items() if v > 0.005 and kind in ("supervision", "coordination")
+        )
+        consequence = max(_key_consequence(scenario, team, k) for k in worse)
+        days = (cell.expires - scenario.plan_date).days if cell.expires else 0
+        likelihood = 5 if days <= 30 else 4 if days <= 60 else 3
+        comp = scenario.competencies[cell.competency].title
+        what = "; ".join(requirement_name(scenario, team, k) for k in list(worse)[:3])
+        amount = f"{hours:.2f} hours a week" if hours > 0 else f"{people:g} people"
+        expires = cell.expires.isoformat() if cell.expires else "?"
+        risks.append(
+            {
+                "id": f"R{start + len(risks)}",
+                "category": "signoff_expiry",
+                "consequence": consequence,
+                "likelihood": likelihood,
+                "score": consequence * likelihood,
+                "red_flag": False,
+                "title": f"{cell.staff}'s sign-off in {comp} lapses on {expires}; without renewal "
+                f"{amount} of work would go unmet.",
+                "detail": f"Re-planned with the lapse: {what}.",
+                "task": None,
+                "tier": None,
+                "segment": None,
+                "role": cell.role,
+                "staff": cell.staff,
+                "competency": cell.competency,
+                "expires": expires,
+                "shortfall": r2(hours if hours > 0 else people),
+                "unit": "hours_per_week" if hours > 0 else "people",
+                "key": ["signoff_expiry", cell.staff, cell.competency],
+                "mitigations": [
+                    {
+                        "action": "renew_signoff",
+                        "role": cell.role,
+                        "staff": cell.staff,
+                        "competency": cell.competency,
+                        "annual_cost": None,
+                        "text": f"Renew {cell.staff}'s sign-off in {comp} before {expires}",
+                    }
+                ],
+            }
+        )
+    return risks
+
+
+def _key_consequence(scenario: Scenario, team: Team, key: Key) -> int:
+    if key[0] == "coverage":
+        seg = next(s for s in scenario.cohort if s.id == key[2])
+        return penalties.coverage_consequence(
+            scenario.tiers[seg.tier].severity, scenario.tasks[key[1]].criticality
+        )
+    return _requirement_consequence(scenario, team, key, None)
 
 
 def conflict_risks(
