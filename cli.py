@@ -139,5 +139,37 @@ def solve(
     print_summary(plan, directory)
 
 
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    help="Output folder (default out/<scenario-file-stem>/).",
+)
+@handle_errors
+def competencies(scenario: str, out: str | None) -> None:
+    """Staff mode: the competency dashboard of SCENARIO (competencies.csv and a
+    person x competency grid)."""
+    from optimiser.competencies import dashboard
+    from optimiser.output import csv_text, write_files
+    from optimiser.summary import print_competency_grid
+
+    loaded = _load(scenario)
+    if loaded.staff is None:
+        _err(
+            f"error: {scenario}: the competency dashboard needs named staff (a `staff:` "
+            f"list or CSV); this scenario is in FTE mode"
+        )
+        sys.exit(EXIT_BAD_INPUT)
+    cells = dashboard(loaded)
+    directory = _out_dir(out, scenario)
+    columns = ["staff", "role", "competency", "status", "signed_off", "expires"]
+    write_files(directory, {"competencies.csv": csv_text([c.row() for c in cells], columns)})
+    print_competency_grid(loaded, cells)
+    click.echo(f"wrote {directory}/competencies.csv")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -112,3 +112,43 @@ def print_summary(
         console.print("No workforce risks: every requirement is met.")
     if directory is not None:
         console.print(f"wrote {directory}/plan.json, allocation.csv, risks.csv, utilisation.csv")
+
+
+_SYMBOL = {
+    "current": "[green]✓[/green]",
+    "expiring": "[yellow]![/yellow]",
+    "expired": "[red]✗[/red]",
+    "none": "[red]-[/red]",
+    "not_required": "·",
+}
+
+
+def print_competency_grid(scenario, cells, console: Console | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Person x competency grid: ✓ current, ! expiring, ✗ expired, - none, · no rule."""
+    console = console or _console()
+    comps = [c for c in scenario.competencies if any(cell.competency == c for cell in cells)]
+    table = Table(
+        title=f"Competencies on {scenario.plan_date.isoformat()}  "
+        "(✓ current, ! expiring within 90 days, ✗ expired, - none, · no sign-off rule)",
+        title_justify="left",
+    )
+    table.add_column("staff")
+    table.add_column("role")
+    for comp in comps:
+        table.add_column(comp, justify="center")
+    by_person: dict[str, dict[str, str]] = defaultdict(dict)
+    roles: dict[str, str] = {}
+    for cell in cells:
+        by_person[cell.staff][cell.competency] = cell.status
+        roles[cell.staff] = cell.role
+    for person, statuses in by_person.items():
+        table.add_row(person, roles[person], *(_SYMBOL.get(statuses.get(c, ""), "") for c in comps))
+    console.print(table)
+    counts = defaultdict(int)
+    for cell in cells:
+        counts[cell.status] += 1
+    console.print(
+        "  ".join(
+            f"{k}: {counts[k]}" for k in ("current", "expiring", "expired", "none", "not_required")
+        )
+    )
