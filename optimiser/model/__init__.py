@@ -6,8 +6,8 @@ with a handful of integer supervision / coordination counts).
 
 from optimiser.model.conflict import deletion_filter, minimal_conflicts
 from optimiser.model.coordination import CoordinationModel, CoordinationSolution
-from optimiser.model.flex import FlexSearch
-from optimiser.model.hours import Flex, HoursModel, HoursSolution, Key, ModelOptions
+from optimiser.model.flex import Flex, FlexSearch, FlexVars
+from optimiser.model.hours import HoursModel, HoursSolution, Key, ModelOptions
 from optimiser.model.lp import Status
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "CoordinationSolution",
     "Flex",
     "FlexSearch",
+    "FlexVars",
     "HoursModel",
     "HoursSolution",
     "Key",

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from optimiser import penalties
 from optimiser.demand import Agent, Team
-from optimiser.model.flex import FlexSearch
-from optimiser.model.hours import Flex, Key
+from optimiser.model.flex import Flex, FlexSearch, FlexVars
+from optimiser.model.hours import Key
 from optimiser.model.lp import INF, LinearModel, Status
 
 if TYPE_CHECKING:
@@ -36,22 +36,28 @@ class CoordinationModel:
     """Variables y[segment, who] (integers), uncoordinated people, caseload caps."""
 
     def __init__(
-        self, scenario: Scenario, team: Team, strict: bool = False, flex: Flex | None = None
+        self,
+        scenario: Scenario,
+        team: Team,
+        strict: bool = False,
+        flex: Flex | None = None,
+        lp: LinearModel | None = None,
+        flexvars: FlexVars | None = None,
     ) -> None:
         self.scenario = scenario
         self.team = team
-        self.flex = flex
-        self.lp = LinearModel("coordination")
+        self.lp = lp if lp is not None else LinearModel("coordination")
         self.y: dict[tuple[str, str], object] = {}
         self.slacks: list[tuple[Key, object, float]] = []
-        self.k = None
         self.strict = strict
-        if flex is not None:
-            self.k = self.lp.int(0, flex.max_steps, "flex_steps")
+        if flexvars is None:
+            flexvars = FlexVars(self.lp, team, (flex,) if flex is not None else ())
+        self.flexvars = flexvars
+        self.k = flexvars.k.get(flex.agent) if flex is not None else None
         add_coordination(self)
 
     def _active(self, agent: Agent) -> bool:
-        return agent.fte > 0 or (self.flex is not None and self.flex.agent == agent.id)
+        return agent.fte > 0 or agent.id in self.flexvars
 
     def coordinators(self, tier: str) -> list[Agent]:
         """Agents who may coordinate someone in ``tier`` (C7 eligibility)."""
@@ -103,9 +109,7 @@ class CoordinationModel:
         return CoordinationSolution(status, penalty, cost, people, slacks)
 
     def flex_search(self) -> FlexSearch:
-        """A search for the fewest flex steps (needs ``flex``)."""
-        if self.flex is None:
-            raise ValueError("the model was built without a flex agent")
+        """A search for the fewest flex steps (headcount plays no part in C7)."""
         return FlexSearch(self.lp, self.slacks, self.k)
 
     def feasible_with(self, enforced: set[Key], time_limit: float | None = None) -> bool:
@@ -137,6 +141,7 @@ def add_coordination(m: CoordinationModel) -> None:
     for agent_id, terms in cap_terms.items():
         agent = m.team.by_id[agent_id]
         row = list(terms)
-        if m.flex is not None and m.flex.agent == agent_id:
-            row.append((m.k, -agent.caseload_capacity_per_fte * m.flex.step))
+        if agent_id in m.flexvars:
+            step = m.flexvars.flex[agent_id].step
+            row.append((m.flexvars.k[agent_id], -agent.caseload_capacity_per_fte * step))
         m.lp.row(-INF, agent.caseload_points + 1e-9, row, f"caseload_cap_{agent_id}")

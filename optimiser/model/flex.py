@@ -8,12 +8,62 @@ plan, so a mitigation never just moves the risk elsewhere.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from optimiser.model.lp import INF, LinearModel, Status
 
+if TYPE_CHECKING:
+    from optimiser.demand import Team
+
 Key = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Flex:
+    """Let one agent's FTE grow in steps (mitigations) or be chosen (sizing).
+
+    ``fte = agent.fte + step * k`` with ``min_steps <= k <= max_steps``; the
+    headcount follows ``max(agent.headcount, ceil(fte))``.  ``person``: a single
+    new person (staff mode), who never supervises themselves.
+    """
+
+    agent: str
+    step: float
+    max_steps: int
+    person: bool = False
+    min_steps: int = 0
+
+
+class FlexVars:
+    """Step and headcount variables of the flexible agents, on one model."""
+
+    def __init__(self, lp: LinearModel, team: Team, flexes: tuple[Flex, ...]) -> None:
+        self.flex: dict[str, Flex] = {}
+        self.k: dict[str, Any] = {}
+        self.head: dict[str, Any] = {}
+        for f in flexes:
+            agent = team.by_id[f.agent]
+            k = lp.int(f.min_steps, f.max_steps, f"flex_steps_{f.agent}")
+            max_head = agent.headcount + math.ceil(f.step * f.max_steps) + 1
+            head = lp.int(agent.headcount, max_head, f"flex_headcount_{f.agent}")
+            # headcount = max(headcount0, ceil(fte)): H - step*k >= fte0, and H stays
+            # below fte + 1 when the headcount was the default ceil(fte)
+            default = agent.headcount <= math.ceil(agent.fte - 1e-9)
+            ub = agent.fte + 1 - 1e-6 if default else INF
+            lp.row(agent.fte, ub, [(head, 1.0), (k, -f.step)], f"flex_headcount_{f.agent}")
+            self.flex[f.agent] = f
+            self.k[f.agent] = k
+            self.head[f.agent] = head
+
+    def __contains__(self, agent_id: str) -> bool:
+        return agent_id in self.flex
+
+    def is_person(self, agent_id: str) -> bool:
+        """Whether the flexible agent is one new person."""
+        return agent_id in self.flex and self.flex[agent_id].person
 
 
 class FlexSearch:

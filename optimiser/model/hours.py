@@ -20,23 +20,13 @@ from typing import TYPE_CHECKING
 
 from optimiser import penalties
 from optimiser.demand import Agent, DemandRow, Team
-from optimiser.model.flex import FlexSearch
+from optimiser.model.flex import Flex, FlexSearch, FlexVars
 from optimiser.model.lp import INF, LinearModel, Status
 
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario
 
 Key = tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Flex:
-    """Let one agent's FTE grow in steps, to find the smallest that removes a risk."""
-
-    agent: str
-    step: float
-    max_steps: int
-    person: bool = False  #: a single new person (staff mode): never self-supervising
 
 
 @dataclass(frozen=True)
@@ -97,9 +87,13 @@ class HoursModel:
     team: Team
     demand: list[DemandRow]
     options: ModelOptions = field(default_factory=ModelOptions)
+    #: share a model and flex variables with another model (sizing)
+    lp: LinearModel | None = None
+    flexvars: FlexVars | None = None
 
     def __post_init__(self) -> None:
-        self.lp = LinearModel("hours")
+        if self.lp is None:
+            self.lp = LinearModel("hours")
         self.slacks: list[Slack] = []
         self.x: dict[tuple[int, str], object] = {}
         self.z: dict[tuple[str, str], object] = {}
@@ -107,10 +101,8 @@ class HoursModel:
         self.p: dict[tuple[str, str], object] = {}
         self.load: dict[str, list[tuple[object, float]]] = defaultdict(list)
         self.non_continuity: dict[str, list[tuple[object, float]]] = defaultdict(list)
-        self.k = None
-        self.head = None
-        self.groups = self._groups()
         self.build_variables()
+        self.groups = self._groups()
         add_coverage(self)
         add_signoff(self)
         add_duty(self)
@@ -120,14 +112,13 @@ class HoursModel:
 
     # -- helpers -----------------------------------------------------------
     def _active(self, agent: Agent) -> bool:
-        flex = self.options.flex
-        return agent.fte > 0 or (flex is not None and flex.agent == agent.id)
+        return agent.fte > 0 or agent.id in self.flexvars
 
     def _is_person_flex(self, agent: Agent) -> bool:
-        return self._is_flex(agent) and self.options.flex.person  # type: ignore[union-attr]
+        return self.flexvars.is_person(agent.id)
 
     def _is_flex(self, agent: Agent) -> bool:
-        return self.options.flex is not None and self.options.flex.agent == agent.id
+        return agent.id in self.flexvars
 
     def eligible(self, competence: str, registered_only: bool) -> list[Agent]:
         """Agents that may do work needing ``competence`` (C2)."""
@@ -170,22 +161,17 @@ class HoursModel:
     # -- variables ---------------------------------------------------------
     def build_variables(self) -> None:
         """Create the flex variables (other variables are made by their family)."""
+        if self.flexvars is None:
+            flexes = (self.options.flex,) if self.options.flex is not None else ()
+            self.flexvars = FlexVars(self.lp, self.team, flexes)
         flex = self.options.flex
-        if flex is None:
-            return
-        agent = self.team.by_id[flex.agent]
-        self.k = self.lp.int(0, flex.max_steps, "flex_steps")
-        max_head = agent.headcount + int(flex.step * flex.max_steps) + 1
-        self.head = self.lp.int(agent.headcount, max_head, "flex_headcount")
-        # headcount = max(headcount0, ceil(fte)): H - step*k >= fte0, and H stays below
-        # fte + 1 when the headcount was the default ceil(fte)
-        ub = agent.fte + 1 - 1e-6 if agent.headcount <= math.ceil(agent.fte - 1e-9) else INF
-        self.lp.row(agent.fte, ub, [(self.head, 1.0), (self.k, -flex.step)], "flex_headcount")
+        self.k = self.flexvars.k.get(flex.agent) if flex is not None else None
+        self.head = self.flexvars.head.get(flex.agent) if flex is not None else None
 
     def headcount_terms(self, agent: Agent) -> tuple[float, list[tuple[object, float]]]:
         """Headcount of an agent as ``constant + terms`` (a variable for the flex agent)."""
         if self._is_flex(agent):
-            return 0.0, [(self.head, 1.0)]
+            return 0.0, [(self.flexvars.head[agent.id], 1.0)]
         return float(agent.headcount), []
 
     def capacity_terms(
@@ -194,8 +180,8 @@ class HoursModel:
         """``share x available`` as ``constant + terms`` (grows with the flex steps)."""
         const = share * agent.available
         if self._is_flex(agent):
-            step = self.options.flex.step  # type: ignore[union-attr]
-            return const, [(self.k, -share * agent.available_per_fte * step)]
+            step = self.flexvars.flex[agent.id].step
+            return const, [(self.flexvars.k[agent.id], -share * agent.available_per_fte * step)]
         return const, []
 
     # -- objectives --------------------------------------------------------
