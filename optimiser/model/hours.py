@@ -47,6 +47,7 @@ class DemandGroup:
     rows: list[DemandRow]
     eligible: list[Agent]
     weight: float
+    slack: Slack | None = None
 
     @property
     def hours(self) -> float:
@@ -285,10 +286,21 @@ class HoursModel:
             num_constraints=self.lp.num_constraints,
         )
 
+    def segment_slacks(self) -> dict[Key, float]:
+        """Shortfall of every requirement after a solve, coverage per (task, segment)
+        (a demand group's shortfall split over its segments pro rata)."""
+        slacks: dict[Key, float] = {}
+        for group in self.groups:
+            short = group.slack.var.solution_value()
+            for row in group.rows:
+                slacks[("coverage", row.task, row.segment)] = short * row.hours / group.hours
+        for s in self.slacks:
+            if s.key[0] != "coverage":
+                slacks[s.key] = s.var.solution_value()
+        return slacks
+
     def _solution(self, status: Status) -> HoursSolution:
         allocation: list[tuple[str, str, str, float]] = []
-        slacks: dict[Key, float] = {}
-        group_short = {s.key: s.var.solution_value() for s in self.slacks}
         for gi, group in enumerate(self.groups):
             total = group.hours
             for row in group.rows:
@@ -300,10 +312,7 @@ class HoursModel:
                     value = var.solution_value() * share
                     if value > 1e-9:
                         allocation.append((row.task, row.segment, agent.id, value))
-                slacks[("coverage", row.task, row.segment)] = group_short[group.key] * share
-        for s in self.slacks:
-            if s.key[0] != "coverage":
-                slacks[s.key] = s.var.solution_value()
+        slacks = self.segment_slacks()
         penalty = sum(s.var.solution_value() * s.weight for s in self.slacks)
         cost = sum(v.solution_value() * c for v, c in self.cost_terms())
         return HoursSolution(
@@ -348,6 +357,7 @@ def add_coverage(m: HoursModel) -> None:
             if not m.scenario.tasks[group.task].continuity:
                 m.non_continuity[agent.id].append((var, 1.0))
         short = m._slack(group.key, demand, group.weight)
+        group.slack = m.slacks[-1]
         terms.append((short, 1.0))
         m.lp.row(demand, demand, terms, "coverage_" + "_".join(group.key[1:]))
 
