@@ -1,0 +1,569 @@
+"""The generalized assignment (GAP) engine.
+
+Give each of ``n`` jobs to one of ``m`` agents so that every agent's weighted
+load stays within its capacity, at least cost (or most profit).  Pairs can be
+forbidden; optionally a job may stay unassigned at a penalty.  ``caseload``
+(people to care coordinators) and ``benchmarks/gap.py`` both use it.
+
+Constraints (names as in the HiGHS model): ``gap_assign_j`` (job j to exactly
+one agent, or to the unassigned pseudo-agent), ``gap_capacity_i``
+(sum_j w_ij x_ij <= b_i).
+
+How it solves (a portfolio; details in ``docs/benchmarks.md``, "GAP engine"):
+
+1. Pairs that are forbidden or whose weight exceeds the agent's capacity are
+   dropped; a job left with no agent makes the instance infeasible.
+2. The LP relaxation (HiGHS) gives a lower bound and reduced costs.
+3. **Kernel.** CP-SAT solves the restriction to the pairs whose LP reduced
+   cost is small (widened until it is feasible): a strong first incumbent.
+4. **Agent LNS.** Repeatedly free all jobs of ``k`` agents and re-solve that
+   sub-problem with CP-SAT (one worker, deterministic time limit), keeping
+   improvements; ``k`` grows while the search stalls.
+5. **HiGHS branch and cut** on the full model proves optimality.  With two
+   or more workers it runs in its own thread alongside steps 3-4; with one
+   worker it runs after them (unless they already proved optimality).
+
+Determinism: steps 1-4 are limited by work (iterations, CP-SAT deterministic
+time) and seeded, so they are reproducible; the wall clock only stops them
+early as a safety net.  HiGHS is deterministic until its time limit binds.
+So a result is reproducible whenever HiGHS finishes within the limit (every
+proved instance), and otherwise whenever the LNS incumbent is at least as
+good as HiGHS's when time runs out.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from optimiser.model.gap_io import RawGap, instance_names, read_gap_file
+from optimiser.model.gap_solvers import (
+    CpInterrupt,
+    MipResult,
+    solve_cpsat,
+    solve_lp,
+    solve_mip,
+)
+from optimiser.model.lp import Status
+
+__all__ = [
+    "GapInstance",
+    "GapParams",
+    "GapResult",
+    "Status",
+    "check_assignment",
+    "load_instances",
+    "solve_gap",
+]
+
+Sense = Literal["min", "max"]
+
+
+def _frozen_array(values: object, dtype: type, name: str, ndim: int) -> np.ndarray:
+    arr = np.array(values, dtype=dtype)
+    if arr.ndim != ndim:
+        raise ValueError(f"GapInstance.{name}: expected {ndim} dimensions, got shape {arr.shape}")
+    if dtype is float and not np.all(np.isfinite(arr)):
+        raise ValueError(f"GapInstance.{name}: values must be finite")
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class GapInstance:
+    """A generalized assignment problem.
+
+    Parameters
+    ----------
+    costs
+        ``m x n``: cost (``sense="min"``) or profit (``"max"``) of giving job j to agent i.
+    weights
+        ``m x n``: capacity that job j uses on agent i (non-negative).
+    capacities
+        ``m``: capacity of each agent (non-negative).
+    allowed
+        Optional ``m x n`` boolean mask; ``False`` forbids the pair.
+    sense
+        ``"min"`` or ``"max"``.
+    name
+        Shown in messages only.
+    """
+
+    costs: np.ndarray
+    weights: np.ndarray
+    capacities: np.ndarray
+    allowed: np.ndarray | None = None
+    sense: Sense = "min"
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        costs = _frozen_array(self.costs, float, "costs", 2)
+        weights = _frozen_array(self.weights, float, "weights", 2)
+        capacities = _frozen_array(self.capacities, float, "capacities", 1)
+        m, n = costs.shape
+        if weights.shape != (m, n):
+            raise ValueError(f"GapInstance.weights: shape {weights.shape}, costs are {(m, n)}")
+        if capacities.shape != (m,):
+            raise ValueError(f"GapInstance.capacities: expected {m} values, got {capacities.shape}")
+        if (weights < 0).any() or (capacities < 0).any():
+            raise ValueError("GapInstance: weights and capacities must be non-negative")
+        if self.sense not in ("min", "max"):
+            raise ValueError(f"GapInstance.sense: expected 'min' or 'max', got {self.sense!r}")
+        object.__setattr__(self, "costs", costs)
+        object.__setattr__(self, "weights", weights)
+        object.__setattr__(self, "capacities", capacities)
+        if self.allowed is not None:
+            allowed = np.array(self.allowed, dtype=bool)
+            if allowed.shape != (m, n):
+                raise ValueError(f"GapInstance.allowed: shape {allowed.shape}, expected {(m, n)}")
+            allowed.setflags(write=False)
+            object.__setattr__(self, "allowed", allowed)
+
+    @property
+    def m(self) -> int:
+        """Number of agents."""
+        return int(self.costs.shape[0])
+
+    @property
+    def n(self) -> int:
+        """Number of jobs."""
+        return int(self.costs.shape[1])
+
+    @classmethod
+    def from_raw(cls, raw: RawGap, sense: Sense = "min", name: str = "") -> GapInstance:
+        """Wrap a parsed benchmark problem."""
+        return cls(raw.costs, raw.weights, raw.capacities, sense=sense, name=name)
+
+
+@dataclass(frozen=True)
+class GapResult:
+    """Outcome of :func:`solve_gap`.
+
+    ``assignment[j]`` is the agent of job j, or -1 if it is unassigned (only
+    when allowed) or if no solution was found.  ``objective`` is in the
+    instance's sense and includes unassigned penalties (``nan`` without a
+    solution); ``bound`` is the proven lower (min) or upper (max) bound.
+    """
+
+    assignment: list[int]
+    objective: float
+    bound: float
+    status: Status
+    seconds: float
+    stats: dict[str, float] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class GapParams:
+    """Tuning of the portfolio (defaults measured on the OR-Library sets)."""
+
+    kernel_widths: tuple[float, ...] = (3.0, 10.0, math.inf)
+    kernel_dtime: float = 1.5
+    lns_jobs: int = 30
+    lns_dtime: float = 0.2
+    lns_iterations_per_second: float = 25.0
+    stall_per_agent: float = 3.0
+    skips_per_grow: int = 200
+    highs_share_sequential: float = 0.5
+
+
+@dataclass
+class _Prepared:
+    """The internal minimisation problem (maybe with an 'unassigned' agent)."""
+
+    costs: np.ndarray
+    weights: np.ndarray
+    capacities: np.ndarray
+    allowed: np.ndarray
+    capacitated: np.ndarray
+    sign: float
+    unassigned_agent: int | None
+    integral_costs: bool
+    int_costs: np.ndarray | None  # scaled integer data for CP-SAT, if exact scaling exists
+    int_weights: np.ndarray | None
+    int_capacities: np.ndarray | None
+
+
+def _integer_scale(values: np.ndarray, max_power: int = 6) -> int | None:
+    """Smallest 10**k (k <= max_power) that makes every value an integer, if any."""
+    for k in range(max_power + 1):
+        scaled = values * 10**k
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+            if np.abs(scaled).max(initial=0.0) > 2**52:
+                return None
+            return 10**k
+    return None
+
+
+def _prepare(
+    inst: GapInstance, allow_unassigned: bool, unassigned_penalty: float | None
+) -> _Prepared:
+    sign = 1.0 if inst.sense == "min" else -1.0
+    costs = sign * inst.costs
+    weights = inst.weights.copy()
+    capacities = inst.capacities.copy()
+    allowed = np.ones(costs.shape, dtype=bool) if inst.allowed is None else inst.allowed.copy()
+    allowed &= weights <= capacities[:, None]
+    capacitated = np.ones(inst.m, dtype=bool)
+    unassigned_agent = None
+    if allow_unassigned:
+        if unassigned_penalty is None:
+            # Lexicographic: one more job placed always beats any cost difference.
+            spread = float(costs[allowed].max(initial=0.0) - costs[allowed].min(initial=0.0))
+            penalty = spread * inst.n + 1.0
+        else:
+            penalty = float(unassigned_penalty)
+        costs = np.vstack([costs, np.full((1, inst.n), penalty)])
+        weights = np.vstack([weights, np.zeros((1, inst.n))])
+        capacities = np.append(capacities, 0.0)
+        allowed = np.vstack([allowed, np.ones((1, inst.n), dtype=bool)])
+        capacitated = np.append(capacitated, False)
+        unassigned_agent = inst.m
+    cost_scale = _integer_scale(costs)
+    weight_scale = _integer_scale(np.concatenate([weights.ravel(), capacities]))
+    int_costs = int_weights = int_capacities = None
+    if cost_scale is not None and weight_scale is not None:
+        int_costs = np.round(costs * cost_scale).astype(np.int64)
+        int_weights = np.round(weights * weight_scale).astype(np.int64)
+        int_capacities = np.round(capacities * weight_scale).astype(np.int64)
+    return _Prepared(
+        costs=costs,
+        weights=weights,
+        capacities=capacities,
+        allowed=allowed,
+        capacitated=capacitated,
+        sign=sign,
+        unassigned_agent=unassigned_agent,
+        integral_costs=cost_scale == 1,
+        int_costs=int_costs,
+        int_weights=int_weights,
+        int_capacities=int_capacities,
+    )
+
+
+def _cost(p: _Prepared, assignment: np.ndarray) -> float:
+    return float(p.costs[assignment, np.arange(len(assignment))].sum())
+
+
+def _feasible(p: _Prepared, assignment: np.ndarray) -> bool:
+    jobs = np.arange(len(assignment))
+    if (assignment < 0).any() or not p.allowed[assignment, jobs].all():
+        return False
+    load = np.zeros(len(p.capacities))
+    np.add.at(load, assignment, p.weights[assignment, jobs])
+    ok = load <= p.capacities * (1 + 1e-9) + 1e-9
+    return bool(np.all(ok | ~p.capacitated))
+
+
+class _Incumbent:
+    """The best solution so far (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.assignment: np.ndarray | None = None
+        self.cost = math.inf
+
+    def offer(self, p: _Prepared, assignment: np.ndarray) -> bool:
+        if not _feasible(p, assignment):
+            return False
+        cost = _cost(p, assignment)
+        with self.lock:
+            if cost < self.cost - 1e-9:
+                self.assignment, self.cost = assignment.copy(), cost
+                return True
+        return False
+
+
+def _round_bound(p: _Prepared, bound: float) -> float:
+    if p.integral_costs and math.isfinite(bound):
+        return float(math.ceil(bound - 1e-6))
+    return bound
+
+
+class _Search:
+    """Steps 3-4: kernel, then agent LNS; stops on work limits, a proof or ``stop``."""
+
+    def __init__(
+        self,
+        p: _Prepared,
+        reduced: np.ndarray,
+        params: GapParams,
+        seed: int,
+        deadline: float,
+        incumbent: _Incumbent,
+        lower: float,
+        stop: threading.Event,
+    ) -> None:
+        self.p = p
+        self.reduced = reduced
+        self.params = params
+        self.seed = seed
+        self.deadline = deadline
+        self.incumbent = incumbent
+        self.lower = lower
+        self.stop = stop
+        self.iterations = 0
+        self.subproblems_proved = 0
+        self.interrupt = CpInterrupt()
+        self.kernel_cost = math.inf
+        self.proved = False
+        self.kernel_width = math.nan
+
+    def _halt(self) -> bool:
+        return (
+            self.stop.is_set()
+            or time.monotonic() >= self.deadline
+            or self.incumbent.cost <= self.lower + 1e-9
+            or self.proved
+        )
+
+    def _sub(
+        self,
+        allowed: np.ndarray,
+        agents: np.ndarray,
+        jobs: np.ndarray,
+        hint: np.ndarray | None,
+        dtime: float,
+        seed: int,
+    ) -> tuple[dict[int, int] | None, bool]:
+        p = self.p
+        assert p.int_costs is not None and p.int_weights is not None
+        assert p.int_capacities is not None
+        return solve_cpsat(
+            p.int_costs, p.int_weights, p.int_capacities, allowed, p.capacitated,
+            agents, jobs, hint, dtime, seed, self.interrupt,
+        )  # fmt: skip
+
+    def kernel(self) -> None:
+        p = self.p
+        m, n = p.costs.shape
+        agents, jobs = np.arange(m), np.arange(n)
+        for width in self.params.kernel_widths:
+            if self._halt():
+                return
+            mask = p.allowed & (self.reduced <= width)
+            if not mask.any(axis=0).all():
+                continue
+            chosen, _ = self._sub(mask, agents, jobs, None, self.params.kernel_dtime, self.seed)
+            if chosen is not None:
+                assignment = np.array([chosen[j] for j in range(n)], dtype=np.int64)
+                self.incumbent.offer(p, assignment)
+                self.kernel_cost = self.incumbent.cost
+                self.kernel_width = width
+                return
+
+    def lns(self, iterations: int) -> None:
+        p = self.p
+        m, n = p.costs.shape
+        if self.incumbent.assignment is None or m < 2:
+            return
+        rng = np.random.default_rng(self.seed)
+        k_min = int(np.clip(round(self.params.lns_jobs * m / max(n, 1)), 2, m))
+        k = k_min
+        stall, stall_limit = 0, max(4, int(self.params.stall_per_agent * m))
+        # Sub-problems (agents, their jobs) already solved to optimality without
+        # gain: solving them again cannot help until one of their jobs moves.
+        settled: set[tuple[bytes, bytes]] = set()
+        skips = 0
+        it = 0
+        while it < iterations:
+            if self._halt():
+                return
+            current = self.incumbent.assignment
+            assert current is not None
+            agents = np.sort(rng.choice(m, size=k, replace=False))
+            jobs = np.nonzero(np.isin(current, agents))[0]
+            key = (agents.tobytes(), jobs.tobytes())
+            if len(jobs) == 0 or key in settled:
+                if k == m:
+                    return  # every agent at once: nothing left to try
+                skips += 1
+                if skips >= self.params.skips_per_grow:
+                    skips, stall, k = 0, 0, min(k + 1, m)
+                continue
+            skips = 0
+            it += 1
+            self.iterations = it
+            dtime = self.params.lns_dtime * (k / k_min)
+            chosen, optimal = self._sub(
+                p.allowed, agents, jobs, current, dtime, int(rng.integers(1 << 30))
+            )
+            self.subproblems_proved += optimal
+            if optimal and k == m:
+                self.proved = True  # the sub-problem was the whole problem
+            improved = False
+            if chosen is not None:
+                candidate = current.copy()
+                for j, i in chosen.items():
+                    candidate[j] = i
+                improved = self.incumbent.offer(p, candidate)
+            if improved:
+                stall, k = 0, k_min
+            else:
+                if optimal:
+                    settled.add(key)
+                stall += 1
+                if stall >= stall_limit:
+                    stall, k = 0, min(k + 1, m)
+
+
+def solve_gap(
+    inst: GapInstance,
+    time_limit: float = 60.0,
+    workers: int = 2,
+    seed: int = 0,
+    allow_unassigned: bool = False,
+    unassigned_penalty: float | None = None,
+    params: GapParams | None = None,
+) -> GapResult:
+    """Solve a generalized assignment problem.
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    time_limit
+        Wall-clock budget in seconds (a safety net: the search also has work limits).
+    workers
+        ``1``: everything in sequence.  ``>= 2``: HiGHS branch and cut in a second
+        thread while CP-SAT searches (each uses one core).
+    seed
+        Seeds the LNS and CP-SAT.
+    allow_unassigned
+        Let jobs stay unassigned (``assignment[j] == -1``) at ``unassigned_penalty``
+        each (added to a min objective, subtracted from a max one).
+    unassigned_penalty
+        Default: large enough that placing one more job always wins.
+    params
+        Portfolio tuning; defaults suit the OR-Library benchmark sets.
+
+    Returns
+    -------
+    GapResult
+    """
+    start = time.monotonic()
+    deadline = start + max(time_limit, 0.0)
+    params = params or GapParams()
+    p = _prepare(inst, allow_unassigned, unassigned_penalty)
+    n = inst.n
+    stats: dict[str, float] = {}
+
+    def finish(
+        assignment: np.ndarray | None, cost: float, bound: float, status: Status
+    ) -> GapResult:
+        seconds = time.monotonic() - start
+        if assignment is None:
+            return GapResult([-1] * n, math.nan, p.sign * bound, status, seconds, stats)
+        out = [-1 if int(a) == p.unassigned_agent else int(a) for a in assignment]
+        return GapResult(out, p.sign * cost, p.sign * bound, status, seconds, stats)
+
+    if n == 0:
+        return finish(np.zeros(0, dtype=np.int64), 0.0, 0.0, Status.OPTIMAL)
+    if not p.allowed.any(axis=0).all():
+        return finish(None, math.inf, math.inf, Status.INFEASIBLE)
+
+    lp = solve_lp(p.costs, p.weights, p.capacities, p.allowed, p.capacitated)
+    stats["lp_seconds"] = time.monotonic() - start
+    if not lp.feasible:
+        return finish(None, math.inf, math.inf, Status.INFEASIBLE)
+    lower = _round_bound(p, lp.bound)
+    stats["lp_bound"] = p.sign * lp.bound
+
+    incumbent = _Incumbent()
+    stop = threading.Event()
+    search = _Search(p, lp.reduced_costs, params, seed, deadline, incumbent, lower, stop)
+    use_search = p.int_costs is not None
+    iterations = int(params.lns_iterations_per_second * max(time_limit, 0.0))
+    mip: MipResult | None = None
+
+    def run_highs(cutoff: float | None) -> None:
+        nonlocal mip
+        remaining = deadline - time.monotonic()
+        mip = solve_mip(
+            p.costs, p.weights, p.capacities, p.allowed, p.capacitated,
+            remaining, cutoff=cutoff, seed=seed,
+        )  # fmt: skip
+        stats["highs_seconds"] = time.monotonic() - start
+        if mip.proved or mip.infeasible:
+            stop.set()
+            search.interrupt.fire()
+
+    if workers >= 2:
+        thread = threading.Thread(target=run_highs, args=(None,), daemon=True)
+        thread.start()
+        if use_search:
+            search.kernel()
+            search.lns(iterations)
+        thread.join()
+    else:
+        if use_search:
+            share = 1.0 - params.highs_share_sequential
+            search.deadline = start + share * max(time_limit, 0.0)
+            search.kernel()
+            search.lns(int(iterations * share))
+        if incumbent.cost > lower + 1e-9 and not search.proved:
+            run_highs(None)
+    stats["kernel_cost"] = p.sign * search.kernel_cost
+    stats["kernel_width"] = search.kernel_width
+    stats["lns_cost"] = p.sign * incumbent.cost
+    stats["lns_iterations"] = search.iterations
+    stats["lns_subproblems_proved"] = search.subproblems_proved
+
+    bound = lower
+    proved = incumbent.assignment is not None and (incumbent.cost <= lower + 1e-9 or search.proved)
+    if mip is not None:
+        if mip.assignment is not None:
+            if mip.proved:
+                # HiGHS's optimum replaces an equal LNS incumbent: its path is deterministic.
+                incumbent.assignment, incumbent.cost = None, math.inf
+            incumbent.offer(p, mip.assignment)
+        if mip.proved:
+            proved = True
+        elif math.isfinite(mip.bound):
+            bound = max(bound, _round_bound(p, mip.bound))
+    if incumbent.assignment is None:
+        if mip is not None and mip.infeasible:
+            return finish(None, math.inf, math.inf, Status.INFEASIBLE)
+        return finish(None, math.inf, bound, Status.UNKNOWN)
+    if proved or incumbent.cost <= bound + 1e-9:
+        return finish(incumbent.assignment, incumbent.cost, incumbent.cost, Status.OPTIMAL)
+    return finish(incumbent.assignment, incumbent.cost, bound, Status.FEASIBLE)
+
+
+def check_assignment(inst: GapInstance, assignment: list[int]) -> list[str]:
+    """Problems with ``assignment`` (empty if it respects every constraint).
+
+    Unassigned jobs (-1) are reported; callers that allow them filter those out.
+    """
+    problems = []
+    load = np.zeros(inst.m)
+    for j, i in enumerate(assignment):
+        if i == -1:
+            problems.append(f"job {j} is unassigned")
+            continue
+        if not 0 <= i < inst.m:
+            problems.append(f"job {j}: agent {i} does not exist")
+            continue
+        if inst.allowed is not None and not inst.allowed[i, j]:
+            problems.append(f"job {j}: pair with agent {i} is forbidden")
+        load[i] += inst.weights[i, j]
+    for i in range(inst.m):
+        if load[i] > inst.capacities[i] + 1e-9:
+            problems.append(f"agent {i}: load {load[i]:g} exceeds capacity {inst.capacities[i]:g}")
+    return problems
+
+
+def load_instances(path: str | Path, sense: Sense = "min") -> list[tuple[str, str, GapInstance]]:
+    """``(set, instance, GapInstance)`` for every problem of a benchmark file."""
+    raws = read_gap_file(path)
+    set_name, names = instance_names(path, raws)
+    return [
+        (set_name, name, GapInstance.from_raw(raw, sense=sense, name=name))
+        for name, raw in zip(names, raws, strict=True)
+    ]

@@ -1,0 +1,219 @@
+"""The generalized assignment engine: parser, hand-solved tiny instances, gap1 optima.
+
+Data: ``tests/data/gap/gap1.txt`` and ``known_optima.csv`` are copies of the
+OR-Library files in ``shared/benchmarks/gap/`` (the tests read only the copies).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from optimiser.model.gap import (
+    GapInstance,
+    Status,
+    check_assignment,
+    load_instances,
+    solve_gap,
+)
+from optimiser.model.gap_io import instance_names, parse_gap_text, read_gap_file
+
+DATA = Path(__file__).parent / "data" / "gap"
+
+
+def known_optima() -> dict[tuple[str, str], float]:
+    with (DATA / "known_optima.csv").open(newline="") as fh:
+        return {(r["instance"], r["sense"]): float(r["objective"]) for r in csv.DictReader(fh)}
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def test_parser_reads_the_five_gap1_problems() -> None:
+    problems = read_gap_file(DATA / "gap1.txt")
+    assert len(problems) == 5
+    first = problems[0]
+    assert (first.m, first.n) == (5, 15)
+    assert first.costs[0, :5].tolist() == [17, 21, 22, 18, 24]
+    assert first.weights.shape == (5, 15)
+    assert first.capacities.shape == (5,)
+    assert all(p.m == 5 and p.n == 15 for p in problems)
+    set_name, names = instance_names(DATA / "gap1.txt", problems)
+    assert set_name == "gap1"
+    assert names == ["c515-1", "c515-2", "c515-3", "c515-4", "c515-5"]
+
+
+def test_parser_single_instance_format_and_errors() -> None:
+    # type E layout: no problem count; m=2, n=1, costs, weights, capacities
+    (raw,) = parse_gap_text("2 1  5 7  3 4  10 10")
+    assert raw.costs.tolist() == [[5], [7]]
+    assert raw.weights.tolist() == [[3], [4]]
+    assert raw.capacities.tolist() == [10, 10]
+    with pytest.raises(ValueError, match="needs 6 numbers"):
+        parse_gap_text("1 2 1 5 7 3 4 10", where="broken.txt")
+    with pytest.raises(ValueError, match="integers"):
+        parse_gap_text("1 2 x")
+
+
+# --------------------------------------------------------------------------- tiny instances
+
+
+def test_capacity_forces_the_second_choice() -> None:
+    # Both jobs are cheapest on agent 0 (1 + 1) but agent 0 holds weight 5 and
+    # each job weighs 3, so one job goes to agent 1: optimum 1 + 4 = 5 (job 1,
+    # cheaper to move: 4 - 1 < 6 - 1).
+    inst = GapInstance(costs=[[1, 1], [6, 4]], weights=[[3, 3], [3, 3]], capacities=[5, 10])
+    result = solve_gap(inst, time_limit=10)
+    assert result.status is Status.OPTIMAL
+    assert result.assignment == [0, 1]
+    assert result.objective == 5
+    assert result.bound == 5
+    # The just-relaxed case: room for both on agent 0 -> 1 + 1 = 2.
+    roomy = GapInstance(costs=[[1, 1], [6, 4]], weights=[[3, 3], [3, 3]], capacities=[6, 10])
+    assert solve_gap(roomy, time_limit=10).objective == 2
+
+
+def test_forbidden_pairs_are_respected() -> None:
+    # Job 0 may not go to agent 0 (its cheap option): it costs 9 on agent 1.
+    allowed = [[False, True], [True, True]]
+    inst = GapInstance(
+        costs=[[1, 1], [9, 5]], weights=[[1, 1], [1, 1]], capacities=[5, 5], allowed=allowed
+    )
+    result = solve_gap(inst, time_limit=10)
+    assert result.status is Status.OPTIMAL
+    assert result.assignment == [1, 0]
+    assert result.objective == 10
+    assert check_assignment(inst, result.assignment) == []
+
+
+def test_infeasible_when_jobs_do_not_fit() -> None:
+    # Two jobs of weight 3, one agent of capacity 5.
+    inst = GapInstance(costs=[[1, 1]], weights=[[3, 3]], capacities=[5])
+    result = solve_gap(inst, time_limit=10)
+    assert result.status is Status.INFEASIBLE
+    assert result.assignment == [-1, -1]
+    assert math.isnan(result.objective)
+    # A job that fits no allowed agent at all is caught before any solve.
+    lone = GapInstance(costs=[[1]], weights=[[6]], capacities=[5])
+    assert solve_gap(lone, time_limit=10).status is Status.INFEASIBLE
+
+
+def test_unassigned_allowed_with_penalty() -> None:
+    # Agent 0 takes one of the two jobs (weight 3 each, capacity 5). The other
+    # stays unassigned at penalty 10 (cheaper than nothing else: no other agent).
+    inst = GapInstance(costs=[[2, 4]], weights=[[3, 3]], capacities=[5])
+    result = solve_gap(inst, time_limit=10, allow_unassigned=True, unassigned_penalty=10)
+    assert result.status is Status.OPTIMAL
+    assert result.assignment == [0, -1]  # keep the cheaper job: 2 + 10 = 12 < 4 + 10
+    assert result.objective == 12
+    # A penalty below a job's cost leaves that job out even with room for it.
+    cheap = solve_gap(
+        GapInstance(costs=[[2, 40]], weights=[[1, 1]], capacities=[5]),
+        time_limit=10,
+        allow_unassigned=True,
+        unassigned_penalty=10,
+    )
+    assert cheap.assignment == [0, -1]
+    assert cheap.objective == 12
+
+
+def test_unassigned_default_penalty_places_as_many_as_possible() -> None:
+    # One agent of capacity 2. Profit alone says "job 0" (100, weight 2); the
+    # default penalty puts placing more jobs first: jobs 1 and 2 (weight 1 each).
+    inst = GapInstance(costs=[[100, 1, 1]], weights=[[2, 1, 1]], capacities=[2], sense="max")
+    result = solve_gap(inst, time_limit=10, allow_unassigned=True)
+    assert result.status is Status.OPTIMAL
+    assert result.assignment == [-1, 0, 0]
+    # With a small explicit penalty, profit wins again: 100 - 2 * 5.
+    result = solve_gap(inst, time_limit=10, allow_unassigned=True, unassigned_penalty=5)
+    assert result.assignment == [0, -1, -1]
+    assert result.objective == 90
+
+
+def test_max_sense_takes_the_profit() -> None:
+    inst = GapInstance(
+        costs=[[5, 1], [1, 5]], weights=[[1, 1], [1, 1]], capacities=[1, 1], sense="max"
+    )
+    result = solve_gap(inst, time_limit=10)
+    assert result.assignment == [0, 1]
+    assert result.objective == 10
+    assert result.bound == 10
+
+
+def test_fractional_data_is_solved_exactly() -> None:
+    # Weighted caseload points: capacity 2.5, jobs 1.5 and 1.25 cannot share
+    # agent 0. Job 0 there costs 0.5 + 1.0 (job 1 on agent 1) = 1.5; job 1 there
+    # costs 0.25 + 1.0 = 1.25, the optimum.
+    inst = GapInstance(
+        costs=[[0.5, 0.25], [1.0, 1.0]], weights=[[1.5, 1.25], [1.0, 1.0]], capacities=[2.5, 5]
+    )
+    result = solve_gap(inst, time_limit=10)
+    assert result.status is Status.OPTIMAL
+    assert result.assignment == [1, 0]
+    assert result.objective == pytest.approx(1.25)
+
+
+def test_bad_shapes_are_rejected() -> None:
+    with pytest.raises(ValueError, match="weights"):
+        GapInstance(costs=[[1, 2]], weights=[[1]], capacities=[3])
+    with pytest.raises(ValueError, match="capacities"):
+        GapInstance(costs=[[1, 2]], weights=[[1, 1]], capacities=[3, 4])
+    with pytest.raises(ValueError, match="sense"):
+        GapInstance(costs=[[1]], weights=[[1]], capacities=[3], sense="most")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- gap1 optima
+
+
+@pytest.mark.parametrize("sense", ["min", "max"])
+def test_gap1_reaches_known_optima(sense: str) -> None:
+    optima = known_optima()
+    for _, name, inst in load_instances(DATA / "gap1.txt", sense=sense):  # type: ignore[arg-type]
+        result = solve_gap(inst, time_limit=10)
+        assert result.status is Status.OPTIMAL, name
+        assert result.objective == optima[name, sense], name
+        assert result.bound == result.objective
+        assert check_assignment(inst, result.assignment) == []
+        cost = sum(inst.costs[i, j] for j, i in enumerate(result.assignment))
+        assert cost == result.objective
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_same_answer_twice(workers: int) -> None:
+    _, _, inst = load_instances(DATA / "gap1.txt")[2]
+    first = solve_gap(inst, time_limit=10, workers=workers, seed=3)
+    second = solve_gap(inst, time_limit=10, workers=workers, seed=3)
+    assert first.assignment == second.assignment
+    assert (first.objective, first.bound, first.status) == (
+        second.objective,
+        second.bound,
+        second.status,
+    )
+
+
+def test_random_instances_match_brute_force() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        m, n = 3, 6
+        costs = rng.integers(1, 20, size=(m, n))
+        weights = rng.integers(1, 10, size=(m, n))
+        capacities = rng.integers(8, 20, size=m)
+        inst = GapInstance(costs, weights, capacities)
+        best = math.inf
+        for code in range(m**n):
+            a = [(code // m**j) % m for j in range(n)]
+            load = np.zeros(m)
+            for j, i in enumerate(a):
+                load[i] += weights[i, j]
+            if (load <= capacities).all():
+                best = min(best, sum(costs[i, j] for j, i in enumerate(a)))
+        result = solve_gap(inst, time_limit=10, workers=1)
+        if math.isinf(best):
+            assert result.status is Status.INFEASIBLE
+        else:
+            assert result.status is Status.OPTIMAL
+            assert result.objective == best
