@@ -18,8 +18,16 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from optimiser.demand import Agent, DemandRow, Team, build_team, demand_rows, new_recruit
+from optimiser.demand import (
+    Agent,
+    DemandRow,
+    Team,
+    build_team,
+    demand_rows,
+    new_recruit,
+)
 from optimiser.model import CoordinationModel, Flex, FlexSearch, HoursModel, ModelOptions
+from optimiser.model.hours import demand_group
 from optimiser.plan import r2
 
 if TYPE_CHECKING:
@@ -28,8 +36,9 @@ if TYPE_CHECKING:
 
 Key = tuple[str, ...]
 MAX_OPTIONS = 3
+#: add-FTE candidates re-planned per risk (cheapest lower bounds first)
+MAX_VERIFIED_ROLES = 2
 MAX_EXTRA_FTE = 10.0
-VERIFY_BUMPS = 3
 MAX_SIGNOFF_TRIES = 3
 SIGNOFF_CATEGORIES = ("review_frequency", "coverage_shortfall", "clinical_oversight")
 
@@ -108,7 +117,7 @@ class RoleFlex:
             fte = self.team.by_id[role_id].fte
             self.max_steps = int(math.floor(_max_extra(scenario, role_id, fte) / self.step + 1e-9))
             self.person = False
-        self._scenario = scenario
+        self.scenario = self._scenario = scenario
         self._demand = demand
         self._hours: FlexSearch | None = None
         self._coordination: FlexSearch | None = None
@@ -122,34 +131,156 @@ class RoleFlex:
                 self._coordination = model.flex_search()
             return self._coordination
         if self._hours is None:
-            model = HoursModel(
-                self._scenario, self.team, self._demand, ModelOptions(aggregate=False, flex=flex)
-            )
+            model = HoursModel(self._scenario, self.team, self._demand, ModelOptions(flex=flex))
             self._hours = model.flex_search()
         return self._hours
 
 
-def add_fte_option(
-    scenario: Scenario,
-    risk: dict[str, Any],
-    flex: RoleFlex,
-    base_slacks: dict[Key, float],
-    params: SolveParams,
-) -> dict[str, Any] | None:
-    """Smallest extra FTE of a role that removes ``risk`` (None if none within bounds)."""
+def risk_targets(scenario: Scenario, key: Key) -> frozenset[Key]:
+    """The requirements a mitigation must clear to remove the risk ``key``.
+
+    A coverage shortfall is split over the segments of its demand group pro rata,
+    so a segment is clear exactly when its whole group is: the targets are the
+    group's segments.
+    """
+    if key[0] != "coverage":
+        return frozenset({key})
+    rows = demand_rows(scenario)
+    group = next(
+        demand_group(scenario, r)[0] for r in rows if (r.task, r.segment) == (key[1], key[2])
+    )
+    return frozenset(
+        ("coverage", r.task, r.segment) for r in rows if demand_group(scenario, r)[0] == group
+    )
+
+
+def _parts(targets: frozenset[Key]) -> tuple[str, ...]:
+    kinds = {k[0] for k in targets}
+    if kinds == {"coordination"}:
+        return ("coordination",)
+    if "coordination" not in kinds:
+        return ("hours",)
+    return ("hours", "coordination")
+
+
+def replan_clears(
+    scenario: Scenario, team: Team, targets: frozenset[Key], params: SolveParams
+) -> bool:
+    """Whether re-planning ``team`` (the same solve as ``skillmix solve``) leaves every
+    target requirement met."""
+    from optimiser.risks import SOLVER_EPS
+    from optimiser.solve import solve_values
+
+    values = solve_values(scenario, replace(params, strict=False), team, _parts(targets))
+    return all(values.slacks.get(k, 0.0) <= SOLVER_EPS for k in targets)
+
+
+def model_keys(scenario: Scenario, keys: frozenset[Key]) -> frozenset[Key]:
+    """Requirement keys as the (aggregated) model names them: coverage segments by
+    their demand group."""
+    out = set()
+    rows = {(r.task, r.segment): r for r in demand_rows(scenario)}
+    for key in keys:
+        if key[0] == "coverage":
+            out.add(demand_group(scenario, rows[(key[1], key[2])])[0])
+        else:
+            out.add(key)
+    return frozenset(out)
+
+
+def model_slacks(scenario: Scenario, slacks: dict[Key, float]) -> dict[Key, float]:
+    """Plan shortfalls (coverage per segment) summed to the model's keys."""
+    rows = {(r.task, r.segment): r for r in demand_rows(scenario)}
+    out: dict[Key, float] = {}
+    for key, value in slacks.items():
+        if key[0] == "coverage":
+            key = demand_group(scenario, rows[(key[1], key[2])])[0]
+        out[key] = out.get(key, 0.0) + value
+    return out
+
+
+class Verifier:
+    """Re-plans one role grown by ``n`` steps, in its flex model, with a cache."""
+
+    def __init__(self, flex: RoleFlex, params: SolveParams) -> None:
+        self.flex, self.params = flex, params
+        self._cache: dict[tuple[str, int], dict[Key, float] | None] = {}
+
+    def clears(self, targets: frozenset[Key], steps: int) -> bool:
+        """Whether re-planning with ``steps`` more steps meets every target."""
+        from optimiser.risks import SOLVER_EPS
+
+        kind = "coordination" if next(iter(targets))[0] == "coordination" else "hours"
+        if (kind, steps) not in self._cache:
+            search = self.flex.search(next(iter(targets)))
+            self._cache[(kind, steps)] = search.replan(steps, self.params.time_limit)
+        slacks = self._cache[(kind, steps)]
+        return slacks is not None and all(slacks.get(k, 0.0) <= SOLVER_EPS for k in targets)
+
+    def _short(self, targets: frozenset[Key], steps: int) -> float:
+        kind = "coordination" if next(iter(targets))[0] == "coordination" else "hours"
+        slacks = self._cache.get((kind, steps)) or {}
+        return sum(slacks.get(k, 0.0) for k in targets)
+
+    def _jump(self, targets: frozenset[Key], steps: int) -> int:
+        """Steps still needed at least: one step adds at most ``step x available``
+        hours (or ``step x caseload capacity`` points) that the targets could use."""
+        agent = self.flex.team.by_id[self.flex.agent_id]
+        if next(iter(targets))[0] == "coordination":
+            per_step = self.flex.step * agent.caseload_capacity_per_fte
+            # a person needs at least the smallest tier weight in points
+            short = self._short(targets, steps) * min(
+                t.caseload_weight for t in self.flex.scenario.tiers.values()
+            )
+        elif next(iter(targets))[0] == "supervision":
+            return 1
+        else:
+            per_step = self.flex.step * agent.available_per_fte
+            short = self._short(targets, steps)
+        if per_step <= 0:
+            return 1
+        return max(1, math.ceil(short / per_step - 1e-9))
+
+    def fewest(self, targets: frozenset[Key], lowest: int) -> int | None:
+        """Fewest steps from ``lowest`` whose re-plan meets the targets, or None within
+        the role's bound.  Jumps by the steps the remaining shortfall needs at least
+        (doubling when a jump fails), then bisects."""
+        highest = self.flex.max_steps
+        if lowest > highest:
+            return None
+        if self.clears(targets, lowest):
+            return lowest
+        failed, stride = lowest, 1
+        while True:
+            n = min(failed + max(stride, self._jump(targets, failed)), highest)
+            if self.clears(targets, n):
+                break
+            if n == highest:
+                return None
+            failed, stride = n, stride * 2
+        while n - failed > 1:
+            mid = (failed + n) // 2
+            if self.clears(targets, mid):
+                n = mid
+            else:
+                failed = mid
+        return n
+
+
+def lower_bound_steps(
+    flex: RoleFlex, targets: frozenset[Key], base_slacks: dict[Key, float], params: SolveParams
+) -> int | None:
+    """Fewest steps with which the targets *can* be met, no other requirement worse in
+    total (one MILP); a lower bound for :meth:`Verifier.fewest`."""
     if flex.max_steps <= 0:
         return None
-    key: Key = tuple(risk["key"])
-    search = flex.search(key)
-    steps = search.min_steps({key}, base_slacks, params.time_limit)
-    if steps is None or steps == 0:
-        return None
-    for n in range(steps, min(steps + VERIFY_BUMPS, flex.max_steps) + 1):
-        if (n == steps and search.exact) or search.holds({key}, base_slacks, n, params.time_limit):
-            break
-    else:
-        return None
-    extra = round(n * flex.step, 6)
+    search = flex.search(next(iter(targets)))
+    steps = search.min_steps(set(targets), base_slacks, params.time_limit)
+    return None if steps is None or steps == 0 else steps
+
+
+def _fte_option(scenario: Scenario, flex: RoleFlex, steps: int) -> dict[str, Any]:
+    extra = round(steps * flex.step, 6)
     role = scenario.roles[flex.role_id]
     cost = r2(extra * role.annual_cost)
     verb = "Recruit" if flex.person else "Add"
@@ -178,30 +309,32 @@ def _signoff_words(scenario: Scenario, agent: Agent, competency: str) -> tuple[s
         )
     if competency in role.competencies:
         return "signoff", f"Sign off {agent.staff} ({role.title}) in {comp.title}"
-    return "extend_scope", (
-        f"Extend {agent.staff}'s scope ({role.title}): sign off in {comp.title}"
-    )
+    return "extend_scope", f"Extend {agent.staff}'s scope ({role.title}): sign off in {comp.title}"
 
 
 def signoff_options(
     scenario: Scenario,
     team: Team,
-    demand: list[DemandRow],
     risk: dict[str, Any],
-    base_slacks: dict[Key, float],
+    targets: frozenset[Key],
     params: SolveParams,
 ) -> list[dict[str, Any]]:
     """Roles (FTE mode) or people (staff mode) who, signed off in the competency the
-    risk's work needs, would remove it with no other requirement getting worse."""
+    risk's work needs, would clear it when the team is re-planned.
+
+    Only competencies with a local sign-off rule (``signoff_valid_months``) can be
+    signed off; others (prescribing, say) come with a profession's registration.
+    In staff mode renewals of lapsed sign-offs and missing in-scope sign-offs
+    come before extended scope.
+    """
     task = scenario.tasks[risk["task"]]
+    comp = scenario.competencies[task.competence]
     registered_only = risk["category"] == "clinical_oversight" or (
         risk["tier"] is not None and risk["tier"] in task.registered_for
     )
-    key: Key = tuple(risk["key"])
 
-    def rank(a: Agent) -> tuple:
-        in_scope = task.competence in scenario.roles[a.role].competencies
-        return (not in_scope, a.annual_cost_per_fte, a.id)
+    def in_scope(a: Agent) -> bool:
+        return task.competence in scenario.roles[a.role].competencies
 
     candidates = sorted(
         (
@@ -210,8 +343,9 @@ def signoff_options(
             if a.fte > 0
             and task.competence not in a.competencies
             and (a.registered or not registered_only)
+            and (comp.signoff_valid_months is not None or in_scope(a))
         ),
-        key=rank,
+        key=lambda a: (not in_scope(a), a.annual_cost_per_fte, a.id),
     )
     options: list[dict[str, Any]] = []
     for agent in candidates[:MAX_SIGNOFF_TRIES]:
@@ -224,8 +358,7 @@ def signoff_options(
                 for a in team.agents
             ],
         )
-        model = HoursModel(scenario, grown, demand, ModelOptions(aggregate=False))
-        if not model.flex_search().removable({key}, base_slacks, params.time_limit):
+        if not replan_clears(scenario, grown, targets, params):
             continue
         action, text = _signoff_words(scenario, agent, task.competence)
         options.append(
@@ -243,6 +376,24 @@ def signoff_options(
     return options
 
 
+def _new_role_option(scenario: Scenario, risk: dict[str, Any]) -> dict[str, Any] | None:
+    """A competence no role in the scenario holds: say which kind of post is missing."""
+    task = scenario.tasks[risk["task"]]
+    if any(task.competence in r.competencies for r in scenario.roles.values()):
+        return None
+    comp = scenario.competencies[task.competence]
+    registered = risk["tier"] is not None and risk["tier"] in task.registered_for
+    return {
+        "action": "new_role",
+        "role": None,
+        "competency": task.competence,
+        "annual_cost": None,
+        "text": f"No role in this scenario holds {comp.title}: add a "
+        f"{'registered ' if registered else ''}post that does (cost it in the scenario "
+        f"and re-plan)",
+    }
+
+
 def mitigate(
     scenario: Scenario,
     team: Team,
@@ -250,21 +401,49 @@ def mitigate(
     base_slacks: dict[Key, float],
     params: SolveParams,
 ) -> None:
-    """Fill ``risk["mitigations"]`` for every shortfall risk, cheapest first."""
+    """Fill ``risk["mitigations"]`` for every shortfall risk, cheapest first.
+
+    Each add-FTE option is the fewest ``fte_step`` increments of one role after
+    which re-planning (the same solve) leaves the risk's requirement met: a MILP
+    gives a lower bound, re-plans confirm it.
+    """
     demand = demand_rows(scenario)
+    base = model_slacks(scenario, base_slacks)
     flexes: dict[str, RoleFlex] = {}
+    verifiers: dict[str, Verifier] = {}
+    done: dict[frozenset[Key], list[dict[str, Any]]] = {}
     for risk in risks:
-        options: list[dict[str, Any]] = []
+        plan_targets = risk_targets(scenario, tuple(risk["key"]))
+        targets = model_keys(scenario, plan_targets)
+        if targets in done:
+            risk["mitigations"] = [dict(o) for o in done[targets]]
+            continue
+        bounds = []
         for role_id in candidate_roles(scenario, risk):
             if role_id not in flexes:
                 flexes[role_id] = RoleFlex(scenario, team, demand, role_id)
-            option = add_fte_option(scenario, risk, flexes[role_id], base_slacks, params)
-            if option is not None:
-                options.append(option)
-        options.sort(key=lambda o: (o["annual_cost"], o["role"]))
-        options = options[:MAX_OPTIONS]
+                verifiers[role_id] = Verifier(flexes[role_id], params)
+            lower = lower_bound_steps(flexes[role_id], targets, base, params)
+            if lower is not None:
+                cost = lower * flexes[role_id].step * scenario.roles[role_id].annual_cost
+                bounds.append((cost, role_id, lower))
+        bounds.sort()
+        options: list[dict[str, Any]] = []
+        for cost_bound, role_id, lower in bounds[:MAX_VERIFIED_ROLES]:
+            if len(options) >= MAX_OPTIONS and cost_bound >= options[-1]["annual_cost"]:
+                break
+            steps = verifiers[role_id].fewest(targets, lower)
+            if steps is not None:
+                options.append(_fte_option(scenario, flexes[role_id], steps))
+                options.sort(key=lambda o: (o["annual_cost"], o["role"]))
+                options = options[:MAX_OPTIONS]
         if risk["category"] == "competence_gap" or (
             team.mode == "staff" and risk["category"] in SIGNOFF_CATEGORIES
         ):
-            options += signoff_options(scenario, team, demand, risk, base_slacks, params)
+            options += signoff_options(scenario, team, risk, plan_targets, params)
+        if risk["category"] == "competence_gap":
+            extra = _new_role_option(scenario, risk)
+            if extra is not None:
+                options.append(extra)
+        done[targets] = options
         risk["mitigations"] = options

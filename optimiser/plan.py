@@ -19,17 +19,18 @@ from optimiser.demand import DemandRow, Team
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario
 
-EPS = 1e-6
+EPS = 1e-4  # a shortfall below this is solver noise, not a shortfall
 
 
 def r2(value: float) -> float:
-    """Round to 0.01 (hours and money in the plan)."""
-    return round(value + 0.0, 2) + 0.0
+    """Round to 0.01, halves up (hours and money in the plan; same rule as :func:`cents`)."""
+    return cents(value) / 100 + 0.0
 
 
 def cents(value: float) -> int:
-    """Hundredths, rounded to nearest."""
-    return int(math.floor(value * 100 + 0.5))
+    """Hundredths, rounded to nearest, halves up (``1e-9`` absorbs binary noise
+    such as ``1.005 * 100 == 100.49999999999999``)."""
+    return int(math.floor(value * 100 + 0.5 + 1e-9))
 
 
 def largest_remainder(values: list[float], target_cents: int) -> list[float]:

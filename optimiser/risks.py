@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from optimiser.solve import SolveParams
 
 Key = tuple[str, ...]
-SOLVER_EPS = 1e-6
+SOLVER_EPS = 1e-4  # hours or people; far below the 0.01 rounding of the plan
 
 #: Categories whose shortfall an independent check matches against plan rows.
 SHORTFALL_CATEGORIES = (
@@ -265,6 +265,11 @@ def describe(scenario: Scenario, s: Shortfall) -> tuple[str, str]:
     return title, detail
 
 
+def _min_score_flag(scenario: Scenario, score: int) -> bool:
+    flags = scenario.policies.red_flags
+    return bool(flags and flags.min_score is not None and score >= flags.min_score)
+
+
 def is_red_flag(scenario: Scenario, s: Shortfall, score: int) -> bool:
     """Red flag thresholds (``policies.red_flags``; defaults per SCENARIO.md)."""
     flags = scenario.policies.red_flags
@@ -409,7 +414,7 @@ def expiry_risks(
                 "consequence": consequence,
                 "likelihood": likelihood,
                 "score": consequence * likelihood,
-                "red_flag": False,
+                "red_flag": _min_score_flag(scenario, consequence * likelihood),
                 "title": f"{cell.staff}'s sign-off in {comp} lapses on {expires}; without renewal "
                 f"{amount} of work would go unmet.",
                 "detail": f"Re-planned with the lapse: {what}.",
@@ -485,7 +490,16 @@ def conflict_risks(
                     "mitigations": [],
                 }
             )
-    return risks
+    return _renumber(sorted(risks, key=lambda r: (-r["score"], r["conflict"])))
+
+
+def _renumber(risks: list[dict[str, Any]], start: int = 1) -> list[dict[str, Any]]:
+    """Ids R1, R2, ... in list order (the id first in each dict)."""
+    out = []
+    for n, risk in enumerate(risks, start=start):
+        rest = {k: v for k, v in risk.items() if k != "id"}
+        out.append({"id": f"R{n}", **rest})
+    return out
 
 
 def _requirement_consequence(scenario: Scenario, team: Team, key: Key, d: DemandRow | None) -> int:

@@ -84,14 +84,31 @@ class Values:
         return {**self.hours.slacks, **self.coordination.slacks}
 
 
-def solve_values(scenario: Scenario, params: SolveParams, team: Team | None = None) -> Values:
-    """Solve the hours and coordination models of ``scenario`` (no rounding, no risks)."""
+def solve_values(
+    scenario: Scenario,
+    params: SolveParams,
+    team: Team | None = None,
+    parts: tuple[str, ...] = ("hours", "coordination"),
+) -> Values:
+    """Solve the hours and coordination models of ``scenario`` (no rounding, no risks).
+
+    ``parts`` skips a model whose answer is not needed (what-ifs that touch only
+    one of them); a skipped model reports an empty optimal solution.
+    """
     team = team if team is not None else build_team(scenario)
-    demand = demand_rows(scenario)
-    hours = HoursModel(scenario, team, demand, ModelOptions(strict=params.strict)).solve(
-        params.time_limit
-    )
-    coordination = CoordinationModel(scenario, team, strict=params.strict).solve(params.time_limit)
+    if "hours" in parts:
+        demand = demand_rows(scenario)
+        hours = HoursModel(scenario, team, demand, ModelOptions(strict=params.strict)).solve(
+            params.time_limit
+        )
+    else:
+        hours = HoursSolution(Status.OPTIMAL, 0.0, 0.0, [], {}, {}, {}, {})
+    if "coordination" in parts:
+        coordination = CoordinationModel(scenario, team, strict=params.strict).solve(
+            params.time_limit
+        )
+    else:
+        coordination = CoordinationSolution(Status.OPTIMAL, 0.0, 0.0, {}, {})
     return Values(team, hours, coordination)
 
 

@@ -87,11 +87,7 @@ def print_summary(
         for col in ("id", "score", "flag", "category", "where", "shortfall", "best mitigation"):
             table.add_column(col, overflow="fold")
         for r in risks:
-            short = (
-                ""
-                if r["shortfall"] is None
-                else (f"{r['shortfall']:g} {'h/wk' if r['unit'] == 'hours_per_week' else 'people'}")
-            )
+            short = "" if r["shortfall"] is None else _amount(r["shortfall"], r["unit"])
             where = " ".join(
                 str(r[k])
                 for k in ("task", "segment", "staff", "role")

@@ -7,7 +7,6 @@ Cost per available hour: nurse 60000 / 30 = 2000, support 30000 / 30 = 1000.
 
 from __future__ import annotations
 
-import pytest
 from conftest import base_scenario, risks, role, rows, task, total
 
 TIERS = {
@@ -85,14 +84,6 @@ def test_registered_role_tops_up_cheaper_role(tiny):
     assert plan["risks"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the level-2 (cost) solve may raise the penalty by 1e-6 absolute "
-    "(optimiser/model/hours.py HoursModel.solve, lexicographic_penalty row), which at "
-    "weight 1 is a shortfall of 1.1e-6 h > risks.SOLVER_EPS (1e-6); plan rounding then "
-    "turns demand 0.375 into 0.37 h allocated against 0.38 h demand and a phantom "
-    "0.01 h coverage_shortfall risk while risk_penalty is 0",
-)
 def test_fully_coverable_weight_one_demand_has_no_phantom_risk(tiny):
     # green severity 1 x criticality 1 -> consequence 1, weight 1 per hour.
     # 1 person, 1.5 h every 4 weeks = 0.375 h/week; the nurse has 30 h idle.

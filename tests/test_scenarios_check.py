@@ -33,8 +33,9 @@ def test_every_risk_has_costed_mitigation_or_reason(path: Path) -> None:
     plan = solve(load_scenario(path))
     for risk in plan.risks:
         for m in risk["mitigations"]:
-            assert m["action"] in ("add_fte", "extend_scope")
-            assert m["role"] in load_scenario(path).roles
+            assert m["action"] in ("add_fte", "extend_scope", "signoff", "renew_signoff",
+                                   "new_role")
+            assert m["role"] in load_scenario(path).roles or m["action"] == "new_role"
             if m["action"] == "add_fte":
                 role = load_scenario(path).roles[m["role"]]
                 assert m["fte"] > 0

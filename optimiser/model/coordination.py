@@ -110,7 +110,7 @@ class CoordinationModel:
 
     def flex_search(self) -> FlexSearch:
         """A search for the fewest flex steps (headcount plays no part in C7)."""
-        return FlexSearch(self.lp, self.slacks, self.k)
+        return FlexSearch(self.lp, self.slacks, self.k, cost_terms=self.cost_terms())
 
     def feasible_with(self, enforced: set[Key], time_limit: float | None = None) -> bool:
         """Whether the caps plus the ``enforced`` segments can all be coordinated."""

@@ -80,6 +80,8 @@ class FlexSearch:
     headcount
         Headcount for a given step count (``max(h0, ceil(fte))``), to check an
         answer with the headcount rule applied exactly.
+    cost_terms
+        The model's level-2 objective, for :meth:`replan`.
     """
 
     def __init__(
@@ -89,13 +91,16 @@ class FlexSearch:
         k: Any = None,
         head: Any = None,
         headcount: Callable[[int], int] | None = None,
+        cost_terms: list[tuple[Any, float]] | None = None,
     ) -> None:
         self.lp = lp
         self.slacks = slacks
         self.k = k
         self.head = head
         self.headcount = headcount
+        self.cost_terms = cost_terms or []
         self.row = lp.row(-INF, INF, [(v, w) for _, v, w in slacks], "flex_no_worse")
+        self.lexi = lp.row(-INF, INF, [(v, w) for _, v, w in slacks], "flex_lexicographic")
         self._k_bounds = (k.lb(), k.ub()) if k is not None else None
         self._head_bounds = (head.lb(), head.ub()) if head is not None else None
         #: whether the last ``min_steps`` answer already used the exact headcount rule
@@ -129,6 +134,30 @@ class FlexSearch:
             or int(round(self.head.solution_value())) == self.headcount(steps)
         )
         return steps
+
+    def replan(self, steps: int, time_limit: float | None = None) -> dict[Key, float] | None:
+        """Re-plan with exactly ``steps`` steps (headcount by the rule), as ``solve``
+        does: least penalty, then least cost at that penalty.  Returns every
+        requirement's shortfall (None if the solver gave no answer)."""
+        self.row.SetBounds(-INF, INF)
+        self.lexi.SetBounds(-INF, INF)
+        for _, var, _ in self.slacks:
+            var.SetBounds(0.0, INF)
+        self.k.SetBounds(steps, steps)
+        if self.head is not None and self.headcount is not None:
+            h = self.headcount(steps)
+            self.head.SetBounds(h, h)
+        out = None
+        self.lp.minimise([(v, w) for _, v, w in self.slacks])
+        if self.lp.solve(time_limit) in (Status.OPTIMAL, Status.FEASIBLE):
+            best = self.lp.objective_value()
+            self.lexi.SetBounds(-INF, best + 1e-7 * max(1.0, abs(best)) + 1e-7)
+            self.lp.minimise(self.cost_terms)
+            if self.lp.solve(time_limit) in (Status.OPTIMAL, Status.FEASIBLE):
+                out = {key: var.solution_value() for key, var, _ in self.slacks}
+        self.lexi.SetBounds(-INF, INF)
+        self._restore()
+        return out
 
     def removable(
         self, targets: set[Key], base: dict[Key, float], time_limit: float | None = None

@@ -141,16 +141,8 @@ class HoursModel:
         for row in self.demand:
             task = self.scenario.tasks[row.task]
             registered_only = row.tier in task.registered_for
-            severity = self.scenario.tiers[row.tier].severity
-            weight = penalties.weight(penalties.coverage_consequence(severity, task.criticality))
-            if self.options.aggregate:
-                key: Key = (
-                    "coverage",
-                    row.task,
-                    "reg" if registered_only else "any",
-                    f"{weight:g}",
-                )
-            else:
+            key, weight = demand_group(self.scenario, row)
+            if not self.options.aggregate:
                 key = ("coverage", row.task, row.segment)
             if key not in groups:
                 groups[key] = DemandGroup(
@@ -262,7 +254,12 @@ class HoursModel:
             return max(agent.headcount, math.ceil(agent.fte + steps * flex.step - 1e-9))
 
         return FlexSearch(
-            self.lp, [(s.key, s.var, s.weight) for s in self.slacks], self.k, self.head, headcount
+            self.lp,
+            [(s.key, s.var, s.weight) for s in self.slacks],
+            self.k,
+            self.head,
+            headcount,
+            self.cost_terms(),
         )
 
     def feasible_with(self, enforced: set[Key], time_limit: float | None = None) -> bool:
@@ -332,6 +329,20 @@ class HoursModel:
             num_variables=self.lp.num_variables,
             num_constraints=self.lp.num_constraints,
         )
+
+
+def demand_group(scenario: Scenario, row: DemandRow) -> tuple[Key, float]:
+    """The demand group of a demand row, and its weight per hour short.
+
+    Segments of a task in one group are served by the same agents at the same
+    weight, so the model may treat them as one (exact aggregation); a group's
+    shortfall is split over its segments pro rata.
+    """
+    task = scenario.tasks[row.task]
+    registered_only = row.tier in task.registered_for
+    severity = scenario.tiers[row.tier].severity
+    weight = penalties.weight(penalties.coverage_consequence(severity, task.criticality))
+    return ("coverage", row.task, "reg" if registered_only else "any", f"{weight:g}"), weight
 
 
 def _alloc_order(model: HoursModel):
