@@ -25,6 +25,7 @@ from optimiser.demand import (
     build_team,
     demand_rows,
     new_recruit,
+    with_fte,
 )
 from optimiser.model import CoordinationModel, Flex, FlexSearch, HoursModel, ModelOptions
 from optimiser.model.hours import demand_group
@@ -120,6 +121,8 @@ class RoleFlex:
         self.scenario = self._scenario = scenario
         self._demand = demand
         self._hours: FlexSearch | None = None
+        #: requirements (model keys) whose shortfall this role's new hours could reduce
+        self.serves: frozenset[Key] = frozenset()
         self._coordination: FlexSearch | None = None
 
     def search(self, key: Key) -> FlexSearch:
@@ -133,7 +136,23 @@ class RoleFlex:
         if self._hours is None:
             model = HoursModel(self._scenario, self.team, self._demand, ModelOptions(flex=flex))
             self._hours = model.flex_search()
+            self.serves = _servable(self._scenario, model, self.agent_id)
         return self._hours
+
+
+def _servable(scenario: Scenario, model: HoursModel, agent_id: str) -> frozenset[Key]:
+    """Model requirements whose shortfall new hours of ``agent_id`` could cut directly."""
+    agent = model.team.by_id[agent_id]
+    keys: set[Key] = {g.key for g in model.groups if any(a.id == agent_id for a in g.eligible)}
+    for task_id, task in scenario.tasks.items():
+        if agent.registered and task.competence in agent.competencies:
+            keys.add(("signoff", task_id))
+    duty = scenario.policies.duty
+    if duty is not None and agent.registered and duty.competence in agent.competencies:
+        keys.add(("duty",))
+    # taking over others' non-continuity work, or supervising, also frees time
+    keys.update(s.key for s in model.slacks if s.key[0] in ("continuity", "supervision"))
+    return frozenset(keys)
 
 
 def risk_targets(scenario: Scenario, key: Key) -> frozenset[Key]:
@@ -217,29 +236,38 @@ class Verifier:
         slacks = self._cache[(kind, steps)]
         return slacks is not None and all(slacks.get(k, 0.0) <= SOLVER_EPS for k in targets)
 
-    def _short(self, targets: frozenset[Key], steps: int) -> float:
-        kind = "coordination" if next(iter(targets))[0] == "coordination" else "hours"
-        slacks = self._cache.get((kind, steps)) or {}
-        return sum(slacks.get(k, 0.0) for k in targets)
-
     def _jump(self, targets: frozenset[Key], steps: int) -> int:
-        """Steps still needed at least: one step adds at most ``step x available``
-        hours (or ``step x caseload capacity`` points) that the targets could use."""
+        """Steps still needed, estimated: new hours go first to shortfalls of higher
+        weight that this role can serve, then to the targets; one step adds
+        ``step x available`` hours (``step x caseload capacity`` points)."""
         agent = self.flex.team.by_id[self.flex.agent_id]
-        if next(iter(targets))[0] == "coordination":
-            per_step = self.flex.step * agent.caseload_capacity_per_fte
-            # a person needs at least the smallest tier weight in points
-            short = self._short(targets, steps) * min(
-                t.caseload_weight for t in self.flex.scenario.tiers.values()
-            )
-        elif next(iter(targets))[0] == "supervision":
+        kind = next(iter(targets))[0]
+        slacks = self._cache.get(("coordination" if kind == "coordination" else "hours", steps))
+        if not slacks:
             return 1
+        if kind == "coordination":
+            per_step = self.flex.step * agent.caseload_capacity_per_fte
+            weight = min(t.caseload_weight for t in self.flex.scenario.tiers.values())
+            need = weight * sum(slacks.get(k, 0.0) for k in targets)
         else:
             per_step = self.flex.step * agent.available_per_fte
-            short = self._short(targets, steps)
+            search = self.flex.search(next(iter(targets)))
+            weights = {key: w for key, _, w in search.slacks}
+            top = max(weights.get(k, 0.0) for k in targets)
+            need = sum(self._hours_of(k, slacks.get(k, 0.0)) for k in targets) + sum(
+                self._hours_of(k, slacks.get(k, 0.0))
+                for k in self.flex.serves
+                if k not in targets and weights.get(k, 0.0) >= top
+            )
         if per_step <= 0:
             return 1
-        return max(1, math.ceil(short / per_step - 1e-9))
+        return max(1, math.ceil(need / per_step - 1e-9))
+
+    def _hours_of(self, key: Key, short: float) -> float:
+        """A shortfall in hours (a person unsupervised: the supervision hours)."""
+        if key[0] == "supervision":
+            return short * self.flex.team.by_id[key[1]].needs_supervision
+        return short
 
     def fewest(self, targets: frozenset[Key], lowest: int) -> int | None:
         """Fewest steps from ``lowest`` whose re-plan meets the targets, or None within
@@ -265,6 +293,29 @@ class Verifier:
             else:
                 failed = mid
         return n
+
+
+def _confirm_plain(
+    scenario: Scenario,
+    team: Team,
+    verifier: Verifier,
+    targets: frozenset[Key],
+    steps: int,
+    params: SolveParams,
+) -> int | None:
+    flex = verifier.flex
+    agent = flex.team.by_id[flex.agent_id]
+    for n in range(steps, min(steps + 3, flex.max_steps) + 1):
+        fte = round(agent.fte + n * flex.step, 6)
+        if flex.person:
+            grown = Team.of(team.mode, [*team.agents, with_fte(agent, fte, 1)])
+        else:
+            grown = Team.of(
+                team.mode, [with_fte(a, fte) if a.id == agent.id else a for a in flex.team.agents]
+            )
+        if replan_clears(scenario, grown, targets, params):
+            return n
+    return None
 
 
 def lower_bound_steps(
@@ -433,6 +484,12 @@ def mitigate(
             if len(options) >= MAX_OPTIONS and cost_bound >= options[-1]["annual_cost"]:
                 break
             steps = verifiers[role_id].fewest(targets, lower)
+            if steps is not None and targets and next(iter(targets))[0] == "coordination":
+                # the coordination model has many equal-cost ties: confirm with the
+                # plain re-plan that ``solve`` runs, a step more at most thrice
+                steps = _confirm_plain(
+                    scenario, team, verifiers[role_id], plan_targets, steps, params
+                )
             if steps is not None:
                 options.append(_fte_option(scenario, flexes[role_id], steps))
                 options.sort(key=lambda o: (o["annual_cost"], o["role"]))
