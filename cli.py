@@ -171,5 +171,202 @@ def competencies(scenario: str, out: str | None) -> None:
     click.echo(f"wrote {directory}/competencies.csv")
 
 
+# -- what-if planning (optimiser.whatif) -------------------------------------------------
+
+
+def _whatif_executor(workers: int | None, scheduler: str | None, progress: bool = True):  # type: ignore[no-untyped-def]
+    from optimiser.whatif.executor import make_executor
+
+    try:
+        return make_executor(workers, scheduler, progress=progress)
+    except OSError as exc:
+        _err(f"error: cannot reach the Dask scheduler {scheduler}: {exc}")
+        sys.exit(EXIT_BAD_INPUT)
+
+
+_OUT_OPTION = click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    help="Output folder (default out/<scenario-file-stem>/).",
+)
+_WORKERS_OPTION = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Local worker processes (default: every core; 1 runs in this process).",
+)
+_SCHEDULER_OPTION = click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Run on an existing Dask cluster (tcp://HOST:PORT) instead of local processes.",
+)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@_OUT_OPTION
+@click.option("--budget", type=click.FloatRange(min=0), help="Annual budget in GBP.")
+@click.option("--frontier", is_flag=True, help="Also the cost / risk Pareto frontier.")
+@click.option(
+    "--frontier-points",
+    type=click.IntRange(min=2),
+    default=6,
+    show_default=True,
+    help="Budgets on the frontier, cheapest to risk-free.",
+)
+@click.option(
+    "--percentile",
+    type=click.FloatRange(min=0, max=100),
+    help="Size for this percentile cohort of `volatility` instead of the mean.",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Sampled cohorts for --percentile.",
+)
+@click.option(
+    "--seed", type=int, default=None, help="Seed for --percentile (default volatility.seed)."
+)
+@_WORKERS_OPTION
+@_SCHEDULER_OPTION
+@handle_errors
+def size(
+    scenario: str,
+    out: str | None,
+    budget: float | None,
+    frontier: bool,
+    frontier_points: int,
+    percentile: float | None,
+    samples: int,
+    seed: int | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """The lowest-cost establishment of SCENARIO that carries the least reachable risk
+    (under --budget: the least risk within it); writes sizing.json and its plan."""
+    from optimiser.output import json_text, plan_files, write_files
+    from optimiser.whatif.sizing import size as run_size
+    from optimiser.whatif.summary import print_sizing
+
+    loaded = _load(scenario)
+    executor = _whatif_executor(workers, scheduler) if frontier else None
+    try:
+        report = run_size(
+            loaded,
+            budget,
+            frontier_points=frontier_points if frontier else 0,
+            percentile=percentile,
+            samples=samples,
+            seed=seed,
+            executor=executor,
+        )
+    finally:
+        if executor is not None:
+            executor.close()
+    directory = _out_dir(out, scenario)
+    files = {"sizing.json": json_text(report.data)}
+    if report.plan is not None:
+        files.update(plan_files(report.plan))
+    write_files(directory, files)
+    print_sizing(report.data, directory)
+
+
+@main.command()
+@click.argument("base", type=click.Path(dir_okay=False))
+@click.argument("variants", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    help="Output folder (default out/compare-<base-file-stem>/).",
+)
+@_WORKERS_OPTION
+@_SCHEDULER_OPTION
+@handle_errors
+def compare(
+    base: str,
+    variants: tuple[str, ...],
+    out: str | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """Plan BASE and each VARIANT; write comparison.csv and comparison.json side by side."""
+    from optimiser.output import csv_text, json_text, write_files
+    from optimiser.whatif.compare import compare as run_compare
+    from optimiser.whatif.compare import comparison_rows
+    from optimiser.whatif.summary import print_comparison
+
+    paths = [base, *variants]
+    loaded = [_load(p) for p in paths]
+    with _whatif_executor(workers, scheduler) as executor:
+        doc = run_compare(loaded, paths, executor)
+    rows, columns = comparison_rows(doc)
+    directory = Path(out) if out else Path("out") / f"compare-{Path(base).stem}"
+    write_files(
+        directory, {"comparison.json": json_text(doc), "comparison.csv": csv_text(rows, columns)}
+    )
+    print_comparison(doc, directory)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@_OUT_OPTION
+@_WORKERS_OPTION
+@_SCHEDULER_OPTION
+@handle_errors
+def resilience(scenario: str, out: str | None, workers: int | None, scheduler: str | None) -> None:
+    """Re-plan SCENARIO with each person (staff mode) or one person of each role (FTE
+    mode) away; rank absences by added risk; write resilience.json."""
+    from optimiser.output import json_text, write_files
+    from optimiser.whatif.resilience import resilience as run_resilience
+    from optimiser.whatif.summary import print_resilience
+
+    loaded = _load(scenario)
+    with _whatif_executor(workers, scheduler) as executor:
+        doc = run_resilience(loaded, executor)
+    directory = _out_dir(out, scenario)
+    write_files(directory, {"resilience.json": json_text(doc)})
+    print_resilience(doc, directory)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--samples", type=click.IntRange(min=1), required=True, help="Sampled cohorts.")
+@click.option("--seed", type=int, default=None, help="Seed (default volatility.seed).")
+@_OUT_OPTION
+@_WORKERS_OPTION
+@_SCHEDULER_OPTION
+@handle_errors
+def simulate(
+    scenario: str,
+    samples: int,
+    seed: int | None,
+    out: str | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """Re-plan SAMPLES cohorts drawn from the scenario's volatility; write simulation.json
+    (per category and tier: P(shortfall), P50/P80/P95)."""
+    from optimiser.output import json_text, write_files
+    from optimiser.whatif.simulate import simulate as run_simulate
+    from optimiser.whatif.summary import print_simulation
+
+    loaded = _load(scenario)
+    if loaded.volatility is None:
+        _err(f"error: {scenario}: `simulate` needs a `volatility` section (people_cv, transitions)")
+        sys.exit(EXIT_BAD_INPUT)
+    with _whatif_executor(workers, scheduler) as executor:
+        doc = run_simulate(loaded, samples, seed, executor)
+    directory = _out_dir(out, scenario)
+    write_files(directory, {"simulation.json": json_text(doc)})
+    print_simulation(doc, directory)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

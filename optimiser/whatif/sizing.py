@@ -1,0 +1,691 @@
+"""``size``: the establishment of least risk, then least cost (PLAN.md ``sizing.json``).
+
+The definition is the joint sizing MILP of :mod:`optimiser.model.sizing`
+(every role's FTE a decision in ``fte_step`` steps, headcount ``ceil(fte)``):
+level 1 the least risk penalty any establishment within the bounds reaches
+(under a budget: within the budget), level 2 the least annual cost at that
+penalty.  This module drives that model; it adds no constraint family of its
+own except the one noted below, and it checks every answer by solving the
+recommended establishment with :func:`optimiser.solve.solve_values`.
+
+How it is solved, exactly but faster than the plain MILP:
+
+1. **Bounds.** Roles without ``sizing.max_fte`` get the arithmetic bound of
+   :func:`optimiser.whatif.bounds.useful_max_fte`, beyond which more of a
+   role cannot lower any shortfall, so the bound never cuts an optimum off.
+2. **Relax, then verify.** The care-coordination counts ``y[segment, role]``
+   are made continuous and the lexicographic pair is solved on that
+   relaxation.  Its optimum is a lower bound on the exact one at every
+   level; the establishment it picks is then solved exactly (integer people
+   per coordinator).  If that reaches the relaxation's penalty, the
+   establishment is optimal for the exact model too (its cost is the lower
+   bound).  Otherwise the exact model is solved from scratch.
+3. **Solver options.** HiGHS is told to prove optimality (``mip_rel_gap`` 1e-9;
+   OR-Tools does not pass its own gap parameter on to HiGHS, which would stop
+   at 1e-4, i.e. up to a hundred pounds off on a million), to skip presolve
+   (these models have a few hundred columns; presolve's restarts cost more
+   than they save) and to spend little time on primal heuristics.
+
+One constraint is added to the model: a role supervises its own people only
+when it has two or more of them (``p[r, r] <= M b[r]``, ``2 b[r] <= H[r]``).
+``solve`` forbids a lone person supervising themselves (headcount < 2), and
+the sizing model as written does not yet; see :func:`forbid_sole_self_supervision`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from optimiser.plan import r2
+from optimiser.whatif.bounds import with_sizing_bounds
+
+if TYPE_CHECKING:
+    from optimiser.model.sizing import SizingModel
+    from optimiser.plan import Plan
+    from optimiser.scenario import Scenario
+    from optimiser.whatif.executor import Executor
+
+Key = tuple[str, ...]
+
+#: HiGHS options of every sizing solve (see the module docstring)
+HIGHS_OPTIONS = (
+    "mip_rel_gap=1e-9\nmip_feasibility_tolerance=1e-7\npresolve=off\n"
+    "mip_heuristic_effort=0.01\nthreads=1\noutput_flag=false"
+)
+#: HiGHS options of a retry when a solve ends in a solver error (HiGHS flags an
+#: "optimal" point with a 1e-6 row violation as an error; presolve avoids it)
+FALLBACK_OPTIONS = "mip_rel_gap=1e-9\nmip_feasibility_tolerance=1e-7\nthreads=1\noutput_flag=false"
+#: relative and absolute slack on the level-1 penalty when minimising cost
+PENALTY_RTOL = 1e-7
+PENALTY_ATOL = 1e-5
+#: how far the exact re-solve of an establishment may exceed the relaxation's penalty
+VERIFY_ATOL = 1e-4
+
+
+@dataclass
+class SizingOutcome:
+    """The recommended establishment and how it was found.
+
+    ``slacks`` are the exact model's shortfalls at the recommended
+    establishment (what its plan leaves undone).
+    """
+
+    status: str
+    penalty: float
+    cost: float
+    fte: dict[str, float]
+    headcount: dict[str, int]
+    slacks: dict[Key, float]
+    step: float
+    min_steps: dict[str, int]
+    max_steps: dict[str, int]
+    budget: float | None = None
+    method: str = "relaxation verified"
+    seconds: float = 0.0
+
+    def steps(self, role: str) -> int:
+        """The chosen number of ``fte_step`` steps of a role."""
+        return int(round(self.fte.get(role, 0.0) / self.step))
+
+
+@dataclass
+class SizingReport:
+    """Everything ``size`` writes: ``sizing.json`` and the recommended plan."""
+
+    outcome: SizingOutcome
+    data: dict[str, Any]
+    plan: Plan | None
+    scenario: Scenario
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# -- the model ---------------------------------------------------------------------------
+
+
+def forbid_sole_self_supervision(model: SizingModel) -> None:
+    """A role supervises its own people only when it has two or more of them.
+
+    ``solve`` never lets a person supervise themselves (a role with headcount
+    1 gets no ``p[r, r]``); in the sizing model every role is flexible, so
+    ``p[r, r]`` exists at any headcount.  This adds, for each such pair,
+    ``p[r, r] <= M b[r]`` and ``2 b[r] <= H[r]`` with ``b`` binary.  (It
+    belongs in ``add_supervision`` of ``optimiser/model/hours.py``.)
+    """
+    lp = model.lp
+    for (sup_id, sub_id), var in model.hours.p.items():
+        if sup_id != sub_id or sup_id not in model.flexvars:
+            continue
+        head = model.flexvars.head[sup_id]
+        big = max(1.0, var.ub() if math.isfinite(var.ub()) else 1e4)
+        b = lp.int(0, 1, f"self_supervision_{sup_id}")
+        lp.row(-math.inf, 0.0, [(var, 1.0), (b, -big)], f"self_supervision_peers_{sup_id}")
+        lp.row(-math.inf, 0.0, [(b, 2.0), (head, -1.0)], f"self_supervision_two_{sup_id}")
+
+
+def build_model(scenario: Scenario, budget: float | None = None) -> SizingModel:
+    """The sizing MILP of ``scenario`` (bounds made explicit, options set)."""
+    from optimiser.model.sizing import SizingModel
+
+    model = SizingModel(with_sizing_bounds(scenario), budget)
+    forbid_sole_self_supervision(model)
+    model.lp.solver.SetSolverSpecificParametersAsString(HIGHS_OPTIONS)
+    return model
+
+
+def relax_integrality(model: SizingModel, variables: list[Any]) -> None:
+    """Make ``variables`` continuous for every later solve of ``model``."""
+    for var in variables:
+        var.SetInteger(False)
+    # a LinearModel that restores integrality after an LP-first solve keeps a list
+    integers = getattr(model.lp, "_integers", None)
+    if isinstance(integers, list):
+        relaxed = {var.index() for var in variables}
+        integers[:] = [var for var in integers if var.index() not in relaxed]
+
+
+def _lexicographic(
+    model: SizingModel, time_limit: float | None, try_zero: bool = True
+) -> tuple[str, float, float]:
+    """Level 1 (penalty), then level 2 (cost); returns status, penalty, cost.
+
+    With ``try_zero``, first the least cost with every shortfall at 0: when
+    that is feasible it is the lexicographic optimum (level 1 is 0).
+    """
+    from optimiser.model.lp import Status
+
+    lp = model.lp
+
+    def run() -> Status:
+        status = lp.solve(time_limit)
+        if status is Status.UNKNOWN and time_limit is None:
+            lp.solver.SetSolverSpecificParametersAsString(FALLBACK_OPTIONS)
+            status = lp.solve(time_limit)
+            lp.solver.SetSolverSpecificParametersAsString(HIGHS_OPTIONS)
+        return status
+
+    if try_zero:
+        # most teams can be sized risk-free: try penalty 0 first (every shortfall
+        # fixed at 0, least cost); only if that is infeasible is level 1 needed
+        slacks = [var for var, _ in model.penalty_terms()]
+        saved = [(var.lb(), var.ub()) for var in slacks]
+        for var in slacks:
+            var.SetBounds(0.0, 0.0)
+        lp.minimise(model.cost_terms)
+        status = run()
+        if status in (Status.OPTIMAL, Status.FEASIBLE):
+            cost = sum(v.solution_value() * c for v, c in model.cost_terms)
+            return status.value, 0.0, cost
+        for var, (lo, hi) in zip(slacks, saved, strict=True):
+            var.SetBounds(lo, hi)
+
+    lp.minimise(model.penalty_terms())
+    status = run()
+    if status not in (Status.OPTIMAL, Status.FEASIBLE):
+        return status.value, math.nan, math.nan
+    best = lp.objective_value()
+    cap = lp.row(
+        -math.inf,
+        best + PENALTY_RTOL * max(1.0, abs(best)) + PENALTY_ATOL,
+        model.penalty_terms(),
+        "lexicographic_penalty",
+    )
+    lp.minimise(model.cost_terms)
+    status2 = run()
+    if status2 not in (Status.OPTIMAL, Status.FEASIBLE):
+        # numerically stuck at the tolerance: widen it once, then give up on level 2
+        cap.SetBounds(-math.inf, best + 1e-4 * max(1.0, abs(best)) + 1e-3)
+        status2 = run()
+        if status2 not in (Status.OPTIMAL, Status.FEASIBLE):  # pragma: no cover - defensive
+            cap.SetBounds(-math.inf, math.inf)
+            lp.minimise(model.penalty_terms())
+            lp.solve(time_limit)
+            status2 = Status.FEASIBLE
+    final = Status.OPTIMAL if status is status2 is Status.OPTIMAL else Status.FEASIBLE
+    penalty = sum(v.solution_value() * w for v, w in model.penalty_terms())
+    cost = sum(v.solution_value() * c for v, c in model.cost_terms)
+    return final.value, penalty, cost
+
+
+def _chosen(model: SizingModel) -> tuple[dict[str, float], dict[str, int]]:
+    step = model.bounds.step
+    fte = {
+        r: round(step * round(model.flexvars.k[r].solution_value()), 6)
+        for r in model.scenario.roles
+    }
+    head = {r: math.ceil(f - 1e-9) for r, f in fte.items()}
+    return fte, head
+
+
+def establishment_scenario(
+    scenario: Scenario, fte: dict[str, float], headcount: dict[str, int] | None = None
+) -> Scenario:
+    """``scenario`` in FTE mode with this establishment (headcount default ``ceil(fte)``)."""
+    from optimiser.scenario import Post
+
+    posts = {
+        role: Post(
+            fte=fte.get(role, 0.0),
+            headcount=(headcount or {}).get(role, math.ceil(fte.get(role, 0.0) - 1e-9)),
+        )
+        for role in scenario.roles
+    }
+    return scenario.model_copy(update={"establishment": posts, "staff": None})
+
+
+def _verify(scenario: Scenario, fte: dict[str, float], head: dict[str, int]) -> Any:
+    from optimiser.solve import SolveParams, solve_values
+
+    return solve_values(establishment_scenario(scenario, fte, head), SolveParams(mitigations=False))
+
+
+def size_establishment(
+    scenario: Scenario, budget: float | None = None, time_limit: float | None = None
+) -> SizingOutcome:
+    """The least-risk, then least-cost establishment of ``scenario`` (see module docstring).
+
+    Parameters
+    ----------
+    scenario
+        A loaded scenario (FTE or staff mode; roles are sized).
+    budget
+        Annual cost the establishment may not exceed.
+    time_limit
+        Seconds per solver call (``None``: prove optimality).
+    """
+    started = time.perf_counter()
+    model = build_model(scenario, budget)
+    bounds = model.bounds
+    relax_integrality(model, list(model.coordination.y.values()))
+    status, penalty, cost = _lexicographic(model, time_limit)
+
+    def outcome(
+        status: str, penalty: float, cost: float, fte, head, slacks, method
+    ) -> SizingOutcome:
+        return SizingOutcome(
+            status=status,
+            penalty=penalty,
+            cost=cost,
+            fte=fte,
+            headcount=head,
+            slacks=slacks,
+            step=bounds.step,
+            min_steps=dict(bounds.min_steps),
+            max_steps=dict(bounds.max_steps),
+            budget=budget,
+            method=method,
+            seconds=time.perf_counter() - started,
+        )
+
+    if status not in ("optimal", "feasible"):
+        return outcome(status, math.nan, math.nan, {}, {}, {}, "relaxation")
+    fte, head = _chosen(model)
+    values = _verify(scenario, fte, head)
+    if status == "optimal" and values.penalty <= penalty + VERIFY_ATOL * max(1.0, penalty):
+        return outcome(
+            status, values.penalty, cost, fte, head, values.slacks, "relaxation verified"
+        )
+
+    exact = build_model(scenario, budget)
+    status, penalty, cost = _lexicographic(exact, time_limit)
+    if status not in ("optimal", "feasible"):  # pragma: no cover - the relaxation was feasible
+        return outcome(status, math.nan, math.nan, {}, {}, {}, "exact")
+    fte, head = _chosen(exact)
+    values = _verify(scenario, fte, head)
+    if values.penalty > penalty + VERIFY_ATOL * max(1.0, penalty):  # pragma: no cover
+        status = "feasible"
+    return outcome(status, values.penalty, cost, fte, head, values.slacks, "exact")
+
+
+# -- costs and establishments -------------------------------------------------------------
+
+
+def current_establishment(scenario: Scenario) -> dict[str, dict[str, float]]:
+    """Today's FTE and headcount by role (staff mode: summed over people)."""
+    out: dict[str, dict[str, float]] = {r: {"fte": 0.0, "headcount": 0} for r in scenario.roles}
+    if scenario.staff is not None:
+        for member in scenario.staff:
+            out[member.role]["fte"] = round(out[member.role]["fte"] + member.fte, 6)
+            out[member.role]["headcount"] += 1
+    else:
+        for role, post in (scenario.establishment or {}).items():
+            out[role] = {"fte": post.fte, "headcount": post.headcount}
+    return out
+
+
+def annual_cost(scenario: Scenario, fte: dict[str, float]) -> float:
+    """Annual cost of an establishment."""
+    return r2(sum(scenario.roles[r].annual_cost * f for r, f in fte.items()))
+
+
+def cheapest_cost(scenario: Scenario) -> float:
+    """Cost of the smallest establishment the bounds allow (every role at its ``min_fte``)."""
+    sizing = scenario.sizing
+    step = sizing.fte_step if sizing else 0.1
+    total = 0.0
+    for role_id, role in scenario.roles.items():
+        lo = sizing.min_fte.get(role_id, 0.0) if sizing else 0.0
+        total += role.annual_cost * step * math.ceil(lo / step - 1e-9)
+    return r2(total)
+
+
+# -- why a risk cannot be sized away ------------------------------------------------------
+
+
+def _titles(scenario: Scenario, roles: list[str]) -> str:
+    names = [scenario.roles[r].title for r in roles]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _role_list_reason(
+    scenario: Scenario,
+    outcome: SizingOutcome,
+    roles: list[str],
+    what: str,
+    none_text: str,
+) -> tuple[str, str]:
+    """(reason code, plain-English why) for a requirement that ``roles`` could meet."""
+    if not roles:
+        return "no_role", none_text
+    open_roles = [r for r in roles if outcome.max_steps.get(r, 0) > 0]
+    if not open_roles:
+        return (
+            "max_fte",
+            f"only the {_titles(scenario, roles)} role{'s' if len(roles) > 1 else ''} may {what}, "
+            f"and sizing.max_fte allows none of {'them' if len(roles) > 1 else 'it'}",
+        )
+    at_max = [r for r in open_roles if outcome.steps(r) >= outcome.max_steps[r]]
+    if len(at_max) == len(open_roles):
+        caps = ", ".join(
+            f"{scenario.roles[r].title} {outcome.max_steps[r] * outcome.step:g} FTE" for r in at_max
+        )
+        return (
+            "max_fte",
+            f"every role that may {what} is already at its sizing.max_fte ({caps})",
+        )
+    if outcome.budget is not None:
+        return (
+            "budget",
+            f"the budget of £{outcome.budget:,.0f} is spent on heavier risks first "
+            f"(roles that may {what}: {_titles(scenario, open_roles)})",
+        )
+    return (
+        "trade_off",
+        f"more of the roles that may {what} ({_titles(scenario, open_roles)}) would open a "
+        f"heavier risk elsewhere (each extra person needs supervision, within supervisors' "
+        f"caps and the other bounds)",
+    )
+
+
+def why_unfixable(
+    scenario: Scenario, outcome: SizingOutcome, risk: dict[str, Any]
+) -> tuple[str, str]:
+    """Why no establishment within the bounds (and budget) removes ``risk``."""
+    category = risk["category"]
+    roles = scenario.roles
+    if category in ("competence_gap", "review_frequency", "coverage_shortfall"):
+        task = scenario.tasks[risk["task"]]
+        registered_only = risk.get("tier") in task.registered_for
+        comp = scenario.competencies[task.competence].title
+        holders = [
+            r
+            for r, role in roles.items()
+            if task.competence in role.competencies and (role.registered or not registered_only)
+        ]
+        who = "registered role" if registered_only else "role"
+        return _role_list_reason(
+            scenario,
+            outcome,
+            holders,
+            f"do {task.title.lower()}",
+            f"no {who} in the scenario holds '{comp}' ({task.competence}), so no "
+            f"establishment can do {task.title.lower()}"
+            + (" for this tier" if registered_only else ""),
+        )
+    if category == "clinical_oversight":
+        task = scenario.tasks[risk["task"]]
+        holders = [
+            r
+            for r, role in roles.items()
+            if role.registered and task.competence in role.competencies
+        ]
+        return _role_list_reason(
+            scenario,
+            outcome,
+            holders,
+            f"sign off delegated {task.title.lower()}",
+            f"no registered role holds '{scenario.competencies[task.competence].title}' to sign "
+            f"off delegated {task.title.lower()}",
+        )
+    if category == "duty_cover":
+        duty = scenario.policies.duty
+        comp = duty.competence if duty else ""
+        holders = [r for r, role in roles.items() if role.registered and comp in role.competencies]
+        return _role_list_reason(
+            scenario,
+            outcome,
+            holders,
+            "cover duty",
+            f"no registered role holds '{scenario.competencies[comp].title if comp else comp}' "
+            f"to cover duty",
+        )
+    if category == "supervision_capacity":
+        role = roles[risk["role"]]
+        sup = role.supervision
+        supervisors = [
+            r
+            for r in (sup.supervised_by if sup else [])
+            if roles[r].supervision is not None and roles[r].supervision.max_supervisees > 0
+        ]
+        return _role_list_reason(
+            scenario,
+            outcome,
+            supervisors,
+            f"supervise the {role.title} role",
+            f"no role may supervise the {role.title} role (none of supervised_by "
+            f"{list(sup.supervised_by) if sup else []} has max_supervisees > 0)",
+        )
+    if category == "caseload_over_capacity":
+        registered_only = risk.get("tier") in scenario.policies.coordination_registered_for
+        coordinators = [
+            r
+            for r, role in roles.items()
+            if role.caseload_capacity > 0 and (role.registered or not registered_only)
+        ]
+        who = "registered role" if registered_only else "role"
+        return _role_list_reason(
+            scenario,
+            outcome,
+            coordinators,
+            "care-coordinate people in this tier",
+            f"no {who} has a caseload_capacity, so nobody may care-coordinate people in this tier",
+        )
+    if category == "continuity_erosion":
+        return _role_list_reason(
+            scenario,
+            outcome,
+            [risk["role"]],
+            "protect its own continuity time",
+            "",
+        )
+    return "other", "no establishment within the bounds removes it"
+
+
+def unfixable_risks(scenario: Scenario, outcome: SizingOutcome, plan: Plan) -> list[dict[str, Any]]:
+    """The risks left at the recommended establishment, each with why none can remove it."""
+    out = []
+    for risk in plan.risks:
+        reason, why = why_unfixable(scenario, outcome, risk)
+        out.append(
+            {
+                "risk": risk["id"],
+                "category": risk["category"],
+                "task": risk.get("task"),
+                "tier": risk.get("tier"),
+                "segment": risk.get("segment"),
+                "role": risk.get("role"),
+                "consequence": risk["consequence"],
+                "score": risk["score"],
+                "shortfall": risk["shortfall"],
+                "unit": risk["unit"],
+                "title": risk["title"],
+                "reason": reason,
+                "why": why[0].upper() + why[1:] + "." if why else "",
+            }
+        )
+    return out
+
+
+# -- frontier -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrontierTask:
+    """Shared data of the frontier's budget points."""
+
+    scenario: Scenario
+    time_limit: float | None = None
+
+
+def frontier_point(task: FrontierTask, budget: float) -> dict[str, Any]:
+    """Size under one budget and score its plan (runs on any executor)."""
+    from optimiser.solve import SolveParams, solve
+
+    outcome = size_establishment(task.scenario, budget, task.time_limit)
+    if outcome.status not in ("optimal", "feasible"):
+        return {"budget": r2(budget), "status": outcome.status}
+    plan = solve(
+        establishment_scenario(task.scenario, outcome.fte, outcome.headcount),
+        SolveParams(mitigations=False),
+    )
+    return {
+        "budget": r2(budget),
+        "status": outcome.status,
+        "annual_cost": r2(outcome.cost),
+        "risk_penalty": r2(outcome.penalty),
+        "risk_score": sum(r["score"] for r in plan.risks),
+        "risks": len(plan.risks),
+        "red_flags": sum(1 for r in plan.risks if r["red_flag"]),
+        "establishment": {r: f for r, f in outcome.fte.items() if f > 0},
+    }
+
+
+def frontier(
+    scenario: Scenario,
+    top_cost: float,
+    points: int,
+    executor: Executor,
+    time_limit: float | None = None,
+) -> list[dict[str, Any]]:
+    """The cost / risk Pareto frontier at ``points`` budgets from the cheapest
+    establishment to ``top_cost`` (the least-risk cost); dominated points dropped."""
+    low = cheapest_cost(scenario)
+    high = max(low, top_cost)
+    count = max(2, points)
+    budgets = sorted({r2(low + (high - low) * i / (count - 1)) for i in range(count)})
+    rows = executor.map(
+        frontier_point, FrontierTask(scenario, time_limit), budgets, description="Frontier"
+    )
+    kept: list[dict[str, Any]] = []
+    for row in rows:
+        if row.get("status") not in ("optimal", "feasible"):
+            continue
+        if kept and row["annual_cost"] <= kept[-1]["annual_cost"] + 0.005:
+            continue  # the same establishment as a smaller budget
+        if kept and row["risk_penalty"] >= kept[-1]["risk_penalty"] - 1e-6:
+            continue  # costs more, removes no risk: dominated
+        kept.append(row)
+    return kept
+
+
+# -- the whole command ----------------------------------------------------------------------
+
+
+def size(
+    scenario: Scenario,
+    budget: float | None = None,
+    *,
+    frontier_points: int = 0,
+    percentile: float | None = None,
+    samples: int = 1000,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    time_limit: float | None = None,
+) -> SizingReport:
+    """Size ``scenario`` and plan the recommended establishment (``skillmix size``).
+
+    Parameters
+    ----------
+    scenario
+        A loaded scenario.
+    budget
+        Annual budget (default: ``sizing.budget`` of the scenario, if any).
+    frontier_points
+        Budgets of the cost / risk frontier (0: no frontier).
+    percentile
+        Size for the ``percentile``-th percentile cohort of ``volatility``
+        (``samples`` sampled cohorts, ``seed`` default ``volatility.seed``).
+    executor
+        Where the frontier's budget points run (default: this process).
+    time_limit
+        Seconds per solver call.
+    """
+    from optimiser.solve import SolveParams, solve
+    from optimiser.whatif.executor import SerialExecutor
+
+    if budget is None and scenario.sizing is not None:
+        budget = scenario.sizing.budget
+    extra: dict[str, Any] = {}
+    target = scenario
+    if percentile is not None:
+        from optimiser.whatif.cohorts import default_seed, percentile_cohort
+
+        seed = default_seed(scenario) if seed is None else seed
+        target, people = percentile_cohort(scenario, percentile, samples, seed)
+        extra["cohort"] = {
+            "percentile": percentile,
+            "samples": samples,
+            "seed": seed,
+            "people": people,
+            "base_people": {s.id: s.people for s in scenario.cohort},
+        }
+    outcome = size_establishment(target, budget, time_limit)
+    current = current_establishment(scenario)
+    current_cost = annual_cost(scenario, {r: v["fte"] for r, v in current.items()})
+    data: dict[str, Any] = {
+        "scenario": scenario.name,
+        "status": outcome.status,
+        "budget": budget,
+        "annual_cost": None,
+        "current_annual_cost": current_cost,
+        "establishment": {},
+        "current_establishment": current,
+        "changes": [],
+        "unfixable": [],
+        "plan": None,
+    }
+    plan = None
+    if outcome.status in ("optimal", "feasible"):
+        recommended = establishment_scenario(target, outcome.fte, outcome.headcount)
+        plan = solve(recommended, SolveParams())
+        cost = annual_cost(scenario, outcome.fte)
+        data.update(
+            {
+                "annual_cost": cost,
+                "change_annual_cost": r2(cost - current_cost),
+                "risk_penalty": r2(outcome.penalty),
+                "risk_score": sum(r["score"] for r in plan.risks),
+                "establishment": {
+                    r: {"fte": outcome.fte[r], "headcount": outcome.headcount[r]}
+                    for r in scenario.roles
+                },
+                "changes": [
+                    {
+                        "role": r,
+                        "title": role.title,
+                        "current_fte": current[r]["fte"],
+                        "fte": outcome.fte[r],
+                        "change_fte": round(outcome.fte[r] - current[r]["fte"], 6),
+                        "current_headcount": current[r]["headcount"],
+                        "headcount": outcome.headcount[r],
+                        "change_annual_cost": r2(
+                            role.annual_cost * (outcome.fte[r] - current[r]["fte"])
+                        ),
+                    }
+                    for r, role in scenario.roles.items()
+                ],
+                "unfixable": unfixable_risks(target, outcome, plan),
+                "plan": "plan.json",
+            }
+        )
+    elif budget is not None:
+        data["message"] = (
+            f"no establishment within the bounds costs at most £{budget:,.0f}: the smallest "
+            f"the bounds allow (every role at its sizing.min_fte) costs "
+            f"£{cheapest_cost(with_sizing_bounds(scenario)):,.0f}"
+        )
+    data["bounds"] = {
+        r: {
+            "min_fte": round(outcome.min_steps[r] * outcome.step, 6),
+            "max_fte": round(outcome.max_steps[r] * outcome.step, 6),
+        }
+        for r in scenario.roles
+        if r in outcome.min_steps
+    }
+    data["fte_step"] = outcome.step
+    data["method"] = outcome.method
+    data["solve_seconds"] = round(outcome.seconds, 3)
+    if frontier_points and outcome.status in ("optimal", "feasible"):
+        # the top of the frontier is the unbudgeted least-risk cost
+        top = outcome.cost
+        if budget is not None:
+            top = size_establishment(target, None, time_limit).cost
+        data["frontier"] = frontier(
+            target, top, frontier_points, executor or SerialExecutor(), time_limit
+        )
+    data.update(extra)
+    return SizingReport(outcome, data, plan, target, extra)
