@@ -263,6 +263,16 @@ class Verifier:
             return 1
         return max(1, math.ceil(need / per_step - 1e-9))
 
+    def seed(self, base: dict[Key, float]) -> None:
+        """The current plan is the re-plan at 0 steps (both models)."""
+        self._cache[("hours", 0)] = {k: v for k, v in base.items() if k[0] != "coordination"}
+        self._cache[("coordination", 0)] = {k: v for k, v in base.items() if k[0] == "coordination"}
+
+    def estimate(self, targets: frozenset[Key]) -> int:
+        """Steps the targets need, estimated from the current plan (see ``_jump``)."""
+        self.flex.search(next(iter(targets)))  # builds the model and ``serves``
+        return self._jump(targets, 0)
+
     def _hours_of(self, key: Key, short: float) -> float:
         """A shortfall in hours (a person unsupervised: the supervision hours)."""
         if key[0] == "supervision":
@@ -469,11 +479,21 @@ def mitigate(
         if targets in done:
             risk["mitigations"] = [dict(o) for o in done[targets]]
             continue
-        bounds = []
+        # rank candidates by an estimate from the current plan (no solve), then bound
+        # the most promising ones with the MILP
+        estimates = []
         for role_id in candidate_roles(scenario, risk):
             if role_id not in flexes:
                 flexes[role_id] = RoleFlex(scenario, team, demand, role_id)
                 verifiers[role_id] = Verifier(flexes[role_id], params)
+                verifiers[role_id].seed(base)
+            guess = verifiers[role_id].estimate(targets)
+            estimates.append((guess * scenario.roles[role_id].annual_cost, role_id))
+        estimates.sort()
+        bounds = []
+        for _, role_id in estimates:
+            if len(bounds) >= MAX_VERIFIED_ROLES:
+                break
             lower = lower_bound_steps(flexes[role_id], targets, base, params)
             if lower is not None:
                 cost = lower * flexes[role_id].step * scenario.roles[role_id].annual_cost
