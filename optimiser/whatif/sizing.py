@@ -25,6 +25,16 @@ How it is solved, exactly but faster than the plain MILP:
    at 1e-4, i.e. up to a hundred pounds off on a million), to skip presolve
    (these models have a few hundred columns; presolve's restarts cost more
    than they save) and to spend little time on primal heuristics.
+4. **No objective integrality.** Level 2 costs whole steps of whole-pound
+   salaries, so HiGHS detects an integral objective and cuts off any node
+   that cannot beat the incumbent by a whole step.  With an incumbent a few
+   millionths below its true value (integers within tolerance) that cut-off
+   wrongly prunes the optimum (seen on HiGHS 1.12 and 1.15 without presolve:
+   66,000 "optimal" where 65,000 is feasible).  The level-2 objective
+   therefore adds ``TIE_BREAK x sqrt(2 + i)`` pounds per step of role ``i``
+   (irrational ratios: no integral scale exists); the reported cost is the
+   true one.  Establishments whose costs differ by less than the perturbation
+   (pennies on a team) count as ties.
 
 One constraint is added to the model: a role supervises its own people only
 when it has two or more of them (``p[r, r] <= M b[r]``, ``2 b[r] <= H[r]``).
@@ -55,12 +65,16 @@ HIGHS_OPTIONS = (
     "mip_rel_gap=1e-9\nmip_feasibility_tolerance=1e-7\npresolve=off\n"
     "mip_heuristic_effort=0.01\nthreads=1\noutput_flag=false"
 )
+#: per-step cost perturbation (GBP a year) of role i: ``TIE_BREAK * sqrt(2 + i)``
+TIE_BREAK = 1e-3
 #: HiGHS options of a retry when a solve ends in a solver error (HiGHS flags an
 #: "optimal" point with a 1e-6 row violation as an error; presolve avoids it)
 FALLBACK_OPTIONS = "mip_rel_gap=1e-9\nmip_feasibility_tolerance=1e-7\nthreads=1\noutput_flag=false"
 #: relative and absolute slack on the level-1 penalty when minimising cost
 PENALTY_RTOL = 1e-7
 PENALTY_ATOL = 1e-5
+#: a penalty below this is solver noise (no shortfall rounds to a hundredth of a unit)
+NOISE = 1e-4
 #: how far the exact re-solve of an establishment may exceed the relaxation's penalty
 VERIFY_ATOL = 1e-4
 
@@ -157,6 +171,9 @@ def _lexicographic(
     from optimiser.model.lp import Status
 
     lp = model.lp
+    objective = [
+        (var, cost + TIE_BREAK * math.sqrt(2 + i)) for i, (var, cost) in enumerate(model.cost_terms)
+    ]
 
     def run() -> Status:
         status = lp.solve(time_limit)
@@ -173,10 +190,10 @@ def _lexicographic(
         saved = [(var.lb(), var.ub()) for var in slacks]
         for var in slacks:
             var.SetBounds(0.0, 0.0)
-        lp.minimise(model.cost_terms)
+        lp.minimise(objective)
         status = run()
         if status in (Status.OPTIMAL, Status.FEASIBLE):
-            cost = sum(v.solution_value() * c for v, c in model.cost_terms)
+            cost = sum(round(v.solution_value()) * c for v, c in model.cost_terms)
             return status.value, 0.0, cost
         for var, (lo, hi) in zip(slacks, saved, strict=True):
             var.SetBounds(lo, hi)
@@ -192,7 +209,7 @@ def _lexicographic(
         model.penalty_terms(),
         "lexicographic_penalty",
     )
-    lp.minimise(model.cost_terms)
+    lp.minimise(objective)
     status2 = run()
     if status2 not in (Status.OPTIMAL, Status.FEASIBLE):
         # numerically stuck at the tolerance: widen it once, then give up on level 2
@@ -205,7 +222,7 @@ def _lexicographic(
             status2 = Status.FEASIBLE
     final = Status.OPTIMAL if status is status2 is Status.OPTIMAL else Status.FEASIBLE
     penalty = sum(v.solution_value() * w for v, w in model.penalty_terms())
-    cost = sum(v.solution_value() * c for v, c in model.cost_terms)
+    cost = sum(round(v.solution_value()) * c for v, c in model.cost_terms)
     return final.value, penalty, cost
 
 
@@ -266,7 +283,7 @@ def size_establishment(
     ) -> SizingOutcome:
         return SizingOutcome(
             status=status,
-            penalty=penalty,
+            penalty=0.0 if abs(penalty) < NOISE else penalty,
             cost=cost,
             fte=fte,
             headcount=head,
