@@ -217,3 +217,27 @@ def test_random_instances_match_brute_force() -> None:
         else:
             assert result.status is Status.OPTIMAL
             assert result.objective == best
+
+
+# --------------------------------------------------------------------------- tabu search
+
+
+def test_tabu_search_repairs_and_is_reproducible() -> None:
+    from optimiser.model.gap_local import tabu_search
+
+    _, _, inst = load_instances(DATA / "gap1.txt")[0]
+    m, n = inst.m, inst.n
+    allowed = np.ones((m, n), dtype=bool)
+    start = np.argmin(inst.costs, axis=0)  # cheapest agent per job: overloads agents
+    runs = []
+    for _ in range(2):
+        found, cost, done = tabu_search(
+            inst.costs, inst.weights, inst.capacities, allowed, np.ones(m, dtype=bool),
+            start, 2000, np.random.default_rng(1),
+        )  # fmt: skip
+        assert found is not None and done == 2000
+        assert check_assignment(inst, found.tolist()) == []
+        assert cost == sum(inst.costs[i, j] for j, i in enumerate(found))
+        runs.append(found.tolist())
+    assert runs[0] == runs[1]
+    assert cost <= known_optima()["c515-1", "min"] * 1.05

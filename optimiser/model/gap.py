@@ -16,14 +16,22 @@ How it solves (a portfolio; details in ``docs/benchmarks.md``, "GAP engine"):
 2. The LP relaxation (HiGHS) gives a lower bound and reduced costs.
 3. **Kernel.** CP-SAT solves the restriction to the pairs whose LP reduced
    cost is small (widened until it is feasible): a strong first incumbent.
-4. **Agent LNS.** Repeatedly free all jobs of ``k`` agents and re-solve that
-   sub-problem with CP-SAT (one worker, deterministic time limit), keeping
-   improvements; ``k`` grows while the search stalls.
-5. **HiGHS branch and cut** on the full model proves optimality.  With two
-   or more workers it runs in its own thread alongside steps 3-4; with one
-   worker it runs after them (unless they already proved optimality).
+4. **Tabu search** (:mod:`gap_local`, NumPy): shift and swap moves with an
+   adaptive penalty on capacity excess, in bursts from the incumbent (after
+   the kernel and every ``local_every`` LNS steps without gain).
+5. **LNS.** Repeatedly free a sub-problem and re-solve it with CP-SAT (one
+   worker, deterministic time limit), keeping improvements.  Three
+   neighbourhoods, picked at random in proportion to their success so far:
+   all jobs of ``k`` random agents; all jobs of ``k`` *related* agents (agents
+   among the LP-cheapest of each other's jobs); ``~lns_jobs`` random jobs over
+   every agent (with residual capacities).  ``k`` grows while the search stalls.
+6. **HiGHS branch and cut** on the full model proves optimality.  With two
+   or more workers it runs in its own thread alongside steps 3-5, whose
+   thread has its nice value raised by ``search_niceness`` (Linux: per
+   thread) so that on a busy machine HiGHS gets the larger CPU share; with
+   one worker it runs after them (unless they already proved optimality).
 
-Determinism: steps 1-4 are limited by work (iterations, CP-SAT deterministic
+Determinism: steps 1-5 are limited by work (iterations, CP-SAT deterministic
 time) and seeded, so they are reproducible; the wall clock only stops them
 early as a safety net.  HiGHS is deterministic until its time limit binds.
 So a result is reproducible whenever HiGHS finishes within the limit (every
@@ -34,6 +42,7 @@ good as HiGHS's when time runs out.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -43,6 +52,7 @@ from typing import Literal
 import numpy as np
 
 from optimiser.model.gap_io import RawGap, instance_names, read_gap_file
+from optimiser.model.gap_local import tabu_search
 from optimiser.model.gap_solvers import (
     CpInterrupt,
     MipResult,
@@ -171,6 +181,9 @@ class GapParams:
     stall_per_agent: float = 3.0
     skips_per_grow: int = 200
     highs_share_sequential: float = 0.5
+    local_iterations: int = 3000
+    local_every: int = 15
+    search_niceness: int = 2
 
 
 @dataclass
@@ -314,6 +327,14 @@ class _Search:
         self.kernel_cost = math.inf
         self.proved = False
         self.kernel_width = math.nan
+        self.local_iterations = 0
+        self.local_improvements = 0
+        finite = np.where(p.allowed, reduced, np.inf)
+        top = min(4, finite.shape[0])
+        order = np.argsort(finite, axis=0, kind="stable")[:top]
+        self.cheap = np.zeros(finite.shape)
+        self.cheap[order, np.arange(finite.shape[1])[None, :]] = 1.0
+        self.cheap *= p.allowed
 
     def _halt(self) -> bool:
         return (
@@ -331,13 +352,15 @@ class _Search:
         hint: np.ndarray | None,
         dtime: float,
         seed: int,
+        capacities: np.ndarray | None = None,
     ) -> tuple[dict[int, int] | None, bool]:
         p = self.p
         assert p.int_costs is not None and p.int_weights is not None
         assert p.int_capacities is not None
         return solve_cpsat(
-            p.int_costs, p.int_weights, p.int_capacities, allowed, p.capacitated,
-            agents, jobs, hint, dtime, seed, self.interrupt,
+            p.int_costs, p.int_weights,
+            p.int_capacities if capacities is None else capacities,
+            allowed, p.capacitated, agents, jobs, hint, dtime, seed, self.interrupt,
         )  # fmt: skip
 
     def kernel(self) -> None:
@@ -358,11 +381,43 @@ class _Search:
                 self.kernel_width = width
                 return
 
+    def local(self, iterations: int, rng: np.random.Generator) -> None:
+        """A burst of tabu search from the incumbent (:mod:`gap_local`)."""
+        p = self.p
+        current = self.incumbent.assignment
+        if current is None or iterations <= 0 or self._halt():
+            return
+        found, _, done = tabu_search(
+            p.costs, p.weights, p.capacities, p.allowed, p.capacitated, current,
+            iterations, rng, stop=self._halt, best_cost=self.incumbent.cost,
+        )  # fmt: skip
+        self.local_iterations += done
+        if found is not None and self.incumbent.offer(p, found):
+            self.local_improvements += 1
+
+    def _related_agents(self, current: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+        """``k`` agents between which jobs could move cheaply (by LP reduced cost)."""
+        m = self.p.costs.shape[0]
+        onehot = np.zeros((m, len(current)))
+        onehot[current, np.arange(len(current))] = 1.0
+        h = onehot @ self.cheap.T  # h[A, B]: jobs on A with B among their cheap agents
+        rel = h + h.T
+        chosen = [int(rng.integers(m))]
+        score = rel[chosen[0]].copy()
+        for _ in range(k - 1):
+            weight = score + 0.1
+            weight[chosen] = 0.0
+            nxt = int(rng.choice(m, p=weight / weight.sum()))
+            chosen.append(nxt)
+            score += rel[nxt]
+        return np.sort(np.array(chosen))
+
     def lns(self, iterations: int) -> None:
         p = self.p
         m, n = p.costs.shape
         if self.incumbent.assignment is None or m < 2:
             return
+        assert p.int_capacities is not None and p.int_weights is not None
         rng = np.random.default_rng(self.seed)
         k_min = int(np.clip(round(self.params.lns_jobs * m / max(n, 1)), 2, m))
         k = k_min
@@ -372,13 +427,34 @@ class _Search:
         settled: set[tuple[bytes, bytes]] = set()
         skips = 0
         it = 0
+        kinds = ("agents", "related", "jobs")
+        tries = np.ones(len(kinds))
+        wins = np.ones(len(kinds))
+        jobs_all = np.arange(n)
+        self.local(self.params.local_iterations, rng)
+        since_local = 0
         while it < iterations:
             if self._halt():
                 return
             current = self.incumbent.assignment
             assert current is not None
-            agents = np.sort(rng.choice(m, size=k, replace=False))
-            jobs = np.nonzero(np.isin(current, agents))[0]
+            kind = int(rng.choice(len(kinds), p=(wins / tries) / (wins / tries).sum()))
+            capacities = p.int_capacities
+            if kinds[kind] == "jobs" and m > 2:
+                size = min(n, int(round(self.params.lns_jobs * k / k_min)))
+                jobs = np.sort(rng.choice(n, size=size, replace=False))
+                agents = np.arange(m)
+                fixed = np.ones(n, dtype=bool)
+                fixed[jobs] = False
+                used = np.zeros(m, dtype=np.int64)
+                np.add.at(used, current[fixed], p.int_weights[current[fixed], jobs_all[fixed]])
+                capacities = p.int_capacities - used
+            else:
+                if kinds[kind] == "related":
+                    agents = self._related_agents(current, k, rng)
+                else:
+                    agents = np.sort(rng.choice(m, size=k, replace=False))
+                jobs = np.nonzero(np.isin(current, agents))[0]
             key = (agents.tobytes(), jobs.tobytes())
             if len(jobs) == 0 or key in settled:
                 if k == m:
@@ -392,10 +468,10 @@ class _Search:
             self.iterations = it
             dtime = self.params.lns_dtime * (k / k_min)
             chosen, optimal = self._sub(
-                p.allowed, agents, jobs, current, dtime, int(rng.integers(1 << 30))
+                p.allowed, agents, jobs, current, dtime, int(rng.integers(1 << 30)), capacities
             )
             self.subproblems_proved += optimal
-            if optimal and k == m:
+            if optimal and k == m and kinds[kind] != "jobs":
                 self.proved = True  # the sub-problem was the whole problem
             improved = False
             if chosen is not None:
@@ -403,14 +479,37 @@ class _Search:
                 for j, i in chosen.items():
                     candidate[j] = i
                 improved = self.incumbent.offer(p, candidate)
+            tries[kind] += 1
             if improved:
+                wins[kind] += 1
                 stall, k = 0, k_min
             else:
                 if optimal:
                     settled.add(key)
                 stall += 1
+                since_local += 1
                 if stall >= stall_limit:
                     stall, k = 0, min(k + 1, m)
+            if since_local >= self.params.local_every:
+                since_local = 0
+                self.local(self.params.local_iterations, rng)
+
+
+def _run_search(search: _Search, iterations: int, niceness: int) -> None:
+    """Kernel then LNS, in a thread whose scheduling priority is lowered by ``niceness``.
+
+    On Linux the nice value is per thread: when the machine is busy, the HiGHS
+    thread (which proves optimality) then gets the larger share of the CPU.
+    Elsewhere this is a no-op.
+    """
+    if niceness > 0 and hasattr(os, "setpriority"):
+        try:
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
+        except OSError:
+            pass
+    search.kernel()
+    search.lns(iterations)
 
 
 def solve_gap(
@@ -498,8 +597,11 @@ def solve_gap(
         thread = threading.Thread(target=run_highs, args=(None,), daemon=True)
         thread.start()
         if use_search:
-            search.kernel()
-            search.lns(iterations)
+            worker = threading.Thread(
+                target=_run_search, args=(search, iterations, params.search_niceness), daemon=True
+            )
+            worker.start()
+            worker.join()
         thread.join()
     else:
         if use_search:
@@ -514,6 +616,8 @@ def solve_gap(
     stats["lns_cost"] = p.sign * incumbent.cost
     stats["lns_iterations"] = search.iterations
     stats["lns_subproblems_proved"] = search.subproblems_proved
+    stats["local_iterations"] = search.local_iterations
+    stats["local_improvements"] = search.local_improvements
 
     bound = lower
     proved = incumbent.assignment is not None and (incumbent.cost <= lower + 1e-9 or search.proved)
