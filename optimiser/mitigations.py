@@ -74,7 +74,7 @@ def candidate_roles(scenario: Scenario, risk: dict[str, Any]) -> list[str]:
         out = [
             r
             for r in (sup.supervised_by if sup else [])
-            if roles[r].supervision and roles[r].supervision.max_supervisees > 0
+            if (s := roles[r].supervision) is not None and s.max_supervisees > 0
         ]
     elif cat == "continuity_erosion":
         out = [risk["role"]]
@@ -130,13 +130,13 @@ class RoleFlex:
         flex = Flex(self.agent_id, self.step, self.max_steps, person=self.person)
         if key[0] == "coordination":
             if self._coordination is None:
-                model = CoordinationModel(self._scenario, self.team, flex=flex)
-                self._coordination = model.flex_search()
+                coordination = CoordinationModel(self._scenario, self.team, flex=flex)
+                self._coordination = coordination.flex_search()
             return self._coordination
         if self._hours is None:
-            model = HoursModel(self._scenario, self.team, self._demand, ModelOptions(flex=flex))
-            self._hours = model.flex_search()
-            self.serves = _servable(self._scenario, model, self.agent_id)
+            hours = HoursModel(self._scenario, self.team, self._demand, ModelOptions(flex=flex))
+            self._hours = hours.flex_search()
+            self.serves = _servable(self._scenario, hours, self.agent_id)
         return self._hours
 
 
@@ -490,7 +490,7 @@ def mitigate(
             guess = verifiers[role_id].estimate(targets)
             estimates.append((guess * scenario.roles[role_id].annual_cost, role_id))
         estimates.sort()
-        bounds = []
+        bounds: list[tuple[float, str, int]] = []
         for _, role_id in estimates:
             if len(bounds) >= MAX_VERIFIED_ROLES:
                 break

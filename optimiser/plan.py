@@ -64,7 +64,7 @@ class Plan:
     strict: bool
     status: str
     solve_seconds: float
-    objective: dict[str, float]
+    objective: dict[str, float | None]
     cost: dict[str, Any]
     demand: list[dict[str, Any]]
     allocation: list[dict[str, Any]]
@@ -145,7 +145,7 @@ def plan_rows(
     for row in alloc_out:
         if not scenario.roles[row["role"]].registered:
             delegated[row["task"]] += row["hours_per_week"]
-    for task_id, task in scenario.tasks.items():
+    for task_id, task_def in scenario.tasks.items():
         cells = [(a, h) for (t, a), h in signoff.items() if t == task_id]
         if not cells:
             continue
@@ -153,7 +153,9 @@ def plan_rows(
         target = cents(total)
         if slacks.get(("signoff", task_id), 0.0) <= EPS:
             # keep a met requirement met after rounding the delegated hours
-            target = max(target, math.ceil(task.signoff_share * delegated[task_id] * 100 - 1e-6))
+            target = max(
+                target, math.ceil(task_def.signoff_share * delegated[task_id] * 100 - 1e-6)
+            )
         for (agent_id, _), hours in zip(
             cells, largest_remainder([h for _, h in cells], target), strict=True
         ):

@@ -280,6 +280,7 @@ def is_red_flag(scenario: Scenario, s: Shortfall, score: int) -> bool:
         return True
     registered_only = (
         s.key[0] == "coverage"
+        and s.task is not None
         and s.tier is not None
         and s.tier in scenario.tasks[s.task].registered_for
     )
@@ -305,7 +306,7 @@ def register(
         for key, s in derived.items()
         if solver_slacks.get(key, 0.0) > SOLVER_EPS and r2(s.amount) > 0
     ]
-    risks = []
+    risks: list[dict[str, Any]] = []
     for s in found:
         likelihood = penalties.likelihood(s.amount, s.requirement)
         score = s.consequence * likelihood
@@ -456,7 +457,7 @@ def conflict_risks(
     scenario: Scenario, team: Team, demand: list[DemandRow], conflicts: list[list[Key]]
 ) -> list[dict[str, Any]]:
     """``infeasible_requirements`` risks: one per requirement of each minimal conflict."""
-    demand_by_key = {("coverage", d.task, d.segment): d for d in demand}
+    demand_by_key: dict[Key, DemandRow] = {("coverage", d.task, d.segment): d for d in demand}
     risks: list[dict[str, Any]] = []
     for c, conflict in enumerate(conflicts, start=1):
         names = [requirement_name(scenario, team, k) for k in conflict]

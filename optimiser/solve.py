@@ -181,7 +181,7 @@ def _plan(
         strict=params.strict,
         status=status.value,
         solve_seconds=round(time.perf_counter() - started, 3),
-        objective={
+        objective={  # None for an infeasible strict plan
             "risk_penalty": r2(values.penalty) if not infeasible else None,
             "cost_tiebreak": r2(values.hours.cost + values.coordination.cost)
             if not infeasible

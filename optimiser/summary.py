@@ -140,7 +140,7 @@ def print_competency_grid(scenario, cells, console: Console | None = None) -> No
     for person, statuses in by_person.items():
         table.add_row(person, roles[person], *(_SYMBOL.get(statuses.get(c, ""), "") for c in comps))
     console.print(table)
-    counts = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
     for cell in cells:
         counts[cell.status] += 1
     console.print(

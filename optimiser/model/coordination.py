@@ -8,7 +8,7 @@ caseload caps, solved with HiGHS.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from optimiser import penalties
 from optimiser.demand import Agent, Team
@@ -47,8 +47,8 @@ class CoordinationModel:
         self.scenario = scenario
         self.team = team
         self.lp = lp if lp is not None else LinearModel("coordination")
-        self.y: dict[tuple[str, str], object] = {}
-        self.slacks: list[tuple[Key, object, float]] = []
+        self.y: dict[tuple[str, str], Any] = {}
+        self.slacks: list[tuple[Key, Any, float]] = []
         self.strict = strict
         if flexvars is None:
             flexvars = FlexVars(self.lp, team, (flex,) if flex is not None else ())
@@ -70,10 +70,10 @@ class CoordinationModel:
             and (a.registered or not registered_only)
         ]
 
-    def penalty_terms(self) -> list[tuple[object, float]]:
+    def penalty_terms(self) -> list[tuple[Any, float]]:
         return [(var, w) for _, var, w in self.slacks]
 
-    def cost_terms(self) -> list[tuple[object, float]]:
+    def cost_terms(self) -> list[tuple[Any, float]]:
         """Top-of-licence: cost per caseload point of the coordinator's role."""
         terms = []
         for (seg_id, agent_id), var in self.y.items():
@@ -122,14 +122,14 @@ class CoordinationModel:
 
 def add_coordination(m: CoordinationModel) -> None:
     """C7 ``coordination[segment]`` and ``caseload_cap[who]``."""
-    cap_terms: dict[str, list[tuple[object, float]]] = {}
+    cap_terms: dict[str, list[tuple[Any, float]]] = {}
     for segment in m.scenario.cohort:
         if segment.people <= 0:
             continue
         tier = m.scenario.tiers[segment.tier]
-        terms: list[tuple[object, float]] = []
+        terms: list[tuple[Any, float]] = []
         for agent in m.coordinators(segment.tier):
-            var = m.lp.int(0, segment.people, f"y_{segment.id}_{agent.id}")
+            var = m.lp.integer(0, segment.people, f"y_{segment.id}_{agent.id}")
             m.y[(segment.id, agent.id)] = var
             terms.append((var, 1.0))
             cap_terms.setdefault(agent.id, []).append((var, tier.caseload_weight))

@@ -46,9 +46,9 @@ class FlexVars:
         self.head: dict[str, Any] = {}
         for f in flexes:
             agent = team.by_id[f.agent]
-            k = lp.int(f.min_steps, f.max_steps, f"flex_steps_{f.agent}")
+            k = lp.integer(f.min_steps, f.max_steps, f"flex_steps_{f.agent}")
             max_head = agent.headcount + math.ceil(f.step * f.max_steps) + 1
-            head = lp.int(agent.headcount, max_head, f"flex_headcount_{f.agent}")
+            head = lp.integer(agent.headcount, max_head, f"flex_headcount_{f.agent}")
             # headcount = max(headcount0, ceil(fte)): H - step*k >= fte0, and H stays
             # below fte + 1 when the headcount was the default ceil(fte)
             default = agent.headcount <= math.ceil(agent.fte - 1e-9)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from optimiser import penalties
 from optimiser.demand import Agent, DemandRow, Team
@@ -59,7 +59,7 @@ class Slack:
     """The shortfall variable of one soft requirement."""
 
     key: Key
-    var: object
+    var: Any
     weight: float
 
 
@@ -89,19 +89,17 @@ class HoursModel:
     demand: list[DemandRow]
     options: ModelOptions = field(default_factory=ModelOptions)
     #: share a model and flex variables with another model (sizing)
-    lp: LinearModel | None = None
-    flexvars: FlexVars | None = None
+    lp: LinearModel = field(default_factory=lambda: LinearModel("hours"))
+    flexvars: FlexVars = None  # type: ignore[assignment]  # made in build_variables
 
     def __post_init__(self) -> None:
-        if self.lp is None:
-            self.lp = LinearModel("hours")
         self.slacks: list[Slack] = []
-        self.x: dict[tuple[int, str], object] = {}
-        self.z: dict[tuple[str, str], object] = {}
-        self.d: dict[str, object] = {}
-        self.p: dict[tuple[str, str], object] = {}
-        self.load: dict[str, list[tuple[object, float]]] = defaultdict(list)
-        self.non_continuity: dict[str, list[tuple[object, float]]] = defaultdict(list)
+        self.x: dict[tuple[int, str], Any] = {}
+        self.z: dict[tuple[str, str], Any] = {}
+        self.d: dict[str, Any] = {}
+        self.p: dict[tuple[str, str], Any] = {}
+        self.load: dict[str, list[tuple[Any, float]]] = defaultdict(list)
+        self.non_continuity: dict[str, list[tuple[Any, float]]] = defaultdict(list)
         self.build_variables()
         self.groups = self._groups()
         add_coverage(self)
@@ -131,7 +129,7 @@ class HoursModel:
             and (a.registered or not registered_only)
         ]
 
-    def _slack(self, key: Key, ub: float, weight: float) -> object:
+    def _slack(self, key: Key, ub: float, weight: float) -> Any:
         var = self.lp.num(0.0, 0.0 if self.options.strict else ub, "short_" + "_".join(key))
         self.slacks.append(Slack(key, var, weight))
         return var
@@ -161,7 +159,7 @@ class HoursModel:
         self.k = self.flexvars.k.get(flex.agent) if flex is not None else None
         self.head = self.flexvars.head.get(flex.agent) if flex is not None else None
 
-    def headcount_terms(self, agent: Agent) -> tuple[float, list[tuple[object, float]]]:
+    def headcount_terms(self, agent: Agent) -> tuple[float, list[tuple[Any, float]]]:
         """Headcount of an agent as ``constant + terms`` (a variable for the flex agent)."""
         if self._is_flex(agent):
             return 0.0, [(self.flexvars.head[agent.id], 1.0)]
@@ -169,7 +167,7 @@ class HoursModel:
 
     def capacity_terms(
         self, agent: Agent, share: float = 1.0
-    ) -> tuple[float, list[tuple[object, float]]]:
+    ) -> tuple[float, list[tuple[Any, float]]]:
         """``share x available`` as ``constant + terms`` (grows with the flex steps)."""
         const = share * agent.available
         if self._is_flex(agent):
@@ -178,13 +176,13 @@ class HoursModel:
         return const, []
 
     # -- objectives --------------------------------------------------------
-    def penalty_terms(self) -> list[tuple[object, float]]:
+    def penalty_terms(self) -> list[tuple[Any, float]]:
         """Level 1: weighted shortfall of every soft requirement."""
         return [(s.var, s.weight) for s in self.slacks]
 
-    def cost_terms(self) -> list[tuple[object, float]]:
+    def cost_terms(self) -> list[tuple[Any, float]]:
         """Level 2: top-of-licence cost of every hour worked or given."""
-        terms: list[tuple[object, float]] = []
+        terms: list[tuple[Any, float]] = []
         for (_, agent_id), var in self.x.items():
             terms.append((var, self.team.by_id[agent_id].cost_per_hour))
         for (_, agent_id), var in self.z.items():
@@ -288,6 +286,7 @@ class HoursModel:
         (a demand group's shortfall split over its segments pro rata)."""
         slacks: dict[Key, float] = {}
         for group in self.groups:
+            assert group.slack is not None  # set by add_coverage
             short = group.slack.var.solution_value()
             for row in group.rows:
                 slacks[("coverage", row.task, row.segment)] = short * row.hours / group.hours
@@ -359,7 +358,7 @@ def add_coverage(m: HoursModel) -> None:
     """C3 ``coverage[task,group]``: sum_who x + shortfall = demand (C2: eligible only)."""
     for gi, group in enumerate(m.groups):
         demand = group.hours
-        terms: list[tuple[object, float]] = []
+        terms: list[tuple[Any, float]] = []
         for agent in group.eligible:
             var = m.lp.num(0.0, demand, f"x_{group.task}_{gi}_{agent.id}")
             m.x[(gi, agent.id)] = var
@@ -404,7 +403,7 @@ def add_duty(m: HoursModel) -> None:
     duty = m.scenario.policies.duty
     if duty is None or duty.hours_per_week <= 0:
         return
-    terms: list[tuple[object, float]] = []
+    terms: list[tuple[Any, float]] = []
     for agent in m.eligible(duty.competence, registered_only=True):
         var = m.lp.num(0.0, duty.hours_per_week, f"d_{agent.id}")
         m.d[agent.id] = var
@@ -422,12 +421,12 @@ def add_supervision(m: HoursModel) -> None:
     Persons supervised + unsupervised = headcount; supervisees per supervisor
     <= max_supervisees x headcount; hours count on both sides (in C1).
     """
-    cap_terms: dict[str, list[tuple[object, float]]] = defaultdict(list)
+    cap_terms: dict[str, list[tuple[Any, float]]] = defaultdict(list)
     for sub in m.team.agents:
         if sub.needs_supervision <= 0 or not m._active(sub):
             continue
         const, head = m.headcount_terms(sub)
-        terms: list[tuple[object, float]] = [(v, -c) for v, c in head]
+        terms: list[tuple[Any, float]] = [(v, -c) for v, c in head]
         for sup in m.team.agents:
             if (
                 sup.role not in sub.supervised_by
@@ -440,7 +439,7 @@ def add_supervision(m: HoursModel) -> None:
             ):
                 continue
             ub = sub.headcount if not m._is_flex(sub) else sub.headcount + 1000
-            var = m.lp.int(0, ub, f"p_{sup.id}_{sub.id}")
+            var = m.lp.integer(0, ub, f"p_{sup.id}_{sub.id}")
             m.p[(sup.id, sub.id)] = var
             terms.append((var, 1.0))
             cap_terms[sup.id].append((var, 1.0))
@@ -480,7 +479,7 @@ def add_continuity(m: HoursModel) -> None:
         m.lp.row(-INF, const, list(terms) + flex + [(erosion, -1.0)], f"continuity_{agent.id}")
 
 
-def add_balance(m: HoursModel) -> list[tuple[object, float]]:
+def add_balance(m: HoursModel) -> list[tuple[Any, float]]:
     """Staff mode, level 3 ``balance[who]``: utilisation of each person close to a
     common level for their role (L1 deviation), so load is spread evenly.
 
@@ -492,7 +491,7 @@ def add_balance(m: HoursModel) -> list[tuple[object, float]]:
     for agent in m.team.agents:
         if agent.available > 0:
             by_role[agent.role].append(agent)
-    terms: list[tuple[object, float]] = []
+    terms: list[tuple[Any, float]] = []
     for role, people in by_role.items():
         if len(people) < 2:
             continue

@@ -98,7 +98,7 @@ class LinearModel:
         """A continuous variable."""
         return self.solver.NumVar(lb, ub, name)
 
-    def int(self, lb: float, ub: float, name: str) -> pywraplp.Variable:
+    def integer(self, lb: float, ub: float, name: str) -> pywraplp.Variable:
         """An integer variable."""
         var = self.solver.IntVar(lb, ub, name)
         self._integers.append(var)

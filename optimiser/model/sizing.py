@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from optimiser.demand import DemandRow, Team, build_team, demand_rows
 from optimiser.model.coordination import CoordinationModel
@@ -124,7 +124,7 @@ class SizingModel:
         if budget is not None:
             self.lp.row(-INF, budget + 1e-6, self.cost_terms, "budget")
 
-    def penalty_terms(self) -> list[tuple[object, float]]:
+    def penalty_terms(self) -> list[tuple[Any, float]]:
         """Level 1: the risk penalty of hours and coordination together."""
         return self.hours.penalty_terms() + self.coordination.penalty_terms()
 

@@ -134,7 +134,7 @@ def forbid_sole_self_supervision(model: SizingModel) -> None:
             continue
         head = model.flexvars.head[sup_id]
         big = max(1.0, var.ub() if math.isfinite(var.ub()) else 1e4)
-        b = lp.int(0, 1, f"self_supervision_{sup_id}")
+        b = lp.integer(0, 1, f"self_supervision_{sup_id}")
         lp.row(-math.inf, 0.0, [(var, 1.0), (b, -big)], f"self_supervision_peers_{sup_id}")
         lp.row(-math.inf, 0.0, [(b, 2.0), (head, -1.0)], f"self_supervision_two_{sup_id}")
 
