@@ -368,5 +368,155 @@ def simulate(
     print_simulation(doc, directory)
 
 
+# -- evidence: report and Excel template (optimiser.report, optimiser.excel) ------------------
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="Report file (default out/<scenario-file-stem>/report.<format>).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "md", "xlsx"]),
+    default=None,
+    help="html (default; one self-contained file), md or xlsx (one sheet per table); "
+    "default: from the suffix of -o.",
+)
+@click.option(
+    "--plan",
+    "plan_json",
+    type=click.Path(dir_okay=False),
+    help="Report this plan.json (from `solve`) instead of planning again.",
+)
+@click.option(
+    "--resilience", "with_resilience", is_flag=True, help="Run resilience and include it."
+)
+@click.option("--sizing", "with_sizing", is_flag=True, help="Run sizing and include it.")
+@click.option(
+    "--resilience-json",
+    type=click.Path(dir_okay=False),
+    help="Include this resilience.json (from `resilience`).",
+)
+@click.option(
+    "--sizing-json", type=click.Path(dir_okay=False), help="Include this sizing.json (from `size`)."
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds per solver call (default: prove optimality).",
+)
+@_WORKERS_OPTION
+@handle_errors
+def report(
+    scenario: str,
+    out: str | None,
+    fmt: str | None,
+    plan_json: str | None,
+    with_resilience: bool,
+    with_sizing: bool,
+    resilience_json: str | None,
+    sizing_json: str | None,
+    time_limit: float | None,
+    workers: int | None,
+) -> None:
+    """The skill-mix rationale of SCENARIO as one self-contained HTML file (or --format
+    md / xlsx): operating model, delegation, oversight, continuity, risk register, KPIs
+    and the assumptions register."""
+    import json
+
+    from optimiser.report import SUFFIX, WhatIf, build_report, render, run_whatif, write_report
+    from optimiser.solve import SolveParams
+    from optimiser.solve import solve as run_solve
+
+    if fmt is None:
+        suffix = Path(out).suffix.lower().lstrip(".") if out else ""
+        fmt = {"htm": "html", "markdown": "md"}.get(suffix, suffix)
+        fmt = fmt if fmt in SUFFIX else "html"
+    loaded = _load(scenario)
+
+    def read_json(path: str, what: str) -> dict:
+        try:
+            doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            _err(f"error: {path}: not a {what} file ({exc})")
+            sys.exit(EXIT_BAD_INPUT)
+        if not isinstance(doc, dict):
+            _err(f"error: {path}: not a {what} file (expected a JSON object)")
+            sys.exit(EXIT_BAD_INPUT)
+        return doc
+
+    if plan_json:
+        plan: object = read_json(plan_json, "plan.json")
+        keys = ("mode", "status", "cost", "demand", "allocation", "utilisation", "risks")
+        missing = [k for k in keys if k not in plan]  # type: ignore[operator]
+        if missing:
+            _err(f"error: {plan_json}: not a plan.json file (no {', '.join(missing)})")
+            sys.exit(EXIT_BAD_INPUT)
+        if plan.get("scenario") != loaded.name:  # type: ignore[attr-defined]
+            _err(
+                f"error: {plan_json} is the plan of {plan.get('scenario')!r}, "  # type: ignore[attr-defined]
+                f"not of {loaded.name!r}"
+            )
+            sys.exit(EXIT_BAD_INPUT)
+    else:
+        plan = run_solve(loaded, SolveParams(time_limit=time_limit))
+    whatif = WhatIf(
+        resilience=read_json(resilience_json, "resilience.json") if resilience_json else None,
+        sizing=read_json(sizing_json, "sizing.json") if sizing_json else None,
+    )
+    if with_resilience or with_sizing:
+        executor = _whatif_executor(workers, None) if with_resilience else None
+        try:
+            ran = run_whatif(
+                loaded, resilience=with_resilience, sizing=with_sizing, executor=executor
+            )
+        finally:
+            if executor is not None:
+                executor.close()
+        whatif = WhatIf(
+            resilience=ran.resilience or whatif.resilience, sizing=ran.sizing or whatif.sizing
+        )
+    document = build_report(loaded, plan, whatif)  # type: ignore[arg-type]
+    target = Path(out) if out else Path("out") / Path(scenario).stem / f"report{SUFFIX[fmt]}"
+    write_report(target, render(document, fmt))  # type: ignore[arg-type]
+    click.echo(f"wrote {target}")
+
+
+@main.command()
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    default="scenario.xlsx",
+    show_default=True,
+    help="Workbook to write (.xlsx).",
+)
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(dir_okay=False),
+    help="Fill the template with the values of this scenario (YAML, JSON or .xlsx).",
+)
+@handle_errors
+def template(out: str, source: str | None) -> None:
+    """Write an Excel scenario template a planner fills in (one sheet per section, a
+    comment on every column); `validate`, `solve` and the rest read it back."""
+    from optimiser.excel import write_scenario_workbook
+
+    if Path(out).suffix.lower() != ".xlsx":
+        _err(f"error: {out}: the template is an Excel workbook; name it *.xlsx")
+        sys.exit(EXIT_BAD_INPUT)
+    loaded = _load(source) if source else None
+    write_scenario_workbook(out, loaded)
+    click.echo(f"wrote {out}" + (f" (filled from {source})" if source else ""))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

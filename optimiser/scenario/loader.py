@@ -34,6 +34,8 @@ def load_scenario(path: str | Path) -> Scenario:
     path
         A ``.yaml`` / ``.yml`` or ``.json`` scenario file. ``extends`` and a
         CSV ``staff`` path are resolved relative to the file that names them.
+        An ``.xlsx`` workbook (see :mod:`optimiser.excel`) is read into the
+        same mapping and validated the same way.
 
     Returns
     -------
@@ -49,7 +51,14 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     display = str(path)
     file = Path(path)
-    data, tree, problems = read_with_extends(file, display)
+    if file.suffix.lower() == ".xlsx":
+        # An Excel workbook: the same raw mapping, then the same validation below;
+        # its locations name sheet, row and column.
+        from optimiser.excel import read_workbook
+
+        data, tree, problems = read_workbook(file, display)
+    else:
+        data, tree, problems = read_with_extends(file, display)
     if tree is None:
         raise ScenarioError(problems)
     if not isinstance(data, dict):

@@ -1,0 +1,122 @@
+"""Bid-ready evidence: the skill-mix report as HTML, Markdown or Excel.
+
+Rendering from plain data, in two steps::
+
+    from optimiser.report import build_report, render
+
+    report = build_report(scenario, plan)            # plain data (sections, tables, charts)
+    html = render(report, "html")                   # str; "md" -> str; "xlsx" -> bytes
+
+:func:`make_report` does both and, when asked, runs resilience and sizing
+through :mod:`optimiser.whatif` to include them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from optimiser.report.build import WhatIf, build_report
+from optimiser.report.html import render_html
+from optimiser.report.markdown import render_markdown
+from optimiser.report.model import Chart, Column, Facts, Report, Section, Table
+from optimiser.report.xlsx import render_xlsx
+
+if TYPE_CHECKING:
+    from optimiser.plan import Plan
+    from optimiser.scenario import Scenario
+
+Format = Literal["html", "md", "xlsx"]
+FORMATS: tuple[str, ...] = ("html", "md", "xlsx")
+SUFFIX = {"html": ".html", "md": ".md", "xlsx": ".xlsx"}
+
+
+def render(report: Report, fmt: Format = "html") -> str | bytes:
+    """Render ``report``: HTML or Markdown text, or ``.xlsx`` bytes."""
+    if fmt == "html":
+        return render_html(report)
+    if fmt == "md":
+        return render_markdown(report)
+    if fmt == "xlsx":
+        return render_xlsx(report)
+    raise ValueError(f"unknown report format {fmt!r} (expected one of {', '.join(FORMATS)})")
+
+
+def run_whatif(
+    scenario: Scenario,
+    *,
+    resilience: bool = False,
+    sizing: bool = False,
+    executor: Any = None,
+) -> WhatIf:
+    """Run resilience and/or sizing with :mod:`optimiser.whatif` for the report.
+
+    Parameters
+    ----------
+    scenario
+        A loaded scenario.
+    resilience, sizing
+        Which to run.
+    executor
+        A :mod:`optimiser.whatif.executor` executor for the resilience
+        re-plans (default: this process).
+    """
+    res = size = None
+    if resilience:
+        from optimiser.whatif.resilience import resilience as run_resilience
+
+        res = run_resilience(scenario, executor)
+    if sizing:
+        from optimiser.whatif.sizing import size as run_size
+
+        size = run_size(scenario).data
+    return WhatIf(resilience=res, sizing=size)
+
+
+def write_report(path: str | Path, content: str | bytes) -> Path:
+    """Write a rendered report to ``path`` atomically (whole or not at all)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    fd, tmp = tempfile.mkstemp(prefix=".skillmix-", suffix=target.suffix, dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def make_report(
+    scenario: Scenario,
+    plan: Plan | dict[str, Any],
+    fmt: Format = "html",
+    whatif: WhatIf | None = None,
+) -> str | bytes:
+    """Build and render the report of ``plan`` in one call."""
+    return render(build_report(scenario, plan, whatif), fmt)
+
+
+__all__ = [
+    "FORMATS",
+    "SUFFIX",
+    "Chart",
+    "Column",
+    "Facts",
+    "Report",
+    "Section",
+    "Table",
+    "WhatIf",
+    "build_report",
+    "make_report",
+    "render",
+    "render_html",
+    "render_markdown",
+    "render_xlsx",
+    "run_whatif",
+    "write_report",
+]
