@@ -401,3 +401,11 @@ def test_hostile_texts_are_escaped_and_neutralised(tmp_path: Path, staff_mode: b
     assert SCRIPT not in (tmp_path / "r.html").read_text(encoding="utf-8")
     assert IMG not in (tmp_path / "r.md").read_text(encoding="utf-8")
     assert HYPERLINK not in [v for _, v in _xlsx_texts((tmp_path / "r.xlsx").read_bytes())]
+
+
+def test_markdown_escaping_keeps_numbers_readable() -> None:
+    assert md("18.6 FTE") == "18.6 FTE" and md("-0.6") == "-0.6"
+    assert md("1. first") == "1\\. first" and md("- item") == "\\- item"
+    assert md("# heading") == "\\# heading" and md("---") == "\\---"
+    assert md("a | b *c* [x](y)") == "a \\| b \\*c\\* \\[x\\](y)"
+    assert md("<b>&</b>\nnext") == "&lt;b&gt;&amp;&lt;/b&gt; next"

@@ -16,7 +16,8 @@ from optimiser.report.html import cell_text
 from optimiser.report.model import Chart, Facts, Report, Table
 
 _MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
-_MD_LINE_START = re.compile(r"^([#+\->!=]|\d+[.)])")
+_MD_LINE_START = re.compile(r"^([#+-])(?=\s|$|-)")  # heading, list item, rule
+_MD_ORDERED = re.compile(r"^(\d+)([.)])(?=\s|$)")
 
 
 def md(text: object) -> str:
@@ -29,7 +30,8 @@ def md(text: object) -> str:
     value = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     value = _MD_INLINE.sub(r"\\\1", value)
     value = " ".join(value.split())  # no line breaks inside a cell
-    return _MD_LINE_START.sub(r"\\\1", value)
+    value = _MD_LINE_START.sub(r"\\\1", value)
+    return _MD_ORDERED.sub(r"\1\\\2", value)  # "1. x" is a list item, "18.6" is not
 
 
 def _grid(header: list[str], rows: list[list[str]]) -> list[str]:
