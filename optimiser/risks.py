@@ -339,7 +339,7 @@ def register(
     risks = [{"id": r.pop("id"), **r} for r in risks]
     if params.mitigations and risks:
         mitigate(scenario, team, risks, solver_slacks, params)
-    if team.mode == "staff":
+    if team.mode == "staff" and params.expiry_risks:
         base_penalty = float(plan.objective.get("risk_penalty") or 0.0)
         risks += expiry_risks(
             scenario, team, solver_slacks, base_penalty, params, start=len(risks) + 1

@@ -44,6 +44,10 @@ class SolveParams:
         Random seed (the HiGHS solves used are deterministic whatever the seed).
     mitigations
         Compute costed mitigations for every risk by re-optimising.
+    expiry_risks
+        Staff mode: re-plan each sign-off lapsing within 90 days for
+        ``signoff_expiry`` risks (what-if loops that re-plan many variants
+        turn this off).
     """
 
     strict: bool = False
@@ -51,6 +55,7 @@ class SolveParams:
     workers: int = 1
     seed: int = 0
     mitigations: bool = True
+    expiry_risks: bool = True
 
     def __post_init__(self) -> None:
         if self.time_limit is not None and self.time_limit <= 0:

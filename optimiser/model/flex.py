@@ -52,7 +52,8 @@ class FlexVars:
             # headcount = max(headcount0, ceil(fte)): H - step*k >= fte0, and H stays
             # below fte + 1 when the headcount was the default ceil(fte)
             default = agent.headcount <= math.ceil(agent.fte - 1e-9)
-            ub = agent.fte + 1 - 1e-6 if default else INF
+            # (1e-3, not 1e-6: HiGHS' MIP feasibility tolerance is 1e-6)
+            ub = agent.fte + 1 - 1e-3 if default else INF
             lp.row(agent.fte, ub, [(head, 1.0), (k, -f.step)], f"flex_headcount_{f.agent}")
             self.flex[f.agent] = f
             self.k[f.agent] = k

@@ -441,6 +441,17 @@ def add_supervision(m: HoursModel) -> None:
             ub = sub.headcount if not m._is_flex(sub) else sub.headcount + 1000
             var = m.lp.integer(0, ub, f"p_{sup.id}_{sub.id}")
             m.p[(sup.id, sub.id)] = var
+            if sup.id == sub.id and m._is_flex(sup):
+                # a flexible role supervises its own people only with two or more of
+                # them: p <= M b, 2 b <= H (b binary), row ``self_supervision_<who>``
+                b = m.lp.integer(0, 1, f"self_supervision_{sup.id}")
+                m.lp.row(-INF, 0.0, [(var, 1.0), (b, -float(ub))], f"self_supervision_{sup.id}")
+                m.lp.row(
+                    0.0,
+                    INF,
+                    [(m.flexvars.head[sup.id], 1.0), (b, -2.0)],
+                    f"self_supervision_headcount_{sup.id}",
+                )
             terms.append((var, 1.0))
             cap_terms[sup.id].append((var, 1.0))
             m.load[sup.id].append((var, sub.needs_supervision))

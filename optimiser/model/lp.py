@@ -13,6 +13,7 @@ import enum
 import math
 import os
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -51,22 +52,29 @@ class Term:
     coef: float
 
 
+_STDOUT_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _quiet_stdout() -> Iterator[None]:
-    """Silence HiGHS' banner, which OR-Tools prints on every solve despite
-    ``SuppressOutput`` (it writes to file descriptor 1, not ``sys.stdout``)."""
-    fd = 1
-    with contextlib.suppress(AttributeError, OSError, ValueError):
-        sys.stdout.flush()
-    saved = os.dup(fd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)
+    """Keep HiGHS' C-level prints (``output_flag=false`` stops the banner and logs,
+    not a few internal messages of its MIP solver) off file descriptor 1.
+
+    A lock serialises the redirect: two threads solving at once would otherwise
+    restore each other's descriptors in the wrong order.
+    """
+    with _STDOUT_LOCK:
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
 
 
 class LinearModel:
@@ -87,7 +95,8 @@ class LinearModel:
         # passes this text to HiGHS (the call returns False all the same; an unknown
         # option name makes the solve fail, which shows it is applied).  A proven
         # optimum (gap 1e-9, not HiGHS' default 1e-4), and one thread: on these small
-        # MILPs worker threads cost more than they bring (18 ms -> 9.5 ms measured).
+        # MILPs worker threads cost more than they bring (18 ms -> 9.5 ms measured);
+        # output_flag=false also silences the banner HiGHS prints on every solve.
         solver.SetSolverSpecificParametersAsString(HIGHS_OPTIONS)
         self.solver = solver
         self.name = name

@@ -22,9 +22,6 @@ from optimiser.model.lp import INF, LinearModel, Status
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario
 
-#: extra FTE above the hand bound, so that a bound never binds by accident
-BOUND_MARGIN_FTE = 2.0
-
 
 @dataclass(frozen=True)
 class SizingBounds:
@@ -55,43 +52,23 @@ def sizing_team(scenario: Scenario) -> Team:
     return team
 
 
-def role_upper_bound(
-    scenario: Scenario, team: Team, demand: list[DemandRow], role_id: str
-) -> float:
-    """FTE at which a role could do, alone, all the work it may do (a safe bound)."""
-    agent = team.by_id[role_id]
-    hours = 0.0
-    for row in demand:
-        task = scenario.tasks[row.task]
-        registered_only = row.tier in task.registered_for
-        if task.competence in agent.competencies and (agent.registered or not registered_only):
-            hours += row.hours * (1 + task.signoff_share)
-    duty = scenario.policies.duty
-    if duty is not None and agent.registered and duty.competence in agent.competencies:
-        hours += duty.hours_per_week
-    per_fte = agent.available_per_fte
-    fte = hours / per_fte if per_fte > 0 else 0.0
-    if agent.caseload_capacity_per_fte > 0:
-        points = sum(s.people * scenario.tiers[s.tier].caseload_weight for s in scenario.cohort)
-        fte = max(fte, points / agent.caseload_capacity_per_fte)
-    # supervision: every person of the role may need some; each person supervises a few
-    if agent.needs_supervision > 0 and per_fte > 0:
-        fte *= 1 + agent.needs_supervision / per_fte
-    return fte + BOUND_MARGIN_FTE
-
-
 def sizing_bounds(scenario: Scenario, team: Team, demand: list[DemandRow]) -> SizingBounds:
     """Steps per role from ``sizing.min_fte`` / ``max_fte`` (or the hand bound)."""
     sizing = scenario.sizing
     step = sizing.fte_step if sizing else 0.1
     min_fte = sizing.min_fte if sizing else {}
     max_fte = sizing.max_fte if sizing else {}
+    # a role without max_fte: the FTE beyond which it can add nothing (plain
+    # arithmetic shared with the benchmark baseline, which must not load OR-Tools)
+    from optimiser.whatif.bounds import useful_max_fte
+
+    useful = useful_max_fte(scenario) if any(r not in max_fte for r in scenario.roles) else {}
     min_steps, max_steps = {}, {}
     for role_id in scenario.roles:
         lo = min_fte.get(role_id, 0.0)
         hi = max_fte.get(role_id)
         if hi is None:
-            hi = max(lo, role_upper_bound(scenario, team, demand, role_id))
+            hi = max(lo, useful[role_id])
         min_steps[role_id] = math.ceil(lo / step - 1e-9)
         max_steps[role_id] = max(min_steps[role_id], math.floor(hi / step + 1e-9))
     return SizingBounds(step, min_steps, max_steps)

@@ -94,7 +94,9 @@ def plan_absence(scenario: Scenario, absence: Absence) -> dict[str, Any]:
     """Re-plan without one person (runs on any executor)."""
     from optimiser.solve import SolveParams, solve
 
-    return summary(solve(without(scenario, absence), SolveParams(mitigations=False)))
+    return summary(
+        solve(without(scenario, absence), SolveParams(mitigations=False, expiry_risks=False))
+    )
 
 
 def mitigate_absence(scenario: Scenario, absence: Absence) -> list[dict[str, Any]]:
@@ -181,7 +183,7 @@ def resilience(scenario: Scenario, executor: Executor | None = None) -> dict[str
 
     executor = executor or SerialExecutor()
     started = time.perf_counter()
-    base = summary(solve(scenario, SolveParams(mitigations=False)))
+    base = summary(solve(scenario, SolveParams(mitigations=False, expiry_risks=False)))
     todo = absences(scenario)
     plans = executor.map(plan_absence, scenario, todo, description="Absences")
     rows = []
