@@ -18,7 +18,8 @@ How it solves (a portfolio; details in ``docs/benchmarks.md``, "GAP engine"):
    cost is small (widened until it is feasible): a strong first incumbent.
 4. **Tabu search** (:mod:`gap_local`, NumPy): shift and swap moves with an
    adaptive penalty on capacity excess, in bursts from the incumbent (after
-   the kernel and every ``local_every`` LNS steps without gain).
+   the kernel and every ``local_every`` LNS steps without gain; the interval
+   doubles after each burst that finds nothing).
 5. **LNS.** Repeatedly free a sub-problem and re-solve it with CP-SAT (one
    worker, deterministic time limit), keeping improvements.  Three
    neighbourhoods, picked at random in proportion to their success so far:
@@ -28,8 +29,11 @@ How it solves (a portfolio; details in ``docs/benchmarks.md``, "GAP engine"):
 6. **HiGHS branch and cut** on the full model proves optimality.  With two
    or more workers it runs in its own thread alongside steps 3-5, whose
    thread has its nice value raised by ``search_niceness`` (Linux: per
-   thread) so that on a busy machine HiGHS gets the larger CPU share; with
-   one worker it runs after them (unless they already proved optimality).
+   thread) so that on a busy machine HiGHS gets the larger CPU share, and
+   which, once ``backoff_after`` LNS steps in a row brought nothing, sleeps
+   ``backoff_ratio`` times as long as each step takes (leaving the CPU to
+   HiGHS); with one worker HiGHS runs after them (unless they already proved
+   optimality).
 
 Determinism: steps 1-5 are limited by work (iterations, CP-SAT deterministic
 time) and seeded, so they are reproducible; the wall clock only stops them
@@ -184,6 +188,8 @@ class GapParams:
     local_iterations: int = 3000
     local_every: int = 15
     search_niceness: int = 2
+    backoff_after: int = 30
+    backoff_ratio: float = 1.0
 
 
 @dataclass
@@ -329,6 +335,8 @@ class _Search:
         self.kernel_width = math.nan
         self.local_iterations = 0
         self.local_improvements = 0
+        self.backoff_seconds = 0.0
+        self.backoff = False  # set when HiGHS runs alongside (it then gets the spare CPU)
         finite = np.where(p.allowed, reduced, np.inf)
         top = min(4, finite.shape[0])
         order = np.argsort(finite, axis=0, kind="stable")[:top]
@@ -433,9 +441,19 @@ class _Search:
         jobs_all = np.arange(n)
         self.local(self.params.local_iterations, rng)
         since_local = 0
+        local_every = self.params.local_every
+        step_seconds = 0.0
+        last_gain = 0
         while it < iterations:
             if self._halt():
                 return
+            if self.backoff and it - last_gain >= self.params.backoff_after:
+                # Stalled: leave part of the CPU to HiGHS (woken early if HiGHS finishes).
+                self.stop.wait(self.params.backoff_ratio * step_seconds)
+                self.backoff_seconds += self.params.backoff_ratio * step_seconds
+                if self._halt():
+                    return
+            step_start = time.monotonic()
             current = self.incumbent.assignment
             assert current is not None
             kind = int(rng.choice(len(kinds), p=(wins / tries) / (wins / tries).sum()))
@@ -483,6 +501,7 @@ class _Search:
             if improved:
                 wins[kind] += 1
                 stall, k = 0, k_min
+                last_gain = it
             else:
                 if optimal:
                     settled.add(key)
@@ -490,9 +509,15 @@ class _Search:
                 since_local += 1
                 if stall >= stall_limit:
                     stall, k = 0, min(k + 1, m)
-            if since_local >= self.params.local_every:
+            if since_local >= local_every:
                 since_local = 0
+                before = self.incumbent.cost
                 self.local(self.params.local_iterations, rng)
+                if self.incumbent.cost < before:
+                    last_gain = it
+                else:
+                    local_every *= 2  # a burst that found nothing: the next comes later
+            step_seconds = time.monotonic() - step_start
 
 
 def _run_search(search: _Search, iterations: int, niceness: int) -> None:
@@ -597,6 +622,7 @@ def solve_gap(
         thread = threading.Thread(target=run_highs, args=(None,), daemon=True)
         thread.start()
         if use_search:
+            search.backoff = params.backoff_ratio > 0
             worker = threading.Thread(
                 target=_run_search, args=(search, iterations, params.search_niceness), daemon=True
             )
@@ -618,6 +644,7 @@ def solve_gap(
     stats["lns_subproblems_proved"] = search.subproblems_proved
     stats["local_iterations"] = search.local_iterations
     stats["local_improvements"] = search.local_improvements
+    stats["backoff_seconds"] = search.backoff_seconds
 
     bound = lower
     proved = incumbent.assignment is not None and (incumbent.cost <= lower + 1e-9 or search.proved)
