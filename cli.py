@@ -518,5 +518,57 @@ def template(out: str, source: str | None) -> None:
     click.echo(f"wrote {out}" + (f" (filled from {source})" if source else ""))
 
 
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("people", type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    help="Output folder (default out/<scenario-file-stem>/).",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds for the whole assignment (small teams are proven optimal well within it).",
+)
+@click.option("--no-balance", is_flag=True, help="Skip the load-balancing stage.")
+@handle_errors
+def caseload(
+    scenario: str, people: str, out: str | None, time_limit: float, no_balance: bool
+) -> None:
+    """Staff mode: assign the people of PEOPLE (CSV: id,tier,stage[,current_coordinator,
+    locality,needs]) to care coordinators; write caseload.csv and its companions."""
+    from optimiser.caseload import CaseloadParams, PeopleError, read_people, solve_caseload
+    from optimiser.caseload.report import caseload_document, caseload_files, print_caseload
+    from optimiser.output import write_files
+
+    loaded = _load(scenario)
+    if loaded.staff is None:
+        _err(
+            f"error: {scenario}: caseload assignment needs named staff (a `staff:` list or "
+            f"CSV); this scenario is in FTE mode"
+        )
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        people_file = read_people(people, loaded)
+    except PeopleError as exc:
+        _err(f"error: {people} is not a valid people file ({len(exc.problems)} problem(s)):")
+        for problem in exc.problems:
+            _err(f"  {problem}")
+        sys.exit(EXIT_BAD_INPUT)
+    for warning in people_file.warnings:
+        _err(f"warning: {warning}")
+    params = CaseloadParams(time_limit=time_limit, balance=not no_balance)
+    result = solve_caseload(people_file.instance, params)
+    doc = caseload_document(loaded, people_file, result, people)
+    directory = _out_dir(out, scenario)
+    write_files(directory, caseload_files(doc, result))
+    print_caseload(doc, directory)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,229 @@
+"""Make a rounded assignment feasible and better: repair, insert, polish.
+
+Rounding a fractional model solution (:func:`optimiser.caseload.mapping.to_people`)
+keeps keep / locality gains but may exceed a few coordinators' capacity by a
+fraction of a person's weight.  :class:`LocalSearch` then
+
+1. **repairs**: takes people off over-full coordinators (the ones whose move
+   loses least: not kept, not in their locality, the lightest that suffices);
+2. **inserts**: places unplaced people where there is room (their current
+   coordinator, else their locality, else the most room), or by moving one
+   placed person of equal or greater weight to a coordinator with room;
+3. **polishes**: moves people back to their current coordinator, then into
+   their locality, directly when there is room or by swapping with someone of
+   the same weight who loses nothing by it.
+
+Every move keeps the assignment feasible and never lowers (placed, kept,
+local) lexicographically.  Pure Python, no solver: it gives the MILP a start
+(and often the optimum: the solver then only has to prove it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from optimiser.caseload.instance import POINTS_EPS, CaseloadInstance
+
+Assignment = list[int | None]
+
+
+class LocalSearch:
+    """Moves on an assignment of people to coordinator indices.
+
+    Parameters
+    ----------
+    instance
+        The problem.
+    eligible
+        For each person, the coordinator indices that may take them.
+    """
+
+    def __init__(self, instance: CaseloadInstance, eligible: Sequence[Sequence[int]]) -> None:
+        self.instance = instance
+        index = instance.coordinator_index
+        self.weight = [p.weight for p in instance.people]
+        self.eligible = [list(e) for e in eligible]
+        self.eligible_set = [set(e) for e in eligible]
+        self.current = []
+        for p, ok in zip(instance.people, self.eligible_set, strict=True):
+            k = index.get(p.current) if p.current is not None else None
+            self.current.append(k if k is not None and k in ok else None)
+        self.locality = [p.locality for p in instance.people]
+        self.capacity = [c.capacity for c in instance.coordinators]
+        self.coord_locality = [c.locality for c in instance.coordinators]
+
+    # -- bookkeeping -------------------------------------------------------------------
+
+    def _state(self, a: Assignment) -> tuple[list[float], list[set[int]]]:
+        load = [0.0] * len(self.capacity)
+        members: list[set[int]] = [set() for _ in self.capacity]
+        for i, k in enumerate(a):
+            if k is not None:
+                load[k] += self.weight[i]
+                members[k].add(i)
+        return load, members
+
+    def _gain(self, i: int, k: int | None) -> tuple[int, int, int]:
+        """(placed, kept, local) that person i contributes at coordinator k."""
+        if k is None:
+            return (0, 0, 0)
+        loc = self.locality[i]
+        return (
+            1,
+            int(self.current[i] == k),
+            int(loc is not None and self.coord_locality[k] == loc),
+        )
+
+    def _room(self, load: list[float], k: int) -> float:
+        return self.capacity[k] - load[k] + POINTS_EPS
+
+    def _move(
+        self, a: Assignment, load: list[float], members: list[set[int]], i: int, k: int | None
+    ) -> None:
+        old = a[i]
+        if old is not None:
+            load[old] -= self.weight[i]
+            members[old].discard(i)
+        if k is not None:
+            load[k] += self.weight[i]
+            members[k].add(i)
+        a[i] = k
+
+    # -- the three phases --------------------------------------------------------------
+
+    def run(self, a: Assignment) -> Assignment:
+        """Repair, insert and polish a copy of ``a``."""
+        a = list(a)
+        load, members = self._state(a)
+        self.repair(a, load, members)
+        self.insert(a, load, members)
+        self.polish(a, load, members)
+        self.insert(a, load, members)
+        return a
+
+    def repair(self, a: Assignment, load: list[float], members: list[set[int]]) -> None:
+        """Bring coordinators above capacity within it: move people who do not keep
+        their coordinator there to another with room (their locality first), and
+        only when nobody can move, take someone off (least loss first)."""
+        for k in range(len(self.capacity)):
+            while load[k] > self.capacity[k] + POINTS_EPS:
+                over = load[k] - self.capacity[k]
+                movable = sorted(
+                    (i for i in members[k] if self.current[i] != k),
+                    key=lambda i: (self._gain(i, k), self.weight[i] < over - POINTS_EPS, i),
+                )
+                for i in movable:
+                    target = self._best_place(i, load, exclude=k)
+                    if target is not None and self._gain(i, target) >= self._gain(i, k):
+                        self._move(a, load, members, i, target)
+                        break
+                else:
+                    for i in movable:
+                        target = self._best_place(i, load, exclude=k)
+                        if target is not None:
+                            self._move(a, load, members, i, target)
+                            break
+                    else:
+                        people = members[k]
+                        enough = [i for i in people if self.weight[i] >= over - POINTS_EPS]
+                        if enough:  # least loss, then the lightest person that suffices
+                            pick = min(enough, key=lambda i: (self._gain(i, k), self.weight[i], i))
+                        else:  # least loss, then the heaviest
+                            pick = min(people, key=lambda i: (self._gain(i, k), -self.weight[i], i))
+                        self._move(a, load, members, pick, None)
+
+    def _best_place(self, i: int, load: list[float], exclude: int | None = None) -> int | None:
+        w = self.weight[i]
+        best, best_key = None, None
+        for k in self.eligible[i]:
+            if k == exclude or self._room(load, k) < w:
+                continue
+            gain = self._gain(i, k)
+            key = (gain, self._room(load, k) / max(self.capacity[k], POINTS_EPS), -k)
+            if best_key is None or key > best_key:
+                best, best_key = k, key
+        return best
+
+    def insert(self, a: Assignment, load: list[float], members: list[set[int]]) -> None:
+        """Place unplaced people: directly, or by moving one placed person on."""
+        waiting = sorted(
+            (i for i, k in enumerate(a) if k is None and self.eligible[i]),
+            key=lambda i: (-self.weight[i], i),
+        )
+        for i in waiting:
+            k = self._best_place(i, load)
+            if k is not None:
+                self._move(a, load, members, i, k)
+                continue
+            self._insert_by_moving(i, a, load, members)
+
+    def _insert_by_moving(
+        self, i: int, a: Assignment, load: list[float], members: list[set[int]]
+    ) -> bool:
+        w = self.weight[i]
+        options = []
+        for k in self.eligible[i]:
+            need = w - self._room(load, k)
+            for j in members[k]:
+                if self.weight[j] >= need and self.current[j] != k:
+                    options.append((self._gain(j, k), self.weight[j], j, k))
+        for _, _, j, k in sorted(options):
+            target = self._best_place(j, load, exclude=k)
+            if target is None:
+                continue
+            before = (*self._gain(j, k),)
+            after = self._gain(j, target)
+            # i is placed (+1 placed); j must not lose a keep it had
+            if after[1] < before[1]:
+                continue
+            self._move(a, load, members, j, target)
+            self._move(a, load, members, i, k)
+            return True
+        return False
+
+    def polish(self, a: Assignment, load: list[float], members: list[set[int]]) -> None:
+        """Back to the current coordinator, then into the locality: directly or by a swap."""
+        for i in range(len(a)):
+            k = self.current[i]
+            if a[i] is None or k is None or a[i] == k:
+                continue
+            if self._room(load, k) >= self.weight[i]:
+                self._move(a, load, members, i, k)
+            else:
+                self._swap_into(i, k, a, load, members)
+        for i in range(len(a)):
+            home, at = self.locality[i], a[i]
+            if at is None or home is None or at == self.current[i]:
+                continue
+            if self.coord_locality[at] == home:
+                continue
+            targets = [k for k in self.eligible[i] if self.coord_locality[k] == home]
+            moved = False
+            for k in targets:
+                if self._room(load, k) >= self.weight[i]:
+                    self._move(a, load, members, i, k)
+                    moved = True
+                    break
+            if not moved:
+                for k in targets:
+                    if self._swap_into(i, k, a, load, members):
+                        break
+
+    def _swap_into(
+        self, i: int, k: int, a: Assignment, load: list[float], members: list[set[int]]
+    ) -> bool:
+        """Swap i (at a[i]) with someone of the same weight at k, if the pair gains."""
+        here = a[i]
+        assert here is not None
+        w = self.weight[i]
+        for j in sorted(members[k]):
+            if abs(self.weight[j] - w) > POINTS_EPS or here not in self.eligible_set[j]:
+                continue
+            before = [x + y for x, y in zip(self._gain(i, here), self._gain(j, k), strict=True)]
+            after = [x + y for x, y in zip(self._gain(i, k), self._gain(j, here), strict=True)]
+            if after > before:
+                self._move(a, load, members, j, None)
+                self._move(a, load, members, i, k)
+                self._move(a, load, members, j, here)
+                return True
+        return False

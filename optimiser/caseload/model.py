@@ -1,0 +1,268 @@
+"""The compact caseload model: groups, pools and per-coordinator counts (HiGHS MILP).
+
+Formulation (names as the rows; ``docs/user-guide.md``, "Caseload assignment"):
+
+* a **type** is (tier, weight, needs, registered-only); ``E(t)`` the coordinators
+  eligible for type t (qualified, and the weight fits the capacity);
+* a **group** g is the people of one type with the same locality and the same
+  current coordinator (kept only if eligible); ``n_g`` people;
+* a group sends people along **arcs**: ``keep`` (to its current coordinator),
+  ``local`` (into the pool of its locality and type), ``far`` (into the pool of
+  its type); pools send them on to their coordinators;
+* ``N[k, w]`` (integer): how many people of weight w coordinator k takes.
+
+Rows: ``caseload_group_g`` (sum of g's arcs <= n_g), ``caseload_pool_*``
+(pool in = pool out), ``caseload_class_k_w`` (arcs into k of weight w = N[k, w]),
+``caseload_capacity_k`` (sum_w w N[k, w] <= capacity_k).
+
+Only the ``N`` are integer.  For fixed integer ``N`` the arcs form a network
+flow with integer supplies and demands, whose vertices are integral; so a
+solution's fractional arc flows can be rounded (:mod:`optimiser.caseload.rounding`)
+to integers with the same ``N`` and no worse keep / locality counts.  The
+stage objectives are integer variables (``P``, ``K``, ``L``, ``E``) tied to their
+expressions, so HiGHS knows they are integral and prunes with ``floor(bound)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from optimiser.caseload.highs import Milp
+from optimiser.caseload.instance import POINTS_EPS, CaseloadInstance, Person, eligible, quantum
+
+TypeKey = tuple[str, float, frozenset[str], bool]
+
+
+def type_key(person: Person) -> TypeKey:
+    """People of one type are interchangeable for the model."""
+    return (person.tier, person.weight, person.needs, person.registered_only)
+
+
+@dataclass
+class Group:
+    """People of one type with the same locality and (eligible) current coordinator."""
+
+    type: int
+    locality: str | None
+    current: int | None
+    members: list[int] = field(default_factory=list)  # person indices, file order
+
+
+@dataclass
+class FlowArc:
+    """One arc of the model: a variable, its bounds, its gains (keep, locality)."""
+
+    tail: tuple[Any, ...]
+    head: tuple[Any, ...]
+    ub: int
+    var: Any
+    gain: tuple[int, int]
+    kind: str  # keep | local | far | pool | unplaced
+    group: int | None = None
+    pool: tuple[Any, ...] | None = None
+    coordinator: int | None = None
+
+
+@dataclass
+class CompactModel:
+    """The HiGHS model and what is needed to read a solution back."""
+
+    lp: Milp
+    groups: list[Group]
+    weights: list[float]  # by type
+    classes: list[float]  # distinct weights
+    eligible: list[list[int]]  # type -> coordinator indices
+    arcs: list[FlowArc]
+    counts: dict[tuple[int, int], Any]  # (coordinator, class) -> N var
+    placed: Any  # integer objective variables
+    kept: Any
+    local: Any
+    quantum: float | None
+    # the spread stage's variables, once added
+    spread: Any = None
+    excess: dict[int, Any] = field(default_factory=dict)
+    targets: list[float] = field(default_factory=list)
+
+    def load_terms(self, k: int) -> list[tuple[Any, float]]:
+        """Points of coordinator k as terms of the N variables."""
+        return [(self.counts[key], w) for key, w in self.load_keys(k)]
+
+    def load_keys(self, k: int) -> list[tuple[tuple[int, int], float]]:
+        """Keys of coordinator k's N variables, with their weights."""
+        return [
+            ((k, c), self.classes[c]) for c in range(len(self.classes)) if (k, c) in self.counts
+        ]
+
+
+def most_that_fit(weights: list[float], capacity: float) -> int:
+    """The largest number of items of these weights that fit within ``capacity``
+    (lightest first is optimal when counting items)."""
+    total, count = 0.0, 0
+    for w in sorted(weights):
+        if total + w > capacity + POINTS_EPS:
+            break
+        total += w
+        count += 1
+    return count
+
+
+def _add_fit_rows(
+    instance: CaseloadInstance,
+    lp: Milp,
+    groups: list[Group],
+    weights: list[float],
+    arcs: list[FlowArc],
+) -> None:
+    """Valid rows that close most of the LP's gap (``caseload_keep_fit_k``,
+    ``caseload_local_fit_l``): a coordinator keeps at most as many of their own
+    people as fit in their capacity, and a locality's coordinators take at most
+    as many of its people as fit in their capacity, counted lightest first.  The
+    LP would otherwise keep "half a person" at every full coordinator."""
+    coords = instance.coordinators
+    keeps: dict[int, list[FlowArc]] = defaultdict(list)
+    homes: dict[str, list[FlowArc]] = defaultdict(list)
+    for a in arcs:
+        if a.kind == "keep":
+            assert a.coordinator is not None
+            keeps[a.coordinator].append(a)
+        if a.gain[1]:
+            assert a.group is not None
+            homes[groups[a.group].locality].append(a)  # type: ignore[index]
+    for k, into in keeps.items():
+        items = [weights[groups[a.group].type] for a in into for _ in groups[a.group].members]  # type: ignore[index]
+        most = most_that_fit(items, coords[k].capacity)
+        if most < len(items):
+            lp.row(-math.inf, most, [(a.var, 1.0) for a in into], f"caseload_keep_fit_{k}")
+    capacity: dict[str, float] = defaultdict(float)
+    for c in coords:
+        if c.locality is not None:
+            capacity[c.locality] += c.capacity
+    for number, (locality, into) in enumerate(sorted(homes.items())):
+        items = [weights[g.type] for g in groups if g.locality == locality for _ in g.members]
+        most = most_that_fit(items, capacity[locality])
+        if most < len(items):
+            lp.row(-math.inf, most, [(a.var, 1.0) for a in into], f"caseload_local_fit_{number}")
+
+
+def build(instance: CaseloadInstance) -> CompactModel:
+    """The compact model of an instance (stage objectives not yet set)."""
+    coords = instance.coordinators
+    types: dict[TypeKey, int] = {}
+    first: list[Person] = []
+    for person in instance.people:
+        key = type_key(person)
+        if key not in types:
+            types[key] = len(types)
+            first.append(person)
+    weights = [p.weight for p in first]
+    classes = sorted(set(weights))
+    class_of = [classes.index(w) for w in weights]
+    elig = [[k for k, c in enumerate(coords) if eligible(p, c)] for p in first]
+    elig_sets = [set(e) for e in elig]
+    index = instance.coordinator_index
+    by_key: dict[tuple[int, str | None, int | None], Group] = {}
+    for i, person in enumerate(instance.people):
+        t = types[type_key(person)]
+        current = index.get(person.current) if person.current is not None else None
+        if current is not None and current not in elig_sets[t]:
+            current = None
+        group_key = (t, person.locality, current)
+        if group_key not in by_key:
+            by_key[group_key] = Group(t, person.locality, current)
+        by_key[group_key].members.append(i)
+    groups = list(by_key.values())
+    in_locality: dict[str, set[int]] = defaultdict(set)
+    for k, c in enumerate(coords):
+        if c.locality is not None:
+            in_locality[c.locality].add(k)
+
+    lp = Milp("caseload")
+    arcs: list[FlowArc] = []
+    counts: dict[tuple[int, int], Any] = {}
+    into_class: dict[tuple[int, int], list[Any]] = defaultdict(list)
+
+    def fits(k: int, t: int) -> int:
+        return math.floor(coords[k].capacity / weights[t] + POINTS_EPS)
+
+    def count_var(k: int, c: int) -> Any:
+        if (k, c) not in counts:
+            cap = math.floor(coords[k].capacity / classes[c] + POINTS_EPS)
+            counts[(k, c)] = lp.int(0, cap, f"N_{k}_{c}")
+        return counts[(k, c)]
+
+    local_pools: dict[tuple[str, int], list[int]] = defaultdict(list)  # -> groups
+    far_pools: dict[int, list[int]] = defaultdict(list)
+    for g, group in enumerate(groups):
+        n = len(group.members)
+        t = group.type
+        out = []
+        if group.current is not None:
+            k = group.current
+            match = int(group.locality is not None and coords[k].locality == group.locality)
+            var = lp.num(0, min(n, fits(k, t)), f"keep_{g}")
+            arcs.append(
+                FlowArc(("g", g), ("c", k, class_of[t]), n, var, (1, match), "keep", g, None, k)
+            )
+            into_class[(k, class_of[t])].append(var)
+            count_var(k, class_of[t])
+            out.append(var)
+        if group.locality is not None and in_locality[group.locality] & elig_sets[t]:
+            var = lp.num(0, n, f"local_{g}")
+            local_pool: tuple[Any, ...] = ("l", group.locality, t)
+            arcs.append(FlowArc(("g", g), local_pool, n, var, (0, 1), "local", g, local_pool))
+            local_pools[(group.locality, t)].append(g)
+            out.append(var)
+        if elig[t]:
+            var = lp.num(0, n, f"far_{g}")
+            far_pool: tuple[Any, ...] = ("f", t)
+            arcs.append(FlowArc(("g", g), far_pool, n, var, (0, 0), "far", g, far_pool))
+            far_pools[t].append(g)
+            out.append(var)
+        if out:
+            lp.row(-math.inf, n, [(v, 1.0) for v in out], f"caseload_group_{g}")
+    pool_rows: dict[tuple[Any, ...], list[tuple[Any, float]]] = defaultdict(list)
+    for a in arcs:
+        if a.pool is not None:
+            pool_rows[a.pool].append((a.var, -1.0))
+    pools: list[tuple[tuple[Any, ...], list[int], int]] = [
+        (("l", loc, t), sorted(in_locality[loc] & elig_sets[t]), t) for (loc, t) in local_pools
+    ]
+    pools += [(("f", t), elig[t], t) for t in far_pools]
+    members: dict[tuple[Any, ...], list[int]] = {
+        ("l", loc, t): gs for (loc, t), gs in local_pools.items()
+    }
+    members.update({("f", t): gs for t, gs in far_pools.items()})
+    for number, (pool, ks, t) in enumerate(pools):
+        size = sum(len(groups[g].members) for g in members[pool])
+        for k in ks:
+            var = lp.num(0, min(size, fits(k, t)), f"z_{number}_{k}")
+            arcs.append(
+                FlowArc(pool, ("c", k, class_of[t]), size, var, (0, 0), "pool", None, pool, k)
+            )
+            pool_rows[pool].append((var, 1.0))
+            into_class[(k, class_of[t])].append(var)
+            count_var(k, class_of[t])
+        lp.row(0, 0, pool_rows[pool], f"caseload_pool_{number}")
+    for (k, cl), var in counts.items():
+        lp.row(0, 0, [(v, 1.0) for v in into_class[(k, cl)]] + [(var, -1.0)],
+               f"caseload_class_{k}_{cl}")  # fmt: skip
+    for k, coordinator in enumerate(coords):
+        terms = [(var, classes[cl]) for (kk, cl), var in counts.items() if kk == k]
+        if terms:
+            lp.row(-math.inf, coordinator.capacity + POINTS_EPS, terms, f"caseload_capacity_{k}")
+    _add_fit_rows(instance, lp, groups, weights, arcs)
+    people = len(instance.people)
+    placed = lp.int(0, people, "P")
+    lp.row(0, 0, [(v, 1.0) for v in counts.values()] + [(placed, -1.0)], "caseload_placed")
+    kept = lp.int(0, people, "K")
+    lp.row(0, math.inf, [(a.var, 1.0) for a in arcs if a.gain[0]] + [(kept, -1.0)],
+           "caseload_kept")  # fmt: skip
+    local = lp.int(0, people, "L")
+    lp.row(0, math.inf, [(a.var, 1.0) for a in arcs if a.gain[1]] + [(local, -1.0)],
+           "caseload_local")  # fmt: skip
+    return CompactModel(
+        lp, groups, weights, classes, elig, arcs, counts, placed, kept, local, quantum(classes)
+    )

@@ -1,0 +1,423 @@
+"""What ``skillmix caseload`` writes and prints: rows, risks, files, a rich summary.
+
+Files (PLAN.md): ``caseload.csv`` (one row per person, file order: the fixed
+columns ``person,coordinator,previous_coordinator,changed,tier,points`` then
+``stage,locality,coordinator_locality,needs,reason``), and beside it
+``caseload-coordinators.csv`` (one row per coordinator), ``caseload-risks.csv``
+(the risk columns of ``risks.csv``) and ``caseload.json`` (all of it, with the
+solver's stages).  The names avoid ``solve``'s files in the same folder.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections import Counter, defaultdict
+from typing import TYPE_CHECKING, Any
+
+from optimiser import penalties
+from optimiser.caseload.instance import CaseloadInstance, qualified
+from optimiser.caseload.people import PeopleFile
+from optimiser.caseload.solve import FULL, NO_ELIGIBLE, CaseloadResult
+from optimiser.output import RISK_COLUMNS, csv_text, json_text, risk_rows
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from optimiser.scenario import Scenario
+
+CASELOAD_COLUMNS = [
+    "person",
+    "coordinator",
+    "previous_coordinator",
+    "changed",
+    "tier",
+    "points",
+    "stage",
+    "locality",
+    "coordinator_locality",
+    "needs",
+    "reason",
+]
+COORDINATOR_COLUMNS = [
+    "coordinator",
+    "role",
+    "locality",
+    "capacity",
+    "points",
+    "utilisation",
+    "people",
+    "kept",
+    "new",
+    "handed_over",
+]
+
+
+def _r2(value: float) -> float:
+    return math.floor(value * 100 + 0.5 + 1e-9) / 100 + 0.0
+
+
+def caseload_rows(result: CaseloadResult) -> list[dict[str, Any]]:
+    """One row per person, in file order.
+
+    ``changed`` is ``true`` when the person had a coordinator and now has
+    another one or none; a person new to the caseload (no previous
+    coordinator) is not ``changed``.
+    """
+    where = {c.id: c.locality for c in result.instance.coordinators}
+    rows = []
+    for person, coord in zip(result.instance.people, result.assignment, strict=True):
+        changed = person.current is not None and coord != person.current
+        why = result.reasons.get(person.id)
+        rows.append(
+            {
+                "person": person.id,
+                "coordinator": coord,
+                "previous_coordinator": person.current,
+                "changed": "true" if changed else "false",
+                "tier": person.tier,
+                "points": person.weight,
+                "stage": person.stage,
+                "locality": person.locality,
+                "coordinator_locality": where.get(coord) if coord else None,
+                "needs": ";".join(sorted(person.needs)) or None,
+                "reason": str(why) if why else None,
+            }
+        )
+    return rows
+
+
+def coordinator_rows(result: CaseloadResult) -> list[dict[str, Any]]:
+    """One row per coordinator (file order): load, utilisation, kept, new and handed over."""
+    instance = result.instance
+    people: Counter[str] = Counter()
+    kept: Counter[str] = Counter()
+    new: Counter[str] = Counter()
+    handed: Counter[str] = Counter()
+    for person, coord in zip(instance.people, result.assignment, strict=True):
+        if coord is not None:
+            people[coord] += 1
+            if coord == person.current:
+                kept[coord] += 1
+            else:
+                new[coord] += 1
+        if person.current is not None and coord != person.current:
+            handed[person.current] += 1
+    load = result.loads()
+    return [
+        {
+            "coordinator": c.id,
+            "role": c.role,
+            "locality": c.locality,
+            "capacity": _r2(c.capacity),
+            "points": _r2(load[c.id]),
+            "utilisation": _r2(load[c.id] / c.capacity) if c.capacity > 0 else None,
+            "people": people[c.id],
+            "kept": kept[c.id],
+            "new": new[c.id],
+            "handed_over": handed[c.id],
+        }
+        for c in instance.coordinators
+    ]
+
+
+def summary(result: CaseloadResult) -> dict[str, Any]:
+    """Headline counts: people, placed, kept, changed, locality matches, unplaced by reason."""
+    instance = result.instance
+    o = result.objectives()
+    with_current = sum(1 for p in instance.people if p.current is not None)
+    with_locality = sum(1 for p in instance.people if p.locality is not None)
+    changed = sum(
+        1
+        for p, c in zip(instance.people, result.assignment, strict=True)
+        if p.current is not None and c != p.current
+    )
+    reasons = Counter(u.kind for u in result.reasons.values())
+    return {
+        "people": len(instance.people),
+        "coordinators": len(instance.coordinators),
+        "placed": o.placed,
+        "unplaced": len(instance.people) - o.placed,
+        "unplaced_no_eligible": reasons.get(NO_ELIGIBLE, 0),
+        "unplaced_all_full": reasons.get(FULL, 0),
+        "with_current_coordinator": with_current,
+        "kept": o.kept,
+        "changed": changed,
+        "with_locality": with_locality,
+        "locality_matches": o.local,
+        "points_placed": _r2(sum(result.loads().values())),
+        "capacity": _r2(sum(c.capacity for c in instance.coordinators)),
+        "highest_utilisation": _r2(o.peak),
+        "points_above_fair_share": _r2(o.spread),
+    }
+
+
+# -- risks ---------------------------------------------------------------------------
+
+
+def _fte_step(scenario: Scenario) -> float:
+    return scenario.sizing.fte_step if scenario.sizing is not None else 0.1
+
+
+def _new_post_options(
+    scenario: Scenario, needs: frozenset[str], registered: bool, points: float
+) -> list[dict[str, Any]]:
+    """Coordinating roles whose scope covers ``needs`` (and registration), cheapest
+    first, with the FTE that carries ``points`` more caseload points."""
+    step = _fte_step(scenario)
+    options = []
+    for role_id, role in scenario.roles.items():
+        if role.caseload_capacity <= 0 or (registered and not role.registered):
+            continue
+        if not needs <= set(role.competencies):
+            continue
+        fte = math.ceil(points / role.caseload_capacity / step - 1e-9) * step
+        fte = round(max(fte, step), 6)
+        cost = round(fte * role.annual_cost, 2)
+        signoffs = sorted(
+            n for n in needs if scenario.competencies[n].signoff_valid_months is not None
+        )
+        signed = f", signed off in {', '.join(signoffs)}" if signoffs else ""
+        options.append(
+            {
+                "action": "add_fte",
+                "role": role_id,
+                "fte": fte,
+                "annual_cost": cost,
+                "text": (
+                    f"add {fte:g} FTE {role.title or role_id}{signed} "
+                    f"(£{cost:,.0f} a year) for {points:g} caseload points"
+                ),
+            }
+        )
+    options.sort(key=lambda m: (m["annual_cost"], m["role"]))
+    return options[:2]
+
+
+def _signoff_options(
+    scenario: Scenario, instance: CaseloadInstance, needs: frozenset[str], registered: bool
+) -> list[dict[str, Any]]:
+    """Coordinators who lack only competencies that a local sign-off confers."""
+    options: list[dict[str, Any]] = []
+    for c in instance.coordinators:
+        if registered and not c.registered:
+            continue
+        missing = sorted(needs - c.competencies)
+        if not missing:
+            continue
+        if all(scenario.competencies[n].signoff_valid_months is not None for n in missing):
+            options.append(
+                {
+                    "action": "signoff",
+                    "role": c.role,
+                    "staff": c.id,
+                    "competencies": missing,
+                    "annual_cost": 0.0,
+                    "text": f"sign off {c.id} ({c.role}) in {', '.join(missing)}",
+                }
+            )
+    options.sort(key=lambda m: (len(m["competencies"]), str(m["staff"])))
+    return options[:2]
+
+
+def caseload_risks(scenario: Scenario, result: CaseloadResult) -> list[dict[str, Any]]:
+    """The unplaced as workforce risks, one per (reason, tier, needs), highest score first.
+
+    Category ``competence_gap`` when no coordinator is qualified (needs or
+    registration), ``caseload_over_capacity`` when every qualified coordinator
+    is full.  Consequence is the tier's severity; likelihood the unplaced share
+    of the tier's people (as for C7 in ``solve``); shortfall in people.
+    """
+    instance = result.instance
+    tier_people = Counter(p.tier for p in instance.people)
+    groups: dict[tuple[str, str, frozenset[str]], list[int]] = defaultdict(list)
+    for i, person in enumerate(instance.people):
+        why = result.reasons.get(person.id)
+        if why is not None:
+            groups[(why.kind, person.tier, person.needs)].append(i)
+    flags = scenario.policies.red_flags
+    min_score = flags.min_score if flags is not None else None
+    risks: list[dict[str, Any]] = []
+    for (kind, tier, needs), members in groups.items():
+        people = [instance.people[i] for i in members]
+        first = people[0]
+        count = len(people)
+        points = sum(p.weight for p in people)
+        title_tier = scenario.tiers[tier].title or tier
+        ids = ", ".join(p.id for p in people[:20]) + (" ..." if count > 20 else "")
+        noun = "person" if count == 1 else "people"
+        what = f" needing {', '.join(sorted(needs))}" if needs else ""
+        detail_why = result.reasons[first.id].detail
+        if kind == NO_ELIGIBLE:
+            category = "competence_gap"
+            title = (
+                f"{count} {noun} in the {tier} tier ({title_tier}){what} cannot be given a "
+                f"care coordinator: {detail_why}."
+            )
+            mitigations = _signoff_options(scenario, instance, needs, first.registered_only)
+        else:
+            category = "caseload_over_capacity"
+            qualified_n = sum(1 for c in instance.coordinators if qualified(first, c))
+            title = (
+                f"{count} {noun} in the {tier} tier ({title_tier}){what} cannot be given a "
+                f"care coordinator: all {qualified_n} who could take them are full."
+            )
+            mitigations = []
+        mitigations += _new_post_options(scenario, needs, first.registered_only, points)
+        consequence = scenario.tiers[tier].severity
+        likelihood = penalties.likelihood(count, tier_people[tier])
+        score = consequence * likelihood
+        risks.append(
+            {
+                "id": "",
+                "category": category,
+                "consequence": consequence,
+                "likelihood": likelihood,
+                "score": score,
+                "red_flag": bool(min_score is not None and score >= min_score),
+                "title": title,
+                "detail": f"{detail_why}; {points:g} caseload points; people: {ids}",
+                "task": None,
+                "tier": tier,
+                "segment": None,
+                "role": None,
+                "staff": None,
+                "shortfall": count,
+                "unit": "people",
+                "requirement": tier_people[tier],
+                "people": [p.id for p in people],
+                "mitigations": mitigations,
+            }
+        )
+    risks.sort(
+        key=lambda r: (-int(r["score"]), -int(r["shortfall"]), str(r["tier"]), str(r["title"]))
+    )
+    for n, r in enumerate(risks, start=1):
+        r["id"] = f"R{n}"
+    return risks
+
+
+# -- files ---------------------------------------------------------------------------
+
+
+def caseload_document(
+    scenario: Scenario,
+    people: PeopleFile,
+    result: CaseloadResult,
+    people_path: str,
+) -> dict[str, Any]:
+    """Everything ``caseload.json`` holds."""
+    return {
+        "scenario": scenario.name,
+        "people_file": people_path,
+        "status": result.status.value,
+        "solve_seconds": round(result.seconds, 2),
+        "summary": summary(result),
+        "stages": [
+            {
+                "stage": s.stage,
+                "value": s.value,
+                "bound": s.bound,
+                "status": s.status.value,
+                "seconds": round(s.seconds, 2),
+            }
+            for s in result.stages
+        ],
+        "warnings": people.warnings,
+        "coordinators": coordinator_rows(result),
+        "risks": caseload_risks(scenario, result),
+        "unplaced": [
+            {"person": pid, "reason": why.kind, "detail": why.detail}
+            for pid, why in result.reasons.items()
+        ],
+    }
+
+
+def caseload_files(doc: dict[str, Any], result: CaseloadResult) -> dict[str, str]:
+    """The files of ``caseload`` as name -> text."""
+    return {
+        "caseload.csv": csv_text(caseload_rows(result), CASELOAD_COLUMNS),
+        "caseload-coordinators.csv": csv_text(doc["coordinators"], COORDINATOR_COLUMNS),
+        "caseload-risks.csv": csv_text(risk_rows(doc["risks"]), RISK_COLUMNS),
+        "caseload.json": json_text(doc),
+    }
+
+
+# -- terminal ------------------------------------------------------------------------
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() else 140
+    return Console(highlight=False, soft_wrap=False, width=width)
+
+
+def print_caseload(
+    doc: dict[str, Any], directory: Any = None, console: Console | None = None
+) -> None:
+    """Headline numbers, unplaced people with reasons, the per-coordinator load table
+    and the risks."""
+    from rich.table import Table
+
+    console = console or _console()
+    s = doc["summary"]
+    console.print(f"[bold]{doc['scenario']}[/bold]: caseload assignment ({doc['status']}, "
+                  f"{doc['solve_seconds']:.2f} s)")  # fmt: skip
+    console.print(
+        f"placed: [bold]{s['placed']}[/bold] of {s['people']}   "
+        f"kept their coordinator: {s['kept']} of {s['with_current_coordinator']} "
+        f"({s['changed']} changed)   in their locality: {s['locality_matches']} of "
+        f"{s['with_locality']}   points: {s['points_placed']:g} of {s['capacity']:g}   "
+        f"highest utilisation: {s['highest_utilisation']:.0%}"
+    )
+    if s["unplaced"]:
+        console.print(
+            f"[red]unplaced: {s['unplaced']}[/red] ({s['unplaced_no_eligible']} no eligible "
+            f"coordinator, {s['unplaced_all_full']} all eligible full)"
+        )
+        for u in doc["unplaced"][:10]:
+            console.print(f"  {u['person']}: {u['reason']}: {u['detail']}")
+        if len(doc["unplaced"]) > 10:
+            console.print(f"  ... and {len(doc['unplaced']) - 10} more (caseload.csv)")
+    gaps = [st for st in doc["stages"] if st["status"] != "optimal"]
+    for st in gaps:
+        console.print(
+            f"[yellow]{st['stage']}: {st['value']:g}, proven bound {st['bound']:g} "
+            f"(time limit)[/yellow]"
+        )
+    table = Table(title="Caseload by coordinator", title_justify="left")
+    for col in ("coordinator", "role", "locality", "points", "capacity", "use", "people",
+                "kept", "new", "handed over"):  # fmt: skip
+        table.add_column(
+            col, justify="left" if col in ("coordinator", "role", "locality") else "right"
+        )
+    for row in doc["coordinators"]:
+        use = row["utilisation"]
+        table.add_row(
+            row["coordinator"],
+            row["role"],
+            row["locality"] or "",
+            f"{row['points']:g}",
+            f"{row['capacity']:g}",
+            "" if use is None else f"{use:.0%}",
+            str(row["people"]),
+            str(row["kept"]),
+            str(row["new"]),
+            str(row["handed_over"]),
+        )
+    console.print(table)
+    if doc["risks"]:
+        risks = Table(title="Caseload risks", title_justify="left")
+        for col in ("id", "score", "category", "tier", "people", "best mitigation"):
+            risks.add_column(col, overflow="fold")
+        for r in doc["risks"]:
+            best = r["mitigations"][0]["text"] if r["mitigations"] else "-"
+            risks.add_row(r["id"], str(r["score"]), r["category"], r["tier"],
+                          str(r["shortfall"]), best)  # fmt: skip
+        console.print(risks)
+    if directory is not None:
+        console.print(
+            f"wrote {directory}/caseload.csv, caseload-coordinators.csv, caseload-risks.csv, "
+            f"caseload.json"
+        )

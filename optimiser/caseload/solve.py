@@ -1,0 +1,643 @@
+"""Assign people to care coordinators: an aggregated, exact MILP solved in stages.
+
+Priorities (PLAN.md), each a stage that fixes the ones before it:
+
+1. ``place``    maximise the number of people placed;
+2. ``keep``     maximise the number who keep their current coordinator;
+3. ``locality`` maximise the number placed with a coordinator of their locality;
+4. ``peak``     minimise the highest load / capacity of any coordinator;
+5. ``spread``   minimise the caseload points above fair share, summed over
+                coordinators (fair share = capacity x placed points / total capacity).
+
+Why a compact model is exact (``docs/user-guide.md``, "Caseload assignment"):
+a person's weight depends only on their tier, and for stages 1-3 the
+coordinators that may take a person differ only in being their current
+coordinator, in their locality, or neither.  So people with the same
+(tier, needs, locality, current coordinator) form one *group* with counts,
+and a group has four options: ``keep`` (to its current coordinator),
+``local`` (into the pool of its locality and type), ``far`` (into the pool
+of its type, any eligible coordinator), unplaced.  Pools hand out integer
+counts per coordinator.  Any assignment of individuals maps to this model
+with the same values and loads; any model solution maps back to individuals
+with the same loads and values at least as good (a pooled person who lands
+with their current coordinator or in their locality only gains).  Hence the
+optimal values are equal, stage by stage.
+
+Solver: HiGHS through :class:`optimiser.model.lp.LinearModel` (one thread,
+deterministic).  With a time limit each stage gets an equal share of the time
+left; a stage that runs out keeps its best solution and its proven bound, and
+later stages fix that value.  Results are reproducible whenever no stage hits
+the limit.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from optimiser.caseload.heuristic import LocalSearch
+from optimiser.caseload.highs import Sense
+from optimiser.caseload.instance import (
+    POINTS_EPS,
+    CaseloadInstance,
+    Coordinator,
+    fair_targets,
+    qualified,
+    why_unqualified,
+)
+from optimiser.caseload.mapping import to_people, to_values
+from optimiser.caseload.model import CompactModel, build
+from optimiser.model.lp import Status
+
+__all__ = [
+    "STAGES",
+    "CaseloadParams",
+    "CaseloadResult",
+    "Objectives",
+    "StageResult",
+    "Unplaced",
+    "check_assignment",
+    "evaluate",
+    "solve_caseload",
+]
+
+
+class Stage(enum.Enum):
+    """The lexicographic stages, highest priority first."""
+
+    PLACE = "place"
+    KEEP = "keep"
+    LOCALITY = "locality"
+    SPREAD = "spread"
+
+
+STAGES = tuple(Stage)
+_MAXIMISE = {Stage.PLACE, Stage.KEEP, Stage.LOCALITY}
+#: Shares of the time limit (of what is left when a stage starts): placing and
+#: keeping usually close at the LP bound; locality needs the most search.
+_TIME_SHARE = {Stage.PLACE: 1.0, Stage.KEEP: 1.0, Stage.LOCALITY: 2.0, Stage.SPREAD: 1.0}
+
+
+@dataclass(frozen=True)
+class CaseloadParams:
+    """Options of :func:`solve_caseload`.
+
+    Attributes
+    ----------
+    time_limit
+        Wall-clock seconds for all stages together; ``None`` proves every stage.
+    balance
+        Run the load-balancing stages (``peak``, ``spread``).
+    """
+
+    time_limit: float | None = None
+    balance: bool = True
+
+
+NO_ELIGIBLE = "no eligible coordinator"
+FULL = "all eligible full"
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    """Why someone has no coordinator: ``kind`` is :data:`NO_ELIGIBLE` (nobody
+    holds their needs / registration) or :data:`FULL` (everyone who does is full)."""
+
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """One stage: the value reached and the proven bound (both in the stage's units)."""
+
+    stage: str
+    value: float
+    bound: float
+    status: Status
+    seconds: float
+
+    @property
+    def gap(self) -> float:
+        """Relative gap ``|bound - value| / max(|bound|, 1)`` (0 when proven)."""
+        return abs(self.bound - self.value) / max(abs(self.bound), 1.0)
+
+
+@dataclass(frozen=True)
+class Objectives:
+    """The priorities evaluated on an assignment of individuals."""
+
+    placed: int
+    kept: int
+    local: int
+    peak: float
+    spread: float
+
+
+@dataclass(frozen=True)
+class CaseloadResult:
+    """An assignment and how it was found.
+
+    Attributes
+    ----------
+    instance
+        The problem solved.
+    assignment
+        Coordinator id of each person (``instance.people`` order), ``None`` if unplaced.
+    reasons
+        Person id -> why they could not be placed (unplaced people only).
+    stages
+        Value and bound of each stage solved.
+    status
+        ``OPTIMAL`` when every stage was proven, else ``FEASIBLE``.
+    seconds
+        Wall-clock time of the whole solve.
+    stats
+        Model sizes (groups, variables, rows).
+    """
+
+    instance: CaseloadInstance
+    assignment: tuple[str | None, ...]
+    reasons: dict[str, Unplaced]
+    stages: tuple[StageResult, ...]
+    status: Status
+    seconds: float
+    stats: dict[str, float] = field(default_factory=dict, compare=False)
+
+    def objectives(self) -> Objectives:
+        """The priorities evaluated on the assignment itself."""
+        return evaluate(self.instance, self.assignment)
+
+    def loads(self) -> dict[str, float]:
+        """Points per coordinator id (every coordinator, file order)."""
+        return loads(self.instance, self.assignment)
+
+
+# -- evaluation and checking (no solver) -------------------------------------------------
+
+
+def loads(
+    instance: CaseloadInstance, assignment: tuple[str | None, ...] | list[str | None]
+) -> dict[str, float]:
+    """Weighted caseload points per coordinator id."""
+    out = {c.id: 0.0 for c in instance.coordinators}
+    for person, coord in zip(instance.people, assignment, strict=True):
+        if coord is not None:
+            out[coord] += person.weight
+    return out
+
+
+def evaluate(
+    instance: CaseloadInstance, assignment: tuple[str | None, ...] | list[str | None]
+) -> Objectives:
+    """The five priorities of an assignment (it need not be feasible)."""
+    by_id = {c.id: c for c in instance.coordinators}
+    placed = kept = local = 0
+    for person, coord in zip(instance.people, assignment, strict=True):
+        if coord is None:
+            continue
+        placed += 1
+        kept += coord == person.current
+        local += person.locality is not None and by_id[coord].locality == person.locality
+    load = loads(instance, assignment)
+    targets = fair_targets(instance, sum(load.values()))
+    peak = max(
+        (load[c.id] / c.capacity for c in instance.coordinators if c.capacity > 0), default=0.0
+    )
+    spread = sum(
+        max(0.0, load[c.id] - t) for c, t in zip(instance.coordinators, targets, strict=True)
+    )
+    return Objectives(placed, kept, local, peak, spread)
+
+
+def check_assignment(
+    instance: CaseloadInstance, assignment: tuple[str | None, ...] | list[str | None]
+) -> list[str]:
+    """Problems with an assignment (empty when every hard rule holds): unknown
+    coordinators, needs or registration not met, capacity exceeded."""
+    by_id = {c.id: c for c in instance.coordinators}
+    problems = []
+    if len(assignment) != len(instance.people):
+        return [f"{len(assignment)} assignments for {len(instance.people)} people"]
+    for person, coord in zip(instance.people, assignment, strict=True):
+        if coord is None:
+            continue
+        if coord not in by_id:
+            problems.append(f"{person.id}: {coord} is not a care coordinator")
+        elif not qualified(person, by_id[coord]):
+            problems.append(f"{person.id}: {coord} lacks a need or registration")
+    for cid, load in loads(instance, [a if a in by_id else None for a in assignment]).items():
+        if load > by_id[cid].capacity + POINTS_EPS:
+            problems.append(f"{cid}: load {load:g} exceeds capacity {by_id[cid].capacity:g}")
+    return problems
+
+
+# -- solving ----------------------------------------------------------------------------
+
+
+#: Compact models with at most this many integer counts go to HiGHS branch and
+#: bound when no rounded start meets the LP bound; larger ones to the LNS.
+MILP_MAX_INTEGERS = 400
+#: Passes of the LNS over its neighbourhoods (a work limit: results stay reproducible).
+LNS_PASSES = 3
+#: Coordinators from other localities added to a locality's neighbourhood.
+LNS_EXTRA = 12
+#: Neighbourhood size when coordinators have no localities.
+LNS_CHUNK = 30
+
+
+def solve_caseload(
+    instance: CaseloadInstance, params: CaseloadParams | None = None
+) -> CaseloadResult:
+    """Assign people to care coordinators by the priorities of PLAN.md.
+
+    Parameters
+    ----------
+    instance
+        People and coordinators.
+    params
+        Time limit and whether to balance load.
+
+    Returns
+    -------
+    CaseloadResult
+        The assignment (always feasible: placing nobody is feasible, and every
+        stage starts from the previous one's solution), per-stage values and bounds.
+    """
+    return _solve(instance, params or CaseloadParams(), None, None)
+
+
+def _solve(
+    instance: CaseloadInstance,
+    params: CaseloadParams,
+    targets: list[float] | None,
+    start_people: list[int | None] | None,
+) -> CaseloadResult:
+    """The staged solve.  LNS sub-problems pass ``targets`` (the whole problem's fair
+    shares) and ``start_people`` (their current assignment, a MIP start); they go
+    straight to branch and bound."""
+    nested = start_people is not None
+    start = time.monotonic()
+    deadline = None if params.time_limit is None else start + params.time_limit
+    model = build(instance)
+    lp = model.lp
+    stats: dict[str, float] = {
+        "people": len(instance.people),
+        "coordinators": len(instance.coordinators),
+        "types": len(model.weights),
+        "groups": len(model.groups),
+        "integer_variables": len(model.counts),
+        "variables": lp.num_variables,
+        "rows": lp.num_constraints,
+        "build_seconds": time.monotonic() - start,
+    }
+    stages = [s for s in STAGES if params.balance or s in _MAXIMISE]
+    exact = nested or len(model.counts) <= MILP_MAX_INTEGERS
+    results: list[StageResult] = []
+    variables = [a.var for a in model.arcs] + list(model.counts.values())
+    variables += [model.placed, model.kept, model.local]
+    type_of = [0] * len(instance.people)
+    for group in model.groups:
+        for i in group.members:
+            type_of[i] = group.type
+    search = LocalSearch(instance, [model.eligible[t] for t in type_of])
+    objective = {Stage.PLACE: model.placed, Stage.KEEP: model.kept, Stage.LOCALITY: model.local}
+    values: dict[Any, float] | None = None  # the incumbent; meets every fixed stage
+    if start_people is not None:
+        values = to_values(instance, model, start_people)
+    for number, stage in enumerate(stages):
+        if not model.counts:
+            break  # nobody can be placed anywhere: nothing to decide
+        stage_start = time.monotonic()
+        stage_deadline = None
+        if deadline is not None:
+            share = _TIME_SHARE[stage] / sum(_TIME_SHARE[s] for s in stages[number:])
+            stage_deadline = stage_start + max(0.05, (deadline - stage_start) * share)
+
+        def left(until: float | None = stage_deadline) -> float | None:
+            return None if until is None else max(0.05, until - time.monotonic())
+
+        if stage in _MAXIMISE and nested:
+            var = objective[stage]
+            lp.objective([(var, 1.0)], Sense.MAX)
+            bound, status = math.inf, Status.FEASIBLE
+        elif stage in _MAXIMISE:
+            var = objective[stage]
+            lp.objective([(var, 1.0)], Sense.MAX)
+            relaxed = lp.solve(variables, left(), relax=True)
+            bound = math.inf
+            if relaxed.status is Status.OPTIMAL:
+                bound = math.floor(relaxed.objective + 1e-6)
+            # starts: the incumbent polished, and the relaxation rounded and repaired
+            starts = [] if values is None else [search.run(to_people(instance, model, values))]
+            if relaxed.status is Status.OPTIMAL:
+                starts.append(search.run(to_people(instance, model, relaxed.values)))
+            if stage is Stage.LOCALITY and values is not None:
+                rounded = _with_keeps(instance, model, variables, values, left())
+                if rounded is not None:
+                    starts.append(search.run(rounded))
+            for n, people in enumerate(starts):
+                candidate = to_values(instance, model, people)
+                stats[f"{stage.value}_start_{n}"] = candidate[var]
+                meets = all(candidate[v] >= v.lower_bound for v in objective.values())
+                if meets and (values is None or candidate[var] > values[var]):
+                    values = candidate
+            assert values is not None  # the first stage has no fixes to meet
+            stats[f"{stage.value}_start"] = values[var]
+            stats[f"{stage.value}_lp_seconds"] = time.monotonic() - stage_start
+            status = Status.OPTIMAL if values[var] >= bound else Status.FEASIBLE
+        else:  # SPREAD: points above fair share, in quanta of the weights
+            assert values is not None
+            var, extra = _add_spread(instance, model, values, targets)
+            variables += list(extra)
+            values = {**values, **extra}
+            lp.objective([(var, 1.0)], Sense.MIN)
+            bound = 0
+            if not exact and values[var] > 0:
+                relaxed = lp.solve(variables, left(), relax=True)
+                if relaxed.status is Status.OPTIMAL:
+                    bound = math.ceil(relaxed.objective - 1e-6)
+            status = Status.OPTIMAL if values[var] <= bound else Status.FEASIBLE
+        if status is not Status.OPTIMAL and exact:
+            solved = lp.solve(variables, left(), values)
+            if solved.status in (Status.OPTIMAL, Status.FEASIBLE):
+                values, status = solved.values, solved.status
+                if stage in _MAXIMISE:
+                    bound = min(bound, math.floor(solved.bound + 1e-6))
+                else:
+                    bound = max(bound, math.ceil(solved.bound - 1e-6))
+        elif status is not Status.OPTIMAL:
+            assert values is not None
+            people = to_people(instance, model, values)
+            balance = model.targets if stage is Stage.SPREAD else None
+            goal = None
+            if stage in _MAXIMISE:  # stop as soon as the stage meets its bound
+                done = [round(values[objective[s]]) for s in stages[:number]]
+                goal = (*done, bound)
+            people = _lns(instance, search, people, stage_deadline, balance, goal, stats)
+            improved = to_values(instance, model, people)
+            if balance is not None:
+                improved.update(_spread_values(instance, model, improved, balance))
+            values = improved
+        assert values is not None
+        found = round(values[var])
+        if stage in _MAXIMISE:
+            status = Status.OPTIMAL if found >= bound else status
+        else:
+            status = Status.OPTIMAL if found <= bound else status
+        if status is Status.OPTIMAL:
+            bound = found
+        scale = 1.0 if stage in _MAXIMISE else (model.quantum or 1.0)
+        results.append(
+            StageResult(
+                stage.value,
+                found * scale,
+                bound * scale,
+                Status.OPTIMAL if status is Status.OPTIMAL else Status.FEASIBLE,
+                time.monotonic() - stage_start,
+            )
+        )
+        # this stage's value holds in the stages that follow
+        if stage in _MAXIMISE:
+            var.lower_bound = found
+        else:
+            var.upper_bound = found
+    rounding_start = time.monotonic()
+    indices: list[int | None] = [None] * len(instance.people)
+    if values is not None:
+        indices = to_people(instance, model, values)
+    assignment = [None if k is None else instance.coordinators[k].id for k in indices]
+    stats["rounding_seconds"] = time.monotonic() - rounding_start
+    proved = len(results) == len(stages) and all(r.status is Status.OPTIMAL for r in results)
+    return CaseloadResult(
+        instance=instance,
+        assignment=tuple(assignment),
+        reasons=_reasons(instance, assignment),
+        stages=tuple(results),
+        status=Status.OPTIMAL if proved or not model.counts else Status.FEASIBLE,
+        seconds=time.monotonic() - start,
+        stats=stats,
+    )
+
+
+# -- large neighbourhood search -------------------------------------------------------
+
+
+def _neighbourhoods(instance: CaseloadInstance, people: list[int | None]) -> list[list[int]]:
+    """Coordinator sets whose people are re-assigned together: each locality with
+    the coordinators elsewhere that hold its people or whose people belong to it;
+    without localities, consecutive chunks of coordinators."""
+    coords = instance.coordinators
+    localities = sorted({c.locality for c in coords if c.locality is not None})
+    if len(localities) <= 1:
+        n = len(coords)
+        return [list(range(i, min(i + LNS_CHUNK, n))) for i in range(0, n, LNS_CHUNK)]
+    index = instance.coordinator_index
+    hoods = []
+    for locality in localities:
+        inside = [k for k, c in enumerate(coords) if c.locality == locality]
+        links: dict[int, int] = defaultdict(int)
+        for i, k in enumerate(people):
+            if k is None or coords[k].locality == locality:
+                continue
+            person = instance.people[i]
+            current = index.get(person.current) if person.current is not None else None
+            belongs = person.locality == locality
+            if belongs or (current is not None and coords[current].locality == locality):
+                links[k] += 1
+        extra = sorted(links, key=lambda k: (-links[k], k))[:LNS_EXTRA]
+        hoods.append(sorted(inside + extra))
+    # pairs: each locality with the one it exchanges most people with
+    traffic: dict[tuple[str, str], int] = defaultdict(int)
+    for i, k in enumerate(people):
+        home = instance.people[i].locality
+        there = None if k is None else coords[k].locality
+        if home is not None and there is not None and there != home:
+            pair = (home, there) if home < there else (there, home)
+            traffic[pair] += 1
+    pairs = set()
+    for locality in localities:
+        partners = [(n, p) for p, n in traffic.items() if locality in p]
+        if partners:
+            pairs.add(max(partners)[1])
+    for a, b in sorted(pairs):
+        hoods.append([k for k, c in enumerate(coords) if c.locality in (a, b)])
+    return hoods
+
+
+def _id(coords: tuple[Coordinator, ...], k: int | None) -> str | None:
+    return None if k is None else coords[k].id
+
+
+def _local(local: dict[int, int], k: int | None) -> int | None:
+    return None if k is None else local[k]
+
+
+def _key(
+    instance: CaseloadInstance, assignment: list[str | None], targets: list[float] | None
+) -> tuple[float, ...]:
+    o = evaluate(instance, assignment)
+    if targets is None:
+        return (o.placed, o.kept, o.local)
+    load = loads(instance, assignment)
+    spread = sum(
+        max(0.0, load[c.id] - t) for c, t in zip(instance.coordinators, targets, strict=True)
+    )
+    return (o.placed, o.kept, o.local, -round(spread, 9))
+
+
+def _lns(
+    instance: CaseloadInstance,
+    search: LocalSearch,
+    people: list[int | None],
+    deadline: float | None,
+    balance: list[float] | None,
+    goal: tuple[float, ...] | None,
+    stats: dict[str, float],
+) -> list[int | None]:
+    """Re-solve neighbourhoods exactly while the whole improves (lexicographically:
+    placed, kept, local, and with ``balance`` targets the spread above them), until
+    ``goal`` (a bound on the leading priorities) is met, the passes are done or
+    ``deadline`` passes."""
+    people = list(people)
+    coords = instance.coordinators
+
+    def reached() -> bool:
+        if goal is None:
+            return False
+        ids = [None if k is None else coords[k].id for k in people]
+        return _key(instance, ids, None)[: len(goal)] >= goal
+
+    for _ in range(LNS_PASSES):
+        better = False
+        for hood in _neighbourhoods(instance, people):
+            if reached() or (deadline is not None and time.monotonic() >= deadline):
+                return people
+            inside = set(hood)
+            members = [
+                i
+                for i, k in enumerate(people)
+                if (k in inside) or (k is None and inside & search.eligible_set[i])
+            ]
+            if not members:
+                continue
+            sub = CaseloadInstance(
+                coordinators=tuple(coords[k] for k in hood),
+                people=tuple(instance.people[i] for i in members),
+                name=f"{instance.name} (neighbourhood)",
+            )
+            before = [_id(coords, people[i]) for i in members]
+            sub_targets = None if balance is None else [balance[k] for k in hood]
+            limit = None if deadline is None else max(0.05, deadline - time.monotonic())
+            params = CaseloadParams(time_limit=limit, balance=balance is not None)
+            local = {k: n for n, k in enumerate(hood)}
+            start = [_local(local, people[i]) for i in members]
+            result = _solve(sub, params, sub_targets, start)
+            stats["lns_subproblems"] = stats.get("lns_subproblems", 0) + 1
+            stats["lns_seconds"] = stats.get("lns_seconds", 0) + result.seconds
+            after = list(result.assignment)
+            if _key(sub, after, sub_targets) > _key(sub, before, sub_targets):
+                index = instance.coordinator_index
+                for i, cid in zip(members, after, strict=True):
+                    people[i] = None if cid is None else index[cid]
+                better = True
+                stats["lns_improvements"] = stats.get("lns_improvements", 0) + 1
+        if not better:
+            break
+    return people
+
+
+def _with_keeps(
+    instance: CaseloadInstance,
+    model: CompactModel,
+    variables: list[Any],
+    values: dict[Any, float],
+    time_limit: float | None,
+) -> list[int | None] | None:
+    """People from the locality stage's relaxation with the incumbent's keeps fixed.
+
+    Rounding the free relaxation may round up keeps where their coordinator is
+    full, and repairing that loses keeps the stage must not lose; with the keeps
+    fixed, only people who move can exceed a capacity, and they can move again.
+    """
+    keeps = [a.var for a in model.arcs if a.kind == "keep"]
+    saved = {var: (var.lower_bound, var.upper_bound) for var in keeps}
+    for var in keeps:
+        var.lower_bound = var.upper_bound = round(values[var])
+    try:
+        solved = model.lp.solve(variables, time_limit, relax=True)
+    finally:
+        for var, (lb, ub) in saved.items():
+            var.lower_bound, var.upper_bound = lb, ub
+    if solved.status is not Status.OPTIMAL:
+        return None
+    return to_people(instance, model, solved.values)
+
+
+def _add_spread(
+    instance: CaseloadInstance,
+    model: CompactModel,
+    values: dict[Any, float],
+    targets: list[float] | None,
+) -> tuple[Any, dict[Any, float]]:
+    """Rows and variables of the spread stage; returns its objective variable and
+    the new variables' values in the solution ``values``."""
+    lp = model.lp
+    counts = {key: round(values[v]) for key, v in model.counts.items()}
+    points = sum(model.classes[c] * n for (_, c), n in counts.items())
+    if targets is None:
+        targets = fair_targets(instance, points)
+    model.targets = targets
+    q = model.quantum or 1.0
+    all_terms = [t for k in range(len(instance.coordinators)) for t in model.load_terms(k)]
+    # the placed points stay as they are: fair shares are shares of them
+    lp.row(points - 1e-6, points + 1e-6, all_terms, "caseload_points")
+    var = lp.int(0, math.inf, "E") if model.quantum else lp.num(0, math.inf, "E")
+    model.spread = var
+    excess = []
+    for k in range(len(instance.coordinators)):
+        terms = model.load_terms(k)
+        if terms:
+            e = lp.num(0, math.inf, f"excess_{k}")
+            model.excess[k] = e
+            lp.row(-math.inf, targets[k], [*terms, (e, -1.0)], f"caseload_spread_{k}")
+            excess.append((e, 1.0))
+    lp.row(-math.inf, 0, [*excess, (var, -q)], "caseload_spread")
+    return var, _spread_values(instance, model, values, targets)
+
+
+def _spread_values(
+    instance: CaseloadInstance, model: CompactModel, values: dict[Any, float], targets: list[float]
+) -> dict[Any, float]:
+    """Values of the spread stage's variables for the counts in ``values``."""
+    q = model.quantum or 1.0
+    out: dict[Any, float] = {}
+    for k, e in model.excess.items():
+        load = sum(w * round(values[model.counts[key]]) for key, w in model.load_keys(k))
+        out[e] = max(0.0, load - targets[k])
+    total = sum(out.values()) / q
+    out[model.spread] = math.ceil(total - 1e-9) if model.quantum else total
+    return out
+
+
+def _reasons(instance: CaseloadInstance, assignment: list[str | None]) -> dict[str, Unplaced]:
+    coords = instance.coordinators
+    reasons: dict[str, Unplaced] = {}
+    for person, coord in zip(instance.people, assignment, strict=True):
+        if coord is None:
+            why = why_unqualified(person, coords)
+            if why is None:
+                n = sum(1 for c in coords if qualified(person, c))
+                reasons[person.id] = Unplaced(
+                    FULL, f"all {n} eligible coordinator{'s are' if n != 1 else ' is'} full"
+                )
+            else:
+                reasons[person.id] = Unplaced(NO_ELIGIBLE, why)
+    return reasons

@@ -1,0 +1,385 @@
+"""Caseload assignment: hand-solved tiny instances per priority, brute force, LNS, rounding.
+
+Instances are built directly (no scenario) so that each test states its whole
+problem: ``coord(id, capacity, ...)`` and ``person(id, weight, ...)``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from fractions import Fraction
+
+import pytest
+
+from optimiser.caseload import (
+    FULL,
+    NO_ELIGIBLE,
+    CaseloadInstance,
+    CaseloadParams,
+    Coordinator,
+    Person,
+    check_assignment,
+    evaluate,
+    qualified,
+    solve_caseload,
+    synthetic_instance,
+)
+from optimiser.caseload import solve as caseload_solve
+from optimiser.caseload.instance import fair_targets
+from optimiser.caseload.rounding import Arc, round_flow
+from optimiser.model.lp import Status
+
+TIERS = {0.5: "green", 1.0: "amber", 1.5: "red"}
+
+
+def coord(
+    cid: str,
+    capacity: float,
+    *,
+    registered: bool = True,
+    comps: tuple[str, ...] = (),
+    locality: str | None = None,
+) -> Coordinator:
+    return Coordinator(cid, "nurse", capacity, registered, frozenset({"cc", *comps}), locality)
+
+
+def person(
+    pid: str,
+    weight: float = 1.0,
+    *,
+    current: str | None = None,
+    locality: str | None = None,
+    needs: tuple[str, ...] = (),
+    registered_only: bool = False,
+) -> Person:
+    return Person(
+        pid,
+        TIERS[weight],
+        weight,
+        needs=frozenset(needs),
+        locality=locality,
+        current=current,
+        registered_only=registered_only,
+    )
+
+
+def solve(coords: list[Coordinator], people: list[Person], **params: object):  # type: ignore[no-untyped-def]
+    instance = CaseloadInstance(tuple(coords), tuple(people))
+    result = solve_caseload(instance, CaseloadParams(**params))  # type: ignore[arg-type]
+    assert check_assignment(instance, result.assignment) == []
+    return result
+
+
+def assigned(result) -> dict[str, str | None]:  # type: ignore[no-untyped-def]
+    return {p.id: c for p, c in zip(result.instance.people, result.assignment, strict=True)}
+
+
+# -- capacity -------------------------------------------------------------------------
+
+
+def test_capacity_caps_the_load() -> None:
+    # A holds 2 points; three amber people (1 point each): two fit, one is left.
+    result = solve([coord("A", 2.0)], [person("x"), person("y"), person("z")])
+    assert result.status is Status.OPTIMAL
+    assert result.loads() == {"A": 2.0}
+    unplaced = [p for p, c in assigned(result).items() if c is None]
+    assert len(unplaced) == 1
+    assert result.reasons[unplaced[0]].kind == FULL
+    assert "all 1 eligible coordinator is full" in result.reasons[unplaced[0]].detail
+
+
+def test_capacity_just_enough_places_everyone() -> None:
+    # 3 points for three amber people: nobody is left.
+    result = solve([coord("A", 3.0)], [person("x"), person("y"), person("z")])
+    assert result.objectives().placed == 3 and result.reasons == {}
+
+
+def test_placing_counts_people_not_points() -> None:
+    # 1.5 points: one red (1.5) or both greens (0.5 + 0.5). PLAN.md counts people.
+    people = [person("r", 1.5), person("g1", 0.5), person("g2", 0.5)]
+    result = solve([coord("A", 1.5)], people)
+    assert assigned(result) == {"r": None, "g1": "A", "g2": "A"}
+
+
+def test_fractional_capacity_from_fte() -> None:
+    # 0.7 FTE x 10 = 7 points hold 14 greens, not 15.
+    people = [person(f"g{i}", 0.5) for i in range(15)]
+    result = solve([coord("A", 7.0)], people)
+    assert result.objectives().placed == 14
+
+
+# -- registered-only tiers ---------------------------------------------------------
+
+
+def test_registered_only_tier_never_goes_to_an_unregistered_coordinator() -> None:
+    coords = [coord("W", 10.0, registered=False), coord("N", 1.5)]
+    people = [person("red", 1.5, registered_only=True), person("amb", 1.0)]
+    result = solve(coords, people)
+    # the red person takes all of N; the amber one goes to W
+    assert assigned(result) == {"red": "N", "amb": "W"}
+
+
+def test_registered_only_tier_without_registered_coordinator_is_a_risk() -> None:
+    result = solve([coord("W", 10.0, registered=False)], [person("red", 1.5, registered_only=True)])
+    why = result.reasons["red"]
+    assert why.kind == NO_ELIGIBLE
+    assert "no registered care coordinator" in why.detail
+
+
+# -- needs ----------------------------------------------------------------------------
+
+
+def test_needs_pick_the_coordinator_who_holds_them() -> None:
+    coords = [coord("A", 5.0), coord("B", 5.0, comps=("medication",))]
+    result = solve(coords, [person("m", needs=("medication",))])
+    assert assigned(result) == {"m": "B"}
+
+
+def test_need_nobody_holds_is_no_eligible_coordinator() -> None:
+    result = solve([coord("A", 5.0)], [person("m", needs=("prescribing",))])
+    assert result.reasons["m"].kind == NO_ELIGIBLE
+    assert result.reasons["m"].detail == "no care coordinator holds prescribing"
+
+
+def test_needs_held_only_separately() -> None:
+    coords = [coord("A", 5.0, comps=("medication",)), coord("B", 5.0, comps=("sca",))]
+    result = solve(coords, [person("m", needs=("medication", "sca"))])
+    assert result.reasons["m"].detail == ("no care coordinator holds medication and sca together")
+
+
+def test_needs_outrank_continuity() -> None:
+    # x's current coordinator A lacks x's need: x must move to B even though A has room.
+    coords = [coord("A", 5.0), coord("B", 5.0, comps=("medication",))]
+    result = solve(coords, [person("x", current="A", needs=("medication",))])
+    assert assigned(result) == {"x": "B"}
+
+
+# -- priorities -----------------------------------------------------------------------
+
+
+def test_placing_outranks_continuity() -> None:
+    # A (1 point) holds x (amber, kept).  y (amber) needs medication, which only A holds.
+    # Placing both beats keeping x: y -> A, x -> B.
+    coords = [coord("A", 1.0, comps=("medication",)), coord("B", 1.0)]
+    people = [person("x", current="A"), person("y", needs=("medication",))]
+    result = solve(coords, people)
+    assert assigned(result) == {"x": "B", "y": "A"}
+    o = result.objectives()
+    assert (o.placed, o.kept) == (2, 0)
+
+
+def test_continuity_outranks_locality() -> None:
+    # x lives north but has coordinator S in the south: x keeps S although N has room.
+    coords = [coord("N", 5.0, locality="north"), coord("S", 5.0, locality="south")]
+    result = solve(coords, [person("x", current="S", locality="north")])
+    assert assigned(result) == {"x": "S"}
+
+
+def test_locality_is_matched_when_continuity_allows() -> None:
+    coords = [coord("N", 5.0, locality="north"), coord("S", 5.0, locality="south")]
+    people = [person("x", locality="south"), person("y", locality="north")]
+    assert assigned(solve(coords, people)) == {"x": "S", "y": "N"}
+
+
+def test_full_current_coordinator_keeps_as_many_as_fit() -> None:
+    # A (3 points) has four amber people; three stay, one moves to B.
+    coords = [coord("A", 3.0), coord("B", 3.0)]
+    people = [person(f"p{i}", current="A") for i in range(4)]
+    result = solve(coords, people)
+    assert result.objectives().kept == 3
+    assert sorted(assigned(result).values()) == ["A", "A", "A", "B"]
+
+
+def test_unchanged_team_keeps_every_current_assignment() -> None:
+    # Solve a realistic instance, make its answer everyone's current coordinator,
+    # solve again: every placed person keeps their coordinator.
+    base = synthetic_instance(300, 14, localities=2, seed=3, tightness=0.95)
+    first = solve_caseload(base, CaseloadParams())
+    people = tuple(
+        Person(p.id, p.tier, p.weight, p.stage, p.needs, p.locality, c, p.registered_only)
+        for p, c in zip(base.people, first.assignment, strict=True)
+    )
+    again = solve_caseload(CaseloadInstance(base.coordinators, people), CaseloadParams())
+    assert again.assignment == first.assignment
+    o = again.objectives()
+    assert o.kept == o.placed == first.objectives().placed
+
+
+def test_balance_spreads_people_without_history() -> None:
+    # Two equal coordinators, ten greens with no history or locality: 5 and 5.
+    coords = [coord("A", 10.0), coord("B", 10.0)]
+    result = solve(coords, [person(f"g{i}", 0.5) for i in range(10)])
+    assert result.loads() == {"A": 2.5, "B": 2.5}
+    assert result.objectives().spread == 0.0
+
+
+def test_balance_follows_capacity_not_headcount() -> None:
+    # Capacities 10 and 5, six amber people: fair shares 4 and 2 points.
+    coords = [coord("A", 10.0), coord("B", 5.0)]
+    result = solve(coords, [person(f"a{i}") for i in range(6)])
+    assert result.loads() == {"A": 4.0, "B": 2.0}
+
+
+def test_no_balance_stage_when_switched_off() -> None:
+    result = solve([coord("A", 2.0)], [person("x")], balance=False)
+    assert [s.stage for s in result.stages] == ["place", "keep", "locality"]
+
+
+def test_nobody_placeable() -> None:
+    result = solve([coord("A", 5.0)], [person("x", needs=("prescribing",))])
+    assert result.status is Status.OPTIMAL and result.assignment == (None,)
+
+
+def test_same_input_same_answer() -> None:
+    instance = synthetic_instance(400, 18, localities=3, seed=5)
+    a = solve_caseload(instance, CaseloadParams())
+    b = solve_caseload(instance, CaseloadParams())
+    assert a.assignment == b.assignment
+
+
+# -- exactness: brute force on random tiny instances ------------------------------------
+
+
+def _brute_force(instance: CaseloadInstance) -> tuple[tuple[int, int, int], dict[float, float]]:
+    """The best (placed, kept, local), and for each total of placed points the least
+    spread among the assignments that reach it."""
+    coords = instance.coordinators
+    options = [[None] + [c.id for c in coords if qualified(p, c)] for p in instance.people]
+    best: tuple[int, int, int] | None = None
+    spreads: dict[float, float] = {}
+    for choice in itertools.product(*options):
+        if check_assignment(instance, list(choice)):
+            continue
+        o = evaluate(instance, list(choice))
+        key = (o.placed, o.kept, o.local)
+        points = sum(p.weight for p, c in zip(instance.people, choice, strict=True) if c)
+        if best is None or key > best:
+            best, spreads = key, {}
+        if key == best:
+            spreads[points] = min(spreads.get(points, float("inf")), o.spread)
+    assert best is not None
+    return best, spreads
+
+
+def _random_instance(rng: random.Random) -> CaseloadInstance:
+    coords = tuple(
+        Coordinator(
+            f"C{k}",
+            "r",
+            rng.choice([1.0, 1.5, 2.0, 2.5, 3.0]),
+            rng.random() < 0.7,
+            frozenset({"cc"} | ({"med"} if rng.random() < 0.5 else set())),
+            rng.choice(["n", "s", None]),
+        )
+        for k in range(3)
+    )
+    people = []
+    for i in range(rng.randint(3, 6)):
+        w = rng.choice([0.5, 1.0, 1.5])
+        people.append(
+            Person(
+                f"p{i}",
+                TIERS[w],
+                w,
+                needs=frozenset({"med"}) if rng.random() < 0.3 else frozenset(),
+                locality=rng.choice(["n", "s", None]),
+                current=rng.choice([None, "C0", "C1", "C2"]),
+                registered_only=w == 1.5,
+            )
+        )
+    return CaseloadInstance(coords, tuple(people))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_matches_brute_force(seed: int) -> None:
+    instance = _random_instance(random.Random(seed))
+    result = solve_caseload(instance, CaseloadParams())
+    assert result.status is Status.OPTIMAL
+    assert check_assignment(instance, result.assignment) == []
+    o = result.objectives()
+    best, spreads = _brute_force(instance)
+    assert (o.placed, o.kept, o.local) == best
+    # balance is minimised for the placed points of stage 3 (fair shares are shares of them)
+    assert o.spread == pytest.approx(spreads[sum(result.loads().values())])
+
+
+def test_stage_values_are_the_assignment_values() -> None:
+    instance = synthetic_instance(250, 12, localities=2, seed=11)
+    result = solve_caseload(instance, CaseloadParams())
+    o = result.objectives()
+    values = {s.stage: s.value for s in result.stages}
+    assert values["place"] == o.placed and values["keep"] == o.kept
+    assert values["locality"] == o.local
+    assert values["spread"] == pytest.approx(o.spread)
+
+
+def test_fair_targets_round_up_to_the_weight_quantum() -> None:
+    instance = CaseloadInstance((coord("A", 10.0), coord("B", 5.0)), (person("x", 0.5),))
+    # 3 points placed of 15: shares 2 and 1, exact
+    assert fair_targets(instance, 3.0) == [2.0, 1.0]
+    # 3.5 points: 2.333 -> 2.5, 1.1667 -> 1.5
+    assert fair_targets(instance, 3.5) == [2.5, 1.5]
+
+
+# -- the large-instance path (LNS) ---------------------------------------------------------
+
+
+def test_lns_path_is_feasible_and_close_to_the_exact_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    instance = synthetic_instance(900, 36, localities=4, seed=2)
+    exact = solve_caseload(instance, CaseloadParams())
+    assert exact.status is Status.OPTIMAL
+    monkeypatch.setattr(caseload_solve, "MILP_MAX_INTEGERS", 0)
+    lns = solve_caseload(instance, CaseloadParams())
+    assert check_assignment(instance, lns.assignment) == []
+    e, g = exact.objectives(), lns.objectives()
+    assert g.placed == e.placed
+    assert (g.placed, g.kept, g.local) <= (e.placed, e.kept, e.local)
+    assert g.kept >= e.kept - 2 and g.local >= e.local - 0.01 * len(instance.people)
+    for stage in lns.stages:  # every reported bound holds for the proven optimum
+        if stage.stage == "keep":
+            assert stage.bound >= e.kept
+        if stage.stage == "place":
+            assert stage.bound >= e.placed
+
+
+# -- rounding -----------------------------------------------------------------------------
+
+
+def test_round_flow_keeps_balances_and_gains() -> None:
+    # Two half units from s to t over two paths; the path via "b" gains.
+    arcs = [
+        Arc("s", "a", 0, 1, 0.5),
+        Arc("a", "t", 0, 1, 0.5),
+        Arc("s", "b", 0, 1, 0.5, (1,)),
+        Arc("b", "t", 0, 1, 0.5),
+    ]
+    flows = round_flow(arcs)
+    assert flows == [0, 0, 1, 1]
+
+
+def test_round_flow_prefers_staying_within_capacity() -> None:
+    # The gaining way would put 2 units on resource "k" of capacity 1.
+    arcs = [
+        Arc("s", "a", 0, 1, 0.5, (1,), ("k", 2.0)),
+        Arc("a", "t", 0, 1, 0.5),
+        Arc("s", "b", 0, 1, 0.5),
+        Arc("b", "t", 0, 1, 0.5),
+    ]
+    assert round_flow(arcs, {"k": 1.0}) == [0, 0, 1, 1]
+
+
+def test_round_flow_rejects_fractional_balances() -> None:
+    with pytest.raises(ValueError):
+        round_flow([Arc("s", "t", 0, 1, 0.5)])
+
+
+def test_quantum_of_weights() -> None:
+    from optimiser.caseload.instance import quantum
+
+    assert quantum([0.5, 1.0, 1.5]) == 0.5
+    assert quantum([1.0, 2.0]) == 1.0
+    assert quantum([0.25, 1.0]) == float(Fraction(1, 4))
+    assert quantum([0.1 * 3]) == pytest.approx(0.3)

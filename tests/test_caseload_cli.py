@@ -1,0 +1,243 @@
+"""``skillmix caseload``: PEOPLE.csv checks (file, row, column; exit 2, no traceback),
+the files written, risks for the unplaced, and the cmht-north example end to end."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from optimiser.caseload import PeopleError, read_people, solve_caseload
+from optimiser.caseload.report import caseload_document, caseload_risks
+from optimiser.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ROOT / "tests" / "data" / "caseload" / "tiny-team.yaml"
+NORTH = ROOT / "scenarios" / "cmht-north-staff.yaml"
+NORTH_PEOPLE = ROOT / "scenarios" / "cmht-north-people.csv"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def people_csv(tmp_path: Path, text: str, name: str = "people.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- bad PEOPLE.csv: exit 2, the file, row and column named --------------------------------
+
+BAD = {
+    "missing_column": ("id,stage\nx1,recovery\n", "row 1", "column 'tier'", "missing column"),
+    "unknown_tier": (
+        "id,tier,stage\nx1,amber,recovery\nx2,purple,recovery\n",
+        "row 3",
+        "column 'tier' (B)",
+        "unknown tier 'purple'",
+    ),
+    "unknown_need": (
+        "id,tier,stage,needs\nx1,amber,recovery,medication;telepathy\n",
+        "row 2",
+        "column 'needs' (D)",
+        "unknown competency 'telepathy'",
+    ),
+    "unknown_coordinator": (
+        "id,tier,stage,current_coordinator\nx1,amber,recovery,ZZ9\n",
+        "row 2",
+        "column 'current_coordinator' (D)",
+        "unknown staff id 'ZZ9'",
+    ),
+    "duplicate_id": (
+        "id,tier,stage\nx1,amber,recovery\nx2,green,recovery\nx1,red,crisis\n",
+        "row 4",
+        "column 'id' (A)",
+        "duplicate id 'x1' (first on row 2)",
+    ),
+    "empty_id": ("id,tier,stage\n,amber,recovery\n", "row 2", "column 'id'", "empty id"),
+    "short_row": ("id,tier,stage\nx1,amber\n", "row 2", "", "2 fields but the header has 3"),
+    "typo_column": (
+        "id,tier,stage,current_coordinater\nx1,amber,recovery,A1\n",
+        "row 1",
+        "column 'current_coordinater'",
+        "did you mean 'current_coordinator'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_people_file_exits_2_naming_file_row_and_column(tmp_path: Path, case: str) -> None:
+    text, row, column, message = BAD[case]
+    path = people_csv(tmp_path, text)
+    code, out, err = run("caseload", str(TINY), str(path), "-o", str(tmp_path / "out"))
+    assert code == 2, err
+    assert "Traceback" not in out + err
+    line = next(x for x in err.splitlines() if message in x)
+    assert str(path) in line and row in line and column in line
+    assert not (tmp_path / "out" / "caseload.csv").exists()
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    path = people_csv(tmp_path, "id,tier,stage,needs\nx1,purple,a,\nx1,amber,a,telepathy\n")
+    scenario = load_scenario(TINY)
+    with pytest.raises(PeopleError) as info:
+        read_people(path, scenario)
+    messages = [str(p) for p in info.value.problems]
+    assert len(messages) == 3, messages  # unknown tier, duplicate id, unknown need
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [(b"", "file is empty"), (b"id,tier,stage\n\xff\xfe,amber,a\n", "not valid UTF-8")],
+)
+def test_unreadable_people_file(tmp_path: Path, raw: bytes, message: str) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(raw)
+    code, out, err = run("caseload", str(TINY), str(path), "-o", str(tmp_path / "out"))
+    assert code == 2 and message in err and "Traceback" not in out + err
+
+
+def test_missing_people_file(tmp_path: Path) -> None:
+    code, _, err = run("caseload", str(TINY), str(tmp_path / "nope.csv"))
+    assert code == 2 and "file not found" in err
+
+
+def test_fte_mode_scenario_is_refused(tmp_path: Path) -> None:
+    path = people_csv(tmp_path, "id,tier,stage\nx1,amber,recovery\n")
+    code, _, err = run("caseload", str(ROOT / "scenarios" / "cmht-north.yaml"), str(path))
+    assert code == 2 and "needs named staff" in err
+
+
+# -- warnings -----------------------------------------------------------------------------
+
+
+def test_non_coordinator_as_current_is_a_warning_and_the_person_moves(tmp_path: Path) -> None:
+    # T1 is a support worker (no caseload capacity); x1 must move, with a warning.
+    path = people_csv(tmp_path, "id,tier,stage,current_coordinator\nx1,amber,recovery,T1\n")
+    code, _, err = run("caseload", str(TINY), str(path), "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    assert "T1 (support_worker) is the current coordinator of 1 person" in err
+    rows = list(csv.DictReader((tmp_path / "out" / "caseload.csv").open()))
+    assert rows[0]["coordinator"] != "T1" and rows[0]["changed"] == "true"
+
+
+def test_unknown_locality_and_stage_are_warnings(tmp_path: Path) -> None:
+    path = people_csv(tmp_path, "id,tier,stage,locality\nx1,amber,orbit,east\n")
+    code, _, err = run("caseload", str(TINY), str(path), "-o", str(tmp_path / "out"))
+    assert code == 0
+    assert "no care coordinator works in locality 'east'" in err
+    assert "stage 'orbit'" in err
+
+
+# -- the tiny team: hand-checked assignment and risks -----------------------------------------
+
+
+TINY_PEOPLE = """id,tier,stage,current_coordinator,locality,needs
+r1,red,crisis,W1,south,
+r2,red,crisis,,north,medication
+a1,amber,recovery,A2,south,medication
+a2,amber,recovery,S1,north,social_care_assessment
+a3,amber,recovery,,north,medication;social_care_assessment
+a4,amber,recovery,A1,north,prescribing
+g1,green,recovery,W1,south,
+"""
+
+
+def test_tiny_team_assignment_and_risks(tmp_path: Path) -> None:
+    # r1: red needs a registered coordinator, so W1 (assistant) cannot keep them.
+    # r2, a1: medication is current only for A1 (A2's sign-off lapsed 2026-10-01).
+    # a2 keeps S1 (Care Act); g1 keeps W1.
+    # a3: nobody holds medication and Care Act assessment together -> risk.
+    # a4: nobody holds prescribing -> risk.
+    scenario = load_scenario(TINY)
+    people = read_people(people_csv(tmp_path, TINY_PEOPLE), scenario)
+    result = solve_caseload(people.instance)
+    got = dict(zip((p.id for p in people.instance.people), result.assignment, strict=True))
+    assert got["r2"] == "A1" and got["a1"] == "A1"
+    assert got["a2"] == "S1" and got["g1"] == "W1"
+    assert got["r1"] in ("A1", "A2", "S1")
+    assert got["a3"] is None and got["a4"] is None
+    risks = caseload_risks(scenario, result)
+    assert [r["category"] for r in risks] == ["competence_gap", "competence_gap"]
+    by_need = {tuple(r["people"]): r for r in risks}
+    a3 = by_need[("a3",)]
+    assert "no care coordinator holds medication and social_care_assessment together" in a3["title"]
+    texts = [m["text"] for m in a3["mitigations"]]
+    assert "sign off S1 (social_worker) in medication" in texts
+    a4 = by_need[("a4",)]
+    assert a4["mitigations"] == []  # no coordinating role covers prescribing
+    assert a4["consequence"] == 3 and a4["shortfall"] == 1 and a4["unit"] == "people"
+
+
+def test_full_team_risk_has_costed_new_post(tmp_path: Path) -> None:
+    # 30 ambers need 30 points; the team has 10 + 5 + 10 + 4 = 29: one is left.
+    rows = ["id,tier,stage"] + [f"a{i:02d},amber,recovery" for i in range(30)]
+    scenario = load_scenario(TINY)
+    people = read_people(people_csv(tmp_path, "\n".join(rows) + "\n"), scenario)
+    result = solve_caseload(people.instance)
+    doc = caseload_document(scenario, people, result, "people.csv")
+    assert doc["summary"]["placed"] == 29
+    assert doc["summary"]["unplaced_all_full"] == 1
+    (risk,) = doc["risks"]
+    assert risk["category"] == "caseload_over_capacity"
+    assert "all 4 who could take them are full" in risk["title"]
+    best = risk["mitigations"][0]
+    # 1 point: social worker 0.1 FTE (10 points per FTE) x 56,000 = 5,600, cheaper than
+    # nurse 0.1 x 58,000 and assistant 0.3 (1 / 4 -> 0.25 -> 0.3 in steps of 0.1) x 36,000
+    assert (best["role"], best["fte"], best["annual_cost"]) == ("social_worker", 0.1, 5600.0)
+    assert [m["role"] for m in risk["mitigations"]] == ["social_worker", "nurse"]
+
+
+# -- the example, end to end ---------------------------------------------------------------
+
+
+def test_cmht_north_people_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "tmp"
+    code, stdout, err = run("caseload", str(NORTH), str(NORTH_PEOPLE), "-o", str(out))
+    assert code == 0, err
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "caseload-coordinators.csv",
+        "caseload-risks.csv",
+        "caseload.csv",
+        "caseload.json",
+    ]
+    text = (out / "caseload.csv").read_text()
+    assert text.splitlines()[0].startswith(
+        "person,coordinator,previous_coordinator,changed,tier,points"
+    )
+    rows = list(csv.DictReader(text.splitlines()))
+    assert len(rows) == 400
+    doc = json.loads((out / "caseload.json").read_text())
+    assert doc["status"] == "optimal"
+    assert all(s["status"] == "optimal" for s in doc["stages"])
+    s = doc["summary"]
+    assert s["placed"] + s["unplaced"] == 400
+    assert s["unplaced_all_full"] == 0
+    load = {r["coordinator"]: r for r in doc["coordinators"]}
+    assert all(r["points"] <= r["capacity"] for r in load.values())
+    assert "placed:" in stdout and "Caseload by coordinator" in stdout
+    # no support worker or peer worker is anyone's coordinator
+    assert {r["coordinator"] for r in rows if r["coordinator"]} <= set(load)
+
+
+def test_cmht_north_twice_gives_identical_files(tmp_path: Path) -> None:
+    texts = []
+    for name in ("a", "b"):
+        code, _, err = run("caseload", str(NORTH), str(NORTH_PEOPLE), "-o", str(tmp_path / name))
+        assert code == 0, err
+        texts.append((tmp_path / name / "caseload.csv").read_text())
+    assert texts[0] == texts[1]
+
+
+def test_formula_like_ids_are_neutralised(tmp_path: Path) -> None:
+    path = people_csv(tmp_path, "id,tier,stage\n=HYPERLINK(1),amber,recovery\n")
+    code, _, err = run("caseload", str(TINY), str(path), "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    assert "'=HYPERLINK(1)" in (tmp_path / "out" / "caseload.csv").read_text()
