@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 Key = tuple[str, ...]
 MAX_OPTIONS = 3
 #: add-FTE candidates re-planned per risk (cheapest lower bounds first)
-MAX_VERIFIED_ROLES = 2
+MAX_VERIFIED_ROLES = 3
 MAX_EXTRA_FTE = 10.0
 MAX_SIGNOFF_TRIES = 3
 SIGNOFF_CATEGORIES = ("review_frequency", "coverage_shortfall", "clinical_oversight")
@@ -337,7 +337,8 @@ def lower_bound_steps(
         return None
     search = flex.search(next(iter(targets)))
     steps = search.min_steps(set(targets), base_slacks, params.time_limit)
-    return None if steps is None or steps == 0 else steps
+    # the risk exists, so at least one step is needed (the relaxation may say 0)
+    return None if steps is None else max(1, steps)
 
 
 def _fte_option(scenario: Scenario, flex: RoleFlex, steps: int) -> dict[str, Any]:
@@ -479,21 +480,14 @@ def mitigate(
         if targets in done:
             risk["mitigations"] = [dict(o) for o in done[targets]]
             continue
-        # rank candidates by an estimate from the current plan (no solve), then bound
-        # the most promising ones with the MILP
-        estimates = []
+        # a MILP lower bound per candidate; candidates are confirmed cheapest bound
+        # first, and only while their bound can still beat the options kept
+        bounds: list[tuple[float, str, int]] = []
         for role_id in candidate_roles(scenario, risk):
             if role_id not in flexes:
                 flexes[role_id] = RoleFlex(scenario, team, demand, role_id)
                 verifiers[role_id] = Verifier(flexes[role_id], params)
                 verifiers[role_id].seed(base)
-            guess = verifiers[role_id].estimate(targets)
-            estimates.append((guess * scenario.roles[role_id].annual_cost, role_id))
-        estimates.sort()
-        bounds: list[tuple[float, str, int]] = []
-        for _, role_id in estimates:
-            if len(bounds) >= MAX_VERIFIED_ROLES:
-                break
             lower = lower_bound_steps(flexes[role_id], targets, base, params)
             if lower is not None:
                 cost = lower * flexes[role_id].step * scenario.roles[role_id].annual_cost

@@ -251,10 +251,8 @@ def describe(scenario: Scenario, s: Shortfall) -> tuple[str, str]:
         title = f"{who} loses {amount:g} hours a week of protected continuity time to other work."
         detail = f"Protected continuity time {r2(s.requirement):g} h/week."
     elif s.category == "caseload_over_capacity":
-        title = (
-            f"{_plural(amount, 'person')} in the {where} cannot be given a care "
-            f"coordinator within caseload caps."
-        )
+        people = "1 person" if amount == 1 else f"{amount:g} people"
+        title = f"{people} in the {where} cannot be given a care coordinator within caseload caps."
         detail = f"{amount:g} of {s.requirement:g} people uncoordinated."
     else:  # duty_cover
         title = (

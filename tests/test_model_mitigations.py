@@ -49,11 +49,11 @@ def test_smallest_step_multiple_cheapest_first(tiny):
     plan = tiny.solve(short_contact(), mitigations=True)
     (risk,) = plan["risks"]
     assert (risk["category"], risk["shortfall"]) == ("coverage_shortfall", 5.0)
-    # 0.2 x 30000 = 6000; 0.2 x 40000 = 8000; 0.2 x 60000 = 12000; admin cannot help.
-    # The two cheapest lower bounds are confirmed by re-planning (MAX_VERIFIED_ROLES).
+    # 0.2 x 30000 = 6000; 0.2 x 40000 = 8000; 0.2 x 60000 = 12000; admin cannot help
     assert options(risk) == [
         ("add_fte", "support", 0.2, 6000.0),
         ("add_fte", "ot", 0.2, 8000.0),
+        ("add_fte", "nurse", 0.2, 12000.0),
     ]
 
 
@@ -73,6 +73,7 @@ def test_fte_step_from_sizing(tiny):
     assert options(risk) == [
         ("add_fte", "support", 0.25, 7500.0),
         ("add_fte", "ot", 0.25, 10000.0),
+        ("add_fte", "nurse", 0.25, 15000.0),
     ]
 
 

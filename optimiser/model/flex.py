@@ -104,8 +104,6 @@ class FlexSearch:
         self.lexi = lp.row(-INF, INF, [(v, w) for _, v, w in slacks], "flex_lexicographic")
         self._k_bounds = (k.lb(), k.ub()) if k is not None else None
         self._head_bounds = (head.lb(), head.ub()) if head is not None else None
-        #: whether the last ``min_steps`` answer already used the exact headcount rule
-        self.exact = False
 
     def _setup(self, targets: set[Key], base: dict[Key, float]) -> None:
         others = sum(w * base.get(key, 0.0) for key, _, w in self.slacks if key not in targets)
@@ -122,19 +120,15 @@ class FlexSearch:
     def min_steps(
         self, targets: set[Key], base: dict[Key, float], time_limit: float | None = None
     ) -> int | None:
-        """Fewest steps (None when no number within the bound removes the targets)."""
+        """A lower bound on the steps that remove the targets with no other
+        requirement worse in total: the LP relaxation's optimum, rounded up (None
+        when even the relaxation cannot remove them within the bound)."""
         self._restore()
         self._setup(targets, base)
         self.lp.minimise([(self.k, 1.0)])
-        if self.lp.solve(time_limit) not in (Status.OPTIMAL, Status.FEASIBLE):
+        if self.lp.solve_relaxation(time_limit) is not Status.OPTIMAL:
             return None
-        steps = int(round(self.k.solution_value()))
-        self.exact = (
-            self.head is None
-            or self.headcount is None
-            or int(round(self.head.solution_value())) == self.headcount(steps)
-        )
-        return steps
+        return max(0, math.ceil(self.k.solution_value() - 1e-6))
 
     def replan(self, steps: int, time_limit: float | None = None) -> dict[Key, float] | None:
         """Re-plan with exactly ``steps`` steps (headcount by the rule), as ``solve``

@@ -160,6 +160,15 @@ class LinearModel:
                 var.SetInteger(True)
         return _STATUS.get(self._run(), Status.UNKNOWN)
 
+    def solve_relaxation(self, time_limit: float | None = None) -> Status:
+        """Solve the LP relaxation only (integer variables stay relaxed until the
+        next :meth:`solve`); its optimum bounds the MILP's."""
+        if time_limit is not None:
+            self.solver.SetTimeLimit(max(1, int(time_limit * 1000)))
+        for var in self._integers:
+            var.SetInteger(False)
+        return _STATUS.get(self._run(), Status.UNKNOWN)
+
     def _run(self) -> int:
         with _quiet_stdout():
             return int(self.solver.Solve(self._params))
