@@ -1,0 +1,230 @@
+"""Caseload assignment benchmark: proven optimality for a team, gap at trust scale.
+
+    python benchmarks/bench_caseload.py [--repeats-team 7] [--repeats-trust 3]
+        [--time-limit 60] [--json OUT]
+
+Instances (deterministic, :func:`optimiser.caseload.synthetic_instance`, seed 0):
+
+* ``team``: 600 people x 25 coordinators, 2 localities;
+* ``trust``: 10,000 people x 400 coordinators, 20 teams (localities).
+
+Both: tiers green / amber / red with weights 0.5 / 1 / 1.5 (50 / 38 / 12 %), about
+10 % of people with needs, about 80 % with a current coordinator, total demand
+98 % of capacity with localities up to 15 % over or under their own capacity and
+coordinators' current caseloads from 70 to 130 % of their capacity, so some
+people must change coordinator or locality.
+
+Protocol: one process, runs alternating team / trust, ``solve_caseload`` timed
+from the instance to the named assignment (model build, every stage, rounding;
+instance generation excluded), ``--time-limit`` seconds for the trust instance
+and none for the team (it must prove every stage).  Medians are reported.
+Every assignment is checked (needs, registration, capacity) and evaluated
+independently of the solver (:func:`optimiser.caseload.evaluate`).
+
+Targets (issue 3): team solved to proven optimality in under 2 s; trust within
+60 s at <= 0.5 % gap to the proven bound, stage by stage (place, keep, locality:
+``(bound - value) / bound``; the load-balancing stage is reported in points).
+Exit status 1 if a target is missed or an assignment is infeasible.
+
+Also: ``skillmix caseload scenarios/cmht-north-staff.yaml
+scenarios/cmht-north-people.csv`` end to end (a fresh process, files written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from optimiser.caseload import (  # noqa: E402
+    CaseloadParams,
+    check_assignment,
+    solve_caseload,
+    synthetic_instance,
+)
+from optimiser.model.lp import Status  # noqa: E402
+
+INSTANCES = {
+    "team": {"people": 600, "coordinators": 25, "localities": 2},
+    "trust": {"people": 10_000, "coordinators": 400, "localities": 20},
+}
+TEAM_SECONDS = 2.0
+TRUST_GAP = 0.005
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "optimiser/caseload", "benchmarks"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except OSError:
+        return "unknown"
+
+
+def run_once(name: str, time_limit: float | None) -> dict[str, Any]:
+    """Solve one instance; the row of the results table."""
+    instance = synthetic_instance(**INSTANCES[name], seed=0)
+    t0 = time.perf_counter()
+    cpu0 = time.process_time()
+    result = solve_caseload(instance, CaseloadParams(time_limit=time_limit))
+    seconds = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    problems = check_assignment(instance, result.assignment)
+    o = result.objectives()
+    stages = {}
+    for s in result.stages:
+        if s.stage == "spread":
+            gap = s.value - s.bound  # points
+        else:
+            gap = (s.bound - s.value) / s.bound if s.bound else 0.0
+        stages[s.stage] = {
+            "value": s.value,
+            "bound": s.bound,
+            "gap": gap,
+            "proved": s.status is Status.OPTIMAL,
+            "seconds": round(s.seconds, 3),
+        }
+    return {
+        "instance": name,
+        "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
+        "status": result.status.value,
+        "feasible": not problems,
+        "problems": problems[:5],
+        "placed": o.placed,
+        "kept": o.kept,
+        "local": o.local,
+        "peak_utilisation": round(o.peak, 4),
+        "spread_points": round(o.spread, 3),
+        "stages": stages,
+        "stats": {k: round(v, 3) for k, v in result.stats.items()},
+    }
+
+
+def run_example() -> float:
+    """``skillmix caseload`` on the cmht-north example, process start to exit."""
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        subprocess.run(
+            [
+                str(Path(sys.executable).with_name("skillmix")),
+                "caseload",
+                str(ROOT / "scenarios" / "cmht-north-staff.yaml"),
+                str(ROOT / "scenarios" / "cmht-north-people.csv"),
+                "-o",
+                tmp,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        return time.perf_counter() - t0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats-team", type=int, default=7)
+    parser.add_argument("--repeats-trust", type=int, default=3)
+    parser.add_argument("--repeats-example", type=int, default=5)
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+
+    runs: dict[str, list[dict[str, Any]]] = {"team": [], "trust": []}
+    rounds = max(args.repeats_team, args.repeats_trust)
+    for r in range(rounds):
+        if r < args.repeats_team:
+            row = run_once("team", None)
+            runs["team"].append(row)
+            print(f"team  #{r + 1}: {row['seconds']:.2f} s  {row['status']}", flush=True)
+        if r < args.repeats_trust:
+            row = run_once("trust", args.time_limit)
+            runs["trust"].append(row)
+            gaps = ", ".join(
+                f"{k} {v['value']:g}/{v['bound']:g}" for k, v in row["stages"].items()
+            )
+            print(f"trust #{r + 1}: {row['seconds']:.1f} s  {row['status']}  {gaps}", flush=True)
+    example = [run_example() for _ in range(args.repeats_example)]
+
+    failures = []
+    team_median = statistics.median(r["seconds"] for r in runs["team"])
+    if not all(r["status"] == "optimal" and r["feasible"] for r in runs["team"]):
+        failures.append("team: not every run proven optimal and feasible")
+    if team_median >= TEAM_SECONDS:
+        failures.append(f"team: median {team_median:.2f} s >= {TEAM_SECONDS} s")
+    trust_median = statistics.median(r["seconds"] for r in runs["trust"]) if runs["trust"] else 0
+    worst_gap = 0.0
+    for row in runs["trust"]:
+        if not row["feasible"]:
+            failures.append("trust: infeasible assignment")
+        if row["seconds"] > args.time_limit:
+            failures.append(f"trust: {row['seconds']:.1f} s > {args.time_limit} s")
+        for stage in ("place", "keep", "locality"):
+            worst_gap = max(worst_gap, row["stages"][stage]["gap"])
+    if worst_gap > TRUST_GAP:
+        failures.append(f"trust: gap {worst_gap:.3%} > {TRUST_GAP:.1%}")
+
+    doc = {
+        "commit": _commit(),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": __import__("os").cpu_count(),
+        },
+        "time_limit_trust": args.time_limit,
+        "team_median_seconds": team_median,
+        "trust_median_seconds": trust_median,
+        "trust_worst_gap": worst_gap,
+        "example_median_seconds": statistics.median(example),
+        "example_seconds": [round(x, 3) for x in example],
+        "runs": runs,
+        "failures": failures,
+    }
+    out = args.json or HERE / "results" / f"caseload-{doc['commit'].replace('+', '-')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    print()
+    print("| instance | runs | median s | status | place | keep | locality | spread (pts) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, rows in runs.items():
+        if not rows:
+            continue
+        last = rows[len(rows) // 2]
+        cells = []
+        for stage in ("place", "keep", "locality", "spread"):
+            s = last["stages"].get(stage)
+            if s is None:
+                cells.append("-")
+            elif stage == "spread":
+                cells.append(f"{s['value']:g} (bound {s['bound']:g})")
+            else:
+                cells.append(f"{s['value']:g} / {s['bound']:g} ({s['gap']:.2%})")
+        statuses = "/".join(sorted({r["status"] for r in rows}))
+        median = statistics.median(r["seconds"] for r in rows)
+        print(f"| {name} | {len(rows)} | {median:.2f} | {statuses} | " + " | ".join(cells) + " |")
+    print(f"\nexample end to end: median {statistics.median(example):.2f} s")
+    print(f"wrote {out}")
+    for f in failures:
+        print(f"FAILED: {f}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
