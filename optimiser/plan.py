@@ -33,6 +33,77 @@ def cents(value: float) -> int:
     return int(math.floor(value * 100 + 0.5 + 1e-9))
 
 
+def cents_exact(value: float) -> int:
+    """An amount already rounded to 0.01, in cents."""
+    return int(round(value * 100))
+
+
+def _respect_capacity(
+    team: Team,
+    cells: list[tuple[DemandRow, list[str], list[float], list[int], bool]],
+    signoff: dict[tuple[str, str], float],
+    duty: dict[str, float],
+    supervision: dict[tuple[str, str], int],
+) -> None:
+    """Move single cents between rows of one cell so that no agent's rounded
+    hours exceed its available hours (C1 after rounding).
+
+    Rounding each cell to its total can leave an agent a few cents over; a cent
+    rounded up for that agent moves to a row of the same cell (so the cell's
+    total, i.e. coverage, is unchanged) whose agent has room, preferring rows
+    that were rounded down; where no agent of the cell has room and the cell is
+    short anyway, the cent comes off its coverage (the risk, derived from the
+    rows, shows it).
+    """
+    used: dict[str, float] = defaultdict(float)
+    for _, agents, _, rounded, _ in cells:
+        for a, c in zip(agents, rounded, strict=True):
+            used[a] += c
+    for (_, a), h in signoff.items():
+        used[a] += cents(h)
+    for a, h in duty.items():
+        used[a] += cents(h)
+    for (sup, sub), persons in supervision.items():
+        c = cents(persons * team.by_id[sub].needs_supervision)
+        used[sup] += c
+        used[sub] += c
+    room = {a.id: math.floor(a.available * 100 + 1e-6) - used[a.id] for a in team.agents}
+    shaved: set[int] = set()
+    for _ in range(3):  # a few passes settle what single moves can
+        moved = False
+        for _, agents, raw, rounded, short in cells:
+            for i, a in enumerate(agents):
+                while room.get(a, 0) < 0 and rounded[i] > 0:
+                    best = None
+                    for j, b in enumerate(agents):
+                        if j != i and room.get(b, 0) > 0:
+                            # prefer the row furthest below its raw value
+                            gap = raw[j] * 100 - rounded[j]
+                            if best is None or gap > best[0]:
+                                best = (gap, j)
+                    if best is None:
+                        if not short and id(rounded) in shaved:
+                            break
+                        # nobody in the cell has room: a cent comes off the cell's
+                        # coverage (a short cell's risk, derived from the rows, grows
+                        # by 0.01; a covered cell gives at most one cent, within the
+                        # 0.05 h a row may be off)
+                        if not short:
+                            shaved.add(id(rounded))
+                        rounded[i] -= 1
+                        room[a] += 1
+                        moved = True
+                        continue
+                    j = best[1]
+                    rounded[i] -= 1
+                    rounded[j] += 1
+                    room[a] += 1
+                    room[agents[j]] -= 1
+                    moved = True
+        if not moved:
+            break
+
+
 def largest_remainder(values: list[float], target_cents: int) -> list[float]:
     """Round ``values`` to 0.01 so that they add up to ``target_cents`` / 100.
 
@@ -115,19 +186,29 @@ def plan_rows(
     by_cell: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
     for task, seg, agent_id, hours in allocation:
         by_cell[(task, seg)].append((agent_id, hours))
-    alloc_out: list[dict[str, Any]] = []
+    # cells of (task, segment): agent ids, raw hours, rounded cents
+    cells: list[tuple[DemandRow, list[str], list[float], list[int], bool]] = []
     for d in demand:
         cell = by_cell.get((d.task, d.segment), [])
         if not cell:
             continue
         short = slacks.get(("coverage", d.task, d.segment), 0.0)
-        covered = d.hours - short if short > EPS else d.hours
-        target = cents(d.hours) - (cents(short) if short > EPS else 0)
-        if short > EPS:
-            target = cents(covered)
+        target = cents(d.hours - short) if short > EPS else cents(d.hours)
         rounded = largest_remainder([h for _, h in cell], target)
-        for (agent_id, _), hours in zip(cell, rounded, strict=True):
-            if hours <= 0:
+        cells.append(
+            (
+                d,
+                [a for a, _ in cell],
+                [h for _, h in cell],
+                [cents_exact(x) for x in rounded],
+                short > EPS,
+            )
+        )
+    _respect_capacity(team, cells, signoff, duty, supervision)
+    alloc_out: list[dict[str, Any]] = []
+    for d, agents, _, rounded_cents, _ in cells:
+        for agent_id, c in zip(agents, rounded_cents, strict=True):
+            if c <= 0:
                 continue
             role, staff = _who(team, agent_id)
             alloc_out.append(
@@ -136,7 +217,7 @@ def plan_rows(
                     "segment": d.segment,
                     "role": role,
                     "staff": staff,
-                    "hours_per_week": r2(hours),
+                    "hours_per_week": c / 100 + 0.0,
                 }
             )
 
