@@ -6,7 +6,9 @@
 Instances (deterministic, :func:`optimiser.caseload.synthetic_instance`, seed 0):
 
 * ``team``: 600 people x 25 coordinators, 2 localities;
-* ``trust``: 10,000 people x 400 coordinators, 20 teams (localities).
+* ``trust``: 10,000 people x 400 coordinators, 20 teams (localities);
+* ``trust-slack`` (informational, no target): the same at 85 % of capacity, where
+  the load-balancing stage has room to work.
 
 Both: tiers green / amber / red with weights 0.5 / 1 / 1.5 (50 / 38 / 12 %), about
 10 % of people with needs, about 80 % with a current coordinator, total demand
@@ -55,9 +57,11 @@ from optimiser.caseload import (  # noqa: E402
 )
 from optimiser.model.lp import Status  # noqa: E402
 
-INSTANCES = {
+INSTANCES: dict[str, dict[str, Any]] = {
     "team": {"people": 600, "coordinators": 25, "localities": 2},
     "trust": {"people": 10_000, "coordinators": 400, "localities": 20},
+    # informational: demand 85 % of capacity, so that balancing load has work to do
+    "trust-slack": {"people": 10_000, "coordinators": 400, "localities": 20, "tightness": 0.85},
 }
 TEAM_SECONDS = 2.0
 TRUST_GAP = 0.005
@@ -69,7 +73,14 @@ def _commit() -> str:
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
         )
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "optimiser/caseload", "benchmarks"],
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--",
+                "optimiser/caseload",
+                "benchmarks/bench_caseload.py",
+            ],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -142,13 +153,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats-team", type=int, default=7)
     parser.add_argument("--repeats-trust", type=int, default=3)
+    parser.add_argument("--repeats-slack", type=int, default=1)
     parser.add_argument("--repeats-example", type=int, default=5)
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
-    runs: dict[str, list[dict[str, Any]]] = {"team": [], "trust": []}
-    rounds = max(args.repeats_team, args.repeats_trust)
+    runs: dict[str, list[dict[str, Any]]] = {"team": [], "trust": [], "trust-slack": []}
+    rounds = max(args.repeats_team, args.repeats_trust, args.repeats_slack)
     for r in range(rounds):
         if r < args.repeats_team:
             row = run_once("team", None)
@@ -157,10 +169,12 @@ def main() -> int:
         if r < args.repeats_trust:
             row = run_once("trust", args.time_limit)
             runs["trust"].append(row)
-            gaps = ", ".join(
-                f"{k} {v['value']:g}/{v['bound']:g}" for k, v in row["stages"].items()
-            )
+            gaps = ", ".join(f"{k} {v['value']:g}/{v['bound']:g}" for k, v in row["stages"].items())
             print(f"trust #{r + 1}: {row['seconds']:.1f} s  {row['status']}  {gaps}", flush=True)
+        if r < args.repeats_slack:
+            row = run_once("trust-slack", args.time_limit)
+            runs["trust-slack"].append(row)
+            print(f"slack #{r + 1}: {row['seconds']:.1f} s  {row['status']}", flush=True)
     example = [run_example() for _ in range(args.repeats_example)]
 
     failures = []
@@ -171,6 +185,9 @@ def main() -> int:
         failures.append(f"team: median {team_median:.2f} s >= {TEAM_SECONDS} s")
     trust_median = statistics.median(r["seconds"] for r in runs["trust"]) if runs["trust"] else 0
     worst_gap = 0.0
+    for row in runs["trust-slack"]:
+        if not row["feasible"]:
+            failures.append("trust-slack: infeasible assignment")
     for row in runs["trust"]:
         if not row["feasible"]:
             failures.append("trust: infeasible assignment")

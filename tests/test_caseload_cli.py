@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from cli import main
 from optimiser.caseload import PeopleError, read_people, solve_caseload
-from optimiser.caseload.report import caseload_document, caseload_risks
+from optimiser.caseload.report import caseload_document, caseload_risks, caseload_rows
 from optimiser.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,6 +163,13 @@ def test_tiny_team_assignment_and_risks(tmp_path: Path) -> None:
     assert got["a2"] == "S1" and got["g1"] == "W1"
     assert got["r1"] in ("A1", "A2", "S1")
     assert got["a3"] is None and got["a4"] is None
+    reasons = {r["person"]: r["reason"] for r in caseload_rows(result)}
+    assert reasons["r1"] == (
+        "moved: W1 is not registered and tier red needs a registered coordinator"
+    )
+    assert reasons["a1"] == "moved: A2 does not hold medication on the plan date"
+    assert reasons["a2"] is None and reasons["g1"] is None
+    assert reasons["a4"] == "no eligible coordinator: no care coordinator holds prescribing"
     risks = caseload_risks(scenario, result)
     assert [r["category"] for r in risks] == ["competence_gap", "competence_gap"]
     by_need = {tuple(r["people"]): r for r in risks}
@@ -225,6 +232,8 @@ def test_cmht_north_people_end_to_end(tmp_path: Path) -> None:
     assert "placed:" in stdout and "Caseload by coordinator" in stdout
     # no support worker or peer worker is anyone's coordinator
     assert {r["coordinator"] for r in rows if r["coordinator"]} <= set(load)
+    # everyone who changed coordinator has a reason
+    assert all(r["reason"] for r in rows if r["changed"] == "true")
 
 
 def test_cmht_north_twice_gives_identical_files(tmp_path: Path) -> None:

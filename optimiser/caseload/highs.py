@@ -6,7 +6,8 @@ solution; ``pywraplp``'s ``SetHint`` crashes with HiGHS in OR-Tools 9.15), the
 incumbent and bound when a time limit stops HiGHS (``pywraplp`` reports them as
 "unknown"), and HiGHS options.  This module is the only one of
 :mod:`optimiser.caseload` that imports OR-Tools; it belongs in
-:mod:`optimiser.model` (see the user guide).
+:mod:`optimiser.model` (it was written where the caseload work was allowed to
+write files).
 """
 
 from __future__ import annotations

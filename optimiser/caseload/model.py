@@ -1,6 +1,6 @@
 """The compact caseload model: groups, pools and per-coordinator counts (HiGHS MILP).
 
-Formulation (names as the rows; ``docs/user-guide.md``, "Caseload assignment"):
+Formulation (names as the rows; ``docs/benchmarks.md``, "Caseload assignment"):
 
 * a **type** is (tier, weight, needs, registered-only); ``E(t)`` the coordinators
   eligible for type t (qualified, and the weight fits the capacity);
@@ -13,7 +13,10 @@ Formulation (names as the rows; ``docs/user-guide.md``, "Caseload assignment"):
 
 Rows: ``caseload_group_g`` (sum of g's arcs <= n_g), ``caseload_pool_*``
 (pool in = pool out), ``caseload_class_k_w`` (arcs into k of weight w = N[k, w]),
-``caseload_capacity_k`` (sum_w w N[k, w] <= capacity_k).
+``caseload_capacity_k`` (sum_w w N[k, w] <= capacity_k), and two families of
+valid rows that tighten the LP: ``caseload_keep_fit_k`` (k keeps at most as many
+of its own people as fit in its capacity) and ``caseload_local_fit_l`` (a
+locality's coordinators take at most as many of its people as fit).
 
 Only the ``N`` are integer.  For fixed integer ``N`` the arcs form a network
 flow with integer supplies and demands, whose vertices are integral; so a

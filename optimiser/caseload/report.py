@@ -57,18 +57,48 @@ def _r2(value: float) -> float:
     return math.floor(value * 100 + 0.5 + 1e-9) / 100 + 0.0
 
 
+def move_reasons(result: CaseloadResult) -> dict[str, str]:
+    """Why each person placed with someone new left their previous coordinator."""
+    instance = result.instance
+    by_id = {c.id: c for c in instance.coordinators}
+    load = result.loads()
+    out = {}
+    for person, coord in zip(instance.people, result.assignment, strict=True):
+        prev = person.current
+        if prev is None or coord is None or coord == prev:
+            continue
+        c = by_id.get(prev)
+        if c is None:
+            out[person.id] = f"moved: {prev} does not care-coordinate"
+        elif person.registered_only and not c.registered:
+            out[person.id] = (
+                f"moved: {prev} is not registered and tier {person.tier} needs a registered "
+                f"coordinator"
+            )
+        elif not person.needs <= c.competencies:
+            lacking = ", ".join(sorted(person.needs - c.competencies))
+            out[person.id] = f"moved: {prev} does not hold {lacking} on the plan date"
+        elif load[prev] + person.weight > c.capacity + 1e-9:
+            out[person.id] = f"moved: {prev} is full ({load[prev]:g} of {c.capacity:g} points)"
+        else:  # only when a stage was not proven optimal
+            out[person.id] = f"moved: {prev} has room ({load[prev]:g} of {c.capacity:g} points)"
+    return out
+
+
 def caseload_rows(result: CaseloadResult) -> list[dict[str, Any]]:
     """One row per person, in file order.
 
     ``changed`` is ``true`` when the person had a coordinator and now has
     another one or none; a person new to the caseload (no previous
-    coordinator) is not ``changed``.
+    coordinator) is not ``changed``.  ``reason`` says why someone is unplaced
+    or why they left their previous coordinator.
     """
     where = {c.id: c.locality for c in result.instance.coordinators}
+    moves = move_reasons(result)
     rows = []
     for person, coord in zip(result.instance.people, result.assignment, strict=True):
         changed = person.current is not None and coord != person.current
-        why = result.reasons.get(person.id)
+        why = result.reasons.get(person.id) or moves.get(person.id)
         rows.append(
             {
                 "person": person.id,
@@ -330,6 +360,7 @@ def caseload_document(
             {"person": pid, "reason": why.kind, "detail": why.detail}
             for pid, why in result.reasons.items()
         ],
+        "moved": [{"person": pid, "reason": why} for pid, why in move_reasons(result).items()],
     }
 
 
@@ -380,6 +411,12 @@ def print_caseload(
             console.print(f"  {u['person']}: {u['reason']}: {u['detail']}")
         if len(doc["unplaced"]) > 10:
             console.print(f"  ... and {len(doc['unplaced']) - 10} more (caseload.csv)")
+    if doc["moved"]:
+        console.print(f"moved to a new coordinator: {len(doc['moved'])}")
+        for m in doc["moved"][:10]:
+            console.print(f"  {m['person']}: {m['reason']}")
+        if len(doc["moved"]) > 10:
+            console.print(f"  ... and {len(doc['moved']) - 10} more (caseload.csv)")
     gaps = [st for st in doc["stages"] if st["status"] != "optimal"]
     for st in gaps:
         console.print(

@@ -1,33 +1,30 @@
-"""Assign people to care coordinators: an aggregated, exact MILP solved in stages.
+"""Assign people to care coordinators: an exact compact MILP, solved in stages.
 
-Priorities (PLAN.md), each a stage that fixes the ones before it:
+Priorities (PLAN.md), each a stage that keeps the values of the ones before it:
 
 1. ``place``    maximise the number of people placed;
 2. ``keep``     maximise the number who keep their current coordinator;
 3. ``locality`` maximise the number placed with a coordinator of their locality;
-4. ``peak``     minimise the highest load / capacity of any coordinator;
-5. ``spread``   minimise the caseload points above fair share, summed over
-                coordinators (fair share = capacity x placed points / total capacity).
+4. ``spread``   minimise the caseload points above fair share, summed over
+                coordinators (fair share: capacity x placed points / total
+                capacity, rounded up to the quantum of the tier weights).
 
-Why a compact model is exact (``docs/user-guide.md``, "Caseload assignment"):
-a person's weight depends only on their tier, and for stages 1-3 the
-coordinators that may take a person differ only in being their current
-coordinator, in their locality, or neither.  So people with the same
-(tier, needs, locality, current coordinator) form one *group* with counts,
-and a group has four options: ``keep`` (to its current coordinator),
-``local`` (into the pool of its locality and type), ``far`` (into the pool
-of its type, any eligible coordinator), unplaced.  Pools hand out integer
-counts per coordinator.  Any assignment of individuals maps to this model
-with the same values and loads; any model solution maps back to individuals
-with the same loads and values at least as good (a pooled person who lands
-with their current coordinator or in their locality only gains).  Hence the
-optimal values are equal, stage by stage.
+The model (:mod:`optimiser.caseload.model`) is exact: people with the same
+tier, needs, locality and current coordinator are interchangeable, and for
+stages 1-3 coordinators differ, for a person, only in being their current
+coordinator, in their locality, or neither (proof: ``docs/benchmarks.md``,
+"Caseload assignment").
 
-Solver: HiGHS through :class:`optimiser.model.lp.LinearModel` (one thread,
-deterministic).  With a time limit each stage gets an equal share of the time
-left; a stage that runs out keeps its best solution and its proven bound, and
-later stages fix that value.  Results are reproducible whenever no stage hits
-the limit.
+Each stage: the LP relaxation gives a bound (with the ``*_fit`` rows it is
+usually tight); starts rounded from it and from the incumbent are repaired and
+polished (:mod:`optimiser.caseload.heuristic`); a start that meets the bound is
+optimal.  Otherwise small models (at most :data:`MILP_MAX_INTEGERS` integer
+counts) go to HiGHS branch and bound with the start as a MIP start, large ones
+to a large neighbourhood search that re-solves localities exactly.  With a
+time limit each stage gets a share of the time left; a stage that runs out
+keeps its best solution and its proven bound, and later stages keep that
+value.  Everything but the wall clock is a work limit, so results are
+reproducible whenever no limit binds.
 """
 
 from __future__ import annotations
