@@ -67,6 +67,27 @@ def _out_dir(out: str | None, scenario_path: str) -> Path:
     return Path(out) if out else Path("out") / Path(scenario_path).stem
 
 
+_OUT_OPTION = click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    help="Output folder (default out/<scenario-file-stem>/).",
+)
+_WORKERS_OPTION = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Local worker processes (default: every core; 1 runs in this process).",
+)
+_SCHEDULER_OPTION = click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Run on an existing Dask cluster (tcp://HOST:PORT) instead of local processes.",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="skillmix", prog_name="skillmix")
 def main() -> None:
@@ -90,13 +111,7 @@ def validate(scenario: str) -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option(
-    "-o",
-    "--out",
-    "out",
-    type=click.Path(file_okay=False),
-    help="Output folder (default out/<scenario-file-stem>/).",
-)
+@_OUT_OPTION
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0, min_open=True),
@@ -141,13 +156,7 @@ def solve(
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option(
-    "-o",
-    "--out",
-    "out",
-    type=click.Path(file_okay=False),
-    help="Output folder (default out/<scenario-file-stem>/).",
-)
+@_OUT_OPTION
 @handle_errors
 def competencies(scenario: str, out: str | None) -> None:
     """Staff mode: the competency dashboard of SCENARIO (competencies.csv and a
@@ -182,27 +191,6 @@ def _whatif_executor(workers: int | None, scheduler: str | None, progress: bool 
     except OSError as exc:
         _err(f"error: cannot reach the Dask scheduler {scheduler}: {exc}")
         sys.exit(EXIT_BAD_INPUT)
-
-
-_OUT_OPTION = click.option(
-    "-o",
-    "--out",
-    "out",
-    type=click.Path(file_okay=False),
-    help="Output folder (default out/<scenario-file-stem>/).",
-)
-_WORKERS_OPTION = click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Local worker processes (default: every core; 1 runs in this process).",
-)
-_SCHEDULER_OPTION = click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    default=None,
-    help="Run on an existing Dask cluster (tcp://HOST:PORT) instead of local processes.",
-)
 
 
 @main.command()
@@ -521,13 +509,7 @@ def template(out: str, source: str | None) -> None:
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.argument("people", type=click.Path(dir_okay=False))
-@click.option(
-    "-o",
-    "--out",
-    "out",
-    type=click.Path(file_okay=False),
-    help="Output folder (default out/<scenario-file-stem>/).",
-)
+@_OUT_OPTION
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0, min_open=True),
