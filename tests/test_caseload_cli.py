@@ -250,3 +250,29 @@ def test_formula_like_ids_are_neutralised(tmp_path: Path) -> None:
     code, _, err = run("caseload", str(TINY), str(path), "-o", str(tmp_path / "out"))
     assert code == 0, err
     assert "'=HYPERLINK(1)" in (tmp_path / "out" / "caseload.csv").read_text()
+
+
+def test_header_only_people_file(tmp_path: Path) -> None:
+    path = people_csv(tmp_path, "id,tier,stage\n")
+    code, _, err = run("caseload", str(TINY), str(path), "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    assert (tmp_path / "out" / "caseload.csv").read_text().count("\n") == 1
+
+
+def test_team_without_coordinators(tmp_path: Path) -> None:
+    scenario = tmp_path / "no-coordinators.yaml"
+    scenario.write_text(
+        f"extends: {TINY}\nstaff:\n  - {{id: T1, role: support_worker, fte: 1.0}}\n"
+    )
+    path = people_csv(tmp_path, "id,tier,stage\nx1,amber,recovery\n")
+    code, _, err = run("caseload", str(scenario), str(path), "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    doc = json.loads((tmp_path / "out" / "caseload.json").read_text())
+    assert doc["unplaced"] == [
+        {
+            "person": "x1",
+            "reason": "no eligible coordinator",
+            "detail": "the team has no care coordinators",
+        }
+    ]
+    assert doc["risks"][0]["mitigations"][0]["action"] == "add_fte"
