@@ -33,8 +33,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from optimiser.caseload.highs import Milp
 from optimiser.caseload.instance import POINTS_EPS, CaseloadInstance, Person, eligible, quantum
+from optimiser.model.caseload_milp import Milp
 
 TypeKey = tuple[str, float, frozenset[str], bool]
 

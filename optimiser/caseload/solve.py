@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from optimiser.caseload.heuristic import LocalSearch
-from optimiser.caseload.highs import Sense
 from optimiser.caseload.instance import (
     POINTS_EPS,
     CaseloadInstance,
@@ -48,6 +47,7 @@ from optimiser.caseload.instance import (
 )
 from optimiser.caseload.mapping import to_people, to_values
 from optimiser.caseload.model import CompactModel, build
+from optimiser.model.caseload_milp import Sense
 from optimiser.model.lp import Status
 
 __all__ = [
