@@ -227,10 +227,10 @@ def plan_rows(
         if not scenario.roles[row["role"]].registered:
             delegated[row["task"]] += row["hours_per_week"]
     for task_id, task_def in scenario.tasks.items():
-        cells = [(a, h) for (t, a), h in signoff.items() if t == task_id]
-        if not cells:
+        parts = [(a, h) for (t, a), h in signoff.items() if t == task_id]
+        if not parts:
             continue
-        total = sum(h for _, h in cells)
+        total = sum(h for _, h in parts)
         target = cents(total)
         if slacks.get(("signoff", task_id), 0.0) <= EPS:
             # keep a met requirement met after rounding the delegated hours
@@ -238,7 +238,7 @@ def plan_rows(
                 target, math.ceil(task_def.signoff_share * delegated[task_id] * 100 - 1e-6)
             )
         for (agent_id, _), hours in zip(
-            cells, largest_remainder([h for _, h in cells], target), strict=True
+            parts, largest_remainder([h for _, h in parts], target), strict=True
         ):
             if hours > 0:
                 role, staff = _who(team, agent_id)
@@ -248,10 +248,10 @@ def plan_rows(
 
     duty_out: list[dict[str, Any]] = []
     if duty:
-        cells = list(duty.items())
-        total = sum(h for _, h in cells)
+        parts = list(duty.items())
+        total = sum(h for _, h in parts)
         for (agent_id, _), hours in zip(
-            cells, largest_remainder([h for _, h in cells], cents(total)), strict=True
+            parts, largest_remainder([h for _, h in parts], cents(total)), strict=True
         ):
             if hours > 0:
                 role, staff = _who(team, agent_id)

@@ -4,10 +4,8 @@ Why not :class:`optimiser.model.lp.LinearModel` (pywraplp): the caseload
 stages need a MIP start (each stage starts from the previous stage's
 solution; ``pywraplp``'s ``SetHint`` crashes with HiGHS in OR-Tools 9.15), the
 incumbent and bound when a time limit stops HiGHS (``pywraplp`` reports them as
-"unknown"), and HiGHS options.  This module is the only one of
-:mod:`optimiser.caseload` that imports OR-Tools; it belongs in
-:mod:`optimiser.model` (it was written where the caseload work was allowed to
-write files).
+"unknown"), and HiGHS options.  :mod:`optimiser.caseload` reaches OR-Tools
+only through this module.
 """
 
 from __future__ import annotations
