@@ -45,6 +45,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import highspy  # noqa: E402
 import numpy as np  # noqa: E402
+from baseline_highs import _highs, _status  # noqa: E402
 from naive_model import INF, NaiveModel  # noqa: E402
 
 from optimiser import penalties  # noqa: E402
@@ -200,45 +201,6 @@ def build_sizing(scenario: Scenario, budget: float | None = None) -> tuple[Naive
     if budget is not None:
         m.row(-INF, budget + 1e-6, [(j, m.cost[j]) for j in k.values()])
     return m, {"k": k, "head": head, "step": step}
-
-
-def _highs(model: NaiveModel, mip_rel_gap: float, threads: int | None) -> highspy.Highs:
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("mip_rel_gap", mip_rel_gap)
-    if threads is not None:
-        h.setOptionValue("threads", threads)
-    n = model.num_cols
-    inf = highspy.kHighsInf
-    h.addVars(
-        n,
-        np.asarray(model.col_lower, dtype=np.float64),
-        np.minimum(np.asarray(model.col_upper, dtype=np.float64), inf),
-    )
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(model.penalty, dtype=np.float64))
-    ints = np.flatnonzero(np.asarray(model.integer, dtype=bool)).astype(np.int32)
-    if len(ints):
-        kinds = np.full(len(ints), highspy.HighsVarType.kInteger)
-        h.changeColsIntegrality(len(ints), ints, kinds)
-    h.addRows(
-        model.num_rows,
-        np.maximum(np.asarray(model.row_lower, dtype=np.float64), -inf),
-        np.minimum(np.asarray(model.row_upper, dtype=np.float64), inf),
-        model.num_nonzeros,
-        np.asarray(model.row_start[:-1], dtype=np.int32),
-        np.asarray(model.row_index, dtype=np.int32),
-        np.asarray(model.row_value, dtype=np.float64),
-    )
-    return h
-
-
-def _status(h: highspy.Highs) -> str:
-    status = h.getModelStatus()
-    if status == highspy.HighsModelStatus.kOptimal:
-        return "optimal"
-    if status == highspy.HighsModelStatus.kInfeasible:
-        return "infeasible"
-    return h.modelStatusToString(status)
 
 
 def run(
