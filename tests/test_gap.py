@@ -219,25 +219,56 @@ def test_random_instances_match_brute_force() -> None:
             assert result.objective == best
 
 
-# --------------------------------------------------------------------------- tabu search
+# --------------------------------------------------------------------------- local search
 
 
-def test_tabu_search_repairs_and_is_reproducible() -> None:
-    from optimiser.model.gap_local import tabu_search
+def test_local_search_repairs_and_is_reproducible() -> None:
+    from optimiser.model.gap_local import LocalSearch
 
     _, _, inst = load_instances(DATA / "gap1.txt")[0]
     m, n = inst.m, inst.n
     allowed = np.ones((m, n), dtype=bool)
     start = np.argmin(inst.costs, axis=0)  # cheapest agent per job: overloads agents
+    load = np.zeros(m)
+    np.add.at(load, start, inst.weights[start, np.arange(n)])
+    assert (load > inst.capacities).any()  # the start is infeasible
     runs = []
     for _ in range(2):
-        found, cost, done = tabu_search(
-            inst.costs, inst.weights, inst.capacities, allowed, np.ones(m, dtype=bool),
-            start, 2000, np.random.default_rng(1),
-        )  # fmt: skip
-        assert found is not None and done == 2000
+        ls = LocalSearch(inst.costs, inst.weights, inst.capacities, allowed, np.ones(m, dtype=bool))
+        found, cost = ls.run(start, 300, seed=1)
+        assert found is not None and ls.rounds == 300
         assert check_assignment(inst, found.tolist()) == []
         assert cost == sum(inst.costs[i, j] for j, i in enumerate(found))
         runs.append(found.tolist())
     assert runs[0] == runs[1]
-    assert cost <= known_optima()["c515-1", "min"] * 1.05
+    assert cost <= known_optima()["c515-1", "min"] * 1.02
+
+
+def test_local_search_keeps_forbidden_pairs_and_uncapacitated_agents() -> None:
+    from optimiser.model.gap_local import LocalSearch
+
+    # Job 0 may only go to agent 1; agent 2 has no capacity row (an "unassigned"
+    # pseudo-agent at a high cost): the search must place both jobs on 0 and 1.
+    costs = np.array([[1.0, 1.0], [5.0, 3.0], [50.0, 50.0]])
+    weights = np.array([[1.0, 1.0], [1.0, 1.0], [0.0, 0.0]])
+    allowed = np.array([[False, True], [True, True], [True, True]])
+    ls = LocalSearch(
+        costs, weights, np.array([1.0, 1.0, 0.0]), allowed, np.array([True, True, False])
+    )
+    found, cost = ls.run(np.array([2, 2]), 50, seed=0)
+    assert found is not None and found.tolist() == [1, 0] and cost == 6.0
+
+
+def test_local_search_finds_a_cyclic_exchange() -> None:
+    from optimiser.model.gap_local import LocalSearch
+
+    # Three full agents, one job each; every job is cheapest on the next agent
+    # and every single shift or swap overloads someone: only the 3-cycle helps.
+    costs = np.array([[5.0, 9.0, 1.0], [1.0, 5.0, 9.0], [9.0, 1.0, 5.0]])
+    weights = np.ones((3, 3))
+    ls = LocalSearch(
+        costs, weights, np.ones(3), np.ones((3, 3), dtype=bool), np.ones(3, dtype=bool),
+        chains=False, depth=2,
+    )  # fmt: skip
+    found, cost = ls.run(np.array([0, 1, 2]), 5, seed=0, best_cost=15.0)
+    assert found is not None and found.tolist() == [1, 2, 0] and cost == 3.0

@@ -16,10 +16,12 @@ How it solves (a portfolio; details in ``docs/benchmarks.md``, "GAP engine"):
 2. The LP relaxation (HiGHS) gives a lower bound and reduced costs.
 3. **Kernel.** CP-SAT solves the restriction to the pairs whose LP reduced
    cost is small (widened until it is feasible): a strong first incumbent.
-4. **Tabu search** (:mod:`gap_local`, NumPy): shift and swap moves with an
-   adaptive penalty on capacity excess, in bursts from the incumbent (after
-   the kernel and every ``local_every`` LNS steps without gain; the interval
-   doubles after each burst that finds nothing).
+4. **Weighting local search** (:mod:`gap_local`, compiled with numba):
+   shift, swap and ejection-chain / cyclic-exchange moves (up to five jobs)
+   on cost plus weighted capacity excess, the weights adapting at each local
+   optimum.  A burst after the kernel, then ``local_rounds`` local optima
+   after every LNS step, continuing its own walk (or restarting from the
+   incumbent when the LNS step improved it).
 5. **LNS.** Repeatedly free a sub-problem and re-solve it with CP-SAT (one
    worker, deterministic time limit), keeping improvements.  Three
    neighbourhoods, picked at random in proportion to their success so far:
@@ -56,7 +58,7 @@ from typing import Literal
 import numpy as np
 
 from optimiser.model.gap_io import RawGap, instance_names, read_gap_file
-from optimiser.model.gap_local import tabu_search
+from optimiser.model.gap_local import LocalSearch
 from optimiser.model.gap_solvers import (
     CpInterrupt,
     MipResult,
@@ -186,7 +188,7 @@ class GapParams:
     skips_per_grow: int = 200
     highs_share_sequential: float = 0.5
     local_iterations: int = 3000
-    local_every: int = 15
+    local_rounds: int = 200
     search_niceness: int = 2
     backoff_after: int = 30
     backoff_ratio: float = 1.0
@@ -343,6 +345,7 @@ class _Search:
         self.cheap = np.zeros(finite.shape)
         self.cheap[order, np.arange(finite.shape[1])[None, :]] = 1.0
         self.cheap *= p.allowed
+        self.ls = LocalSearch(p.costs, p.weights, p.capacities, p.allowed, p.capacitated)
 
     def _halt(self) -> bool:
         return (
@@ -389,17 +392,21 @@ class _Search:
                 self.kernel_width = width
                 return
 
-    def local(self, iterations: int, rng: np.random.Generator) -> None:
-        """A burst of tabu search from the incumbent (:mod:`gap_local`)."""
+    def local(self, rounds: int, rng: np.random.Generator, restart: bool = True) -> None:
+        """Weighting local search (:mod:`gap_local`) for ``rounds`` local optima.
+
+        From the incumbent if ``restart``, else from where the last call ended.
+        """
         p = self.p
         current = self.incumbent.assignment
-        if current is None or iterations <= 0 or self._halt():
+        if current is None or rounds <= 0 or self._halt():
             return
-        found, _, done = tabu_search(
-            p.costs, p.weights, p.capacities, p.allowed, p.capacitated, current,
-            iterations, rng, stop=self._halt, best_cost=self.incumbent.cost,
+        before = self.ls.rounds
+        found, _ = self.ls.run(
+            current if restart or self.ls.rounds == 0 else None,
+            rounds, int(rng.integers(1 << 30)), self.incumbent.cost, self._halt,
         )  # fmt: skip
-        self.local_iterations += done
+        self.local_iterations += self.ls.rounds - before
         if found is not None and self.incumbent.offer(p, found):
             self.local_improvements += 1
 
@@ -440,8 +447,6 @@ class _Search:
         wins = np.ones(len(kinds))
         jobs_all = np.arange(n)
         self.local(self.params.local_iterations, rng)
-        since_local = 0
-        local_every = self.params.local_every
         step_seconds = 0.0
         last_gain = 0
         while it < iterations:
@@ -506,17 +511,14 @@ class _Search:
                 if optimal:
                     settled.add(key)
                 stall += 1
-                since_local += 1
                 if stall >= stall_limit:
                     stall, k = 0, min(k + 1, m)
-            if since_local >= local_every:
-                since_local = 0
-                before = self.incumbent.cost
-                self.local(self.params.local_iterations, rng)
-                if self.incumbent.cost < before:
-                    last_gain = it
-                else:
-                    local_every *= 2  # a burst that found nothing: the next comes later
+            # Local search between LNS steps: it continues its own walk, or
+            # restarts from the incumbent when the LNS step improved it.
+            before = self.incumbent.cost
+            self.local(self.params.local_rounds, rng, restart=improved)
+            if self.incumbent.cost < before:
+                last_gain = it
             step_seconds = time.monotonic() - step_start
 
 

@@ -1,166 +1,426 @@
-"""A vectorised tabu search for the GAP (shift and swap moves, adaptive penalties).
+"""Weighting local search for the GAP (compiled with numba).
 
-In the spirit of Yagiura, Ibaraki and Glover's tabu search / ejection chains:
-the search walks through infeasible assignments too, scoring each by its cost
-plus ``alpha_i`` times the capacity excess of every agent ``i``; the weights
-``alpha`` grow on agents that stay overloaded and shrink on the others
-(strategic oscillation around the feasibility border).  Each iteration
-evaluates every shift (one job to another agent, ``m x n`` moves) and every
-swap (two jobs of different agents trade places, ``n x n`` moves) with NumPy
-and makes the best move that is not tabu (a job may not return to an agent it
-left for a few iterations) unless it yields a new best feasible solution.
-After a long stall the search restarts from the best solution with a random
-kick.
+A breakout / weighting local search in the line of Yagiura, Ibaraki and
+Glover's work on the GAP: the search walks through infeasible assignments too,
+scoring each by its cost plus ``wt_i`` times the capacity excess of every
+agent ``i``.  It descends (first improvement, scanning from a random job) with
+three neighbourhoods, tried in this order:
 
-Only NumPy; limited by an iteration count and a seeded generator, so a call is
-reproducible (the ``stop`` callback is only a wall-clock safety net).
+* **shift**: one job to another agent;
+* **swap**: two jobs of different agents trade places;
+* **ejection chain** of length two: job j1 moves from A to B and pushes a job
+  j2 of B on to a third agent C (for each j2, the two best C are kept, so
+  that C differs from A; all chains are scanned in O(n^2 + nm)).
+
+At a local optimum the weights change: if the penalised value is no better
+than the best feasible cost so far, every weight shrinks by ``dec`` (explore
+cheaper, infeasible assignments); otherwise the overloaded agents' weights
+grow, in proportion to their excess, by up to ``inc`` (push back towards
+feasibility).  Every feasible assignment met while scanning is checked against
+the best.
+
+The search is limited by a number of rounds (local optima) and seeded, so a
+call is reproducible; it runs in chunks between which a wall-clock deadline or
+a stop callback is checked.  The compiled core releases the GIL, so it runs
+beside other threads (HiGHS, CP-SAT).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
-__all__ = ["tabu_search"]
+__all__ = ["LocalSearch"]
+
+EPS = 1e-9
 
 
-def tabu_search(
-    costs: np.ndarray,
-    weights: np.ndarray,
-    capacities: np.ndarray,
-    allowed: np.ndarray,
-    capacitated: np.ndarray,
-    start: np.ndarray,
-    iterations: int,
-    rng: np.random.Generator,
-    stop: Callable[[], bool] | None = None,
-    best_cost: float = np.inf,
-    swaps: bool = True,
-    tenure: tuple[float, float] = (0.05, 0.125),
-    alpha_up: float = 1.1,
-    alpha_down: float = 0.98,
-    stall: float = 4.0,
-    kick: float = 0.05,
-) -> tuple[np.ndarray | None, float, int]:
-    """Improve ``start`` (feasible or not); returns (best feasible, its cost, iterations).
+@njit(cache=True, nogil=True)
+def _pen(load, b, wt):
+    s = 0.0
+    for i in range(load.shape[0]):
+        e = load[i] - b[i]
+        if e > 0.0:
+            s += wt[i] * e
+    return s
 
-    The best feasible assignment is ``None`` if none better than ``best_cost``
-    was met.
+
+@njit(cache=True, nogil=True)
+def _record(a, best_a, j1, i1, j2, i2):
+    for j in range(a.shape[0]):
+        best_a[j] = a[j]
+    if j1 >= 0:
+        best_a[j1] = i1
+    if j2 >= 0:
+        best_a[j2] = i2
+
+
+@njit(cache=True, nogil=True)
+def _pdelta(wt_i, load_i, b_i, new_load):
+    """Change of agent i's weighted excess when its load becomes ``new_load``."""
+    e0 = load_i - b_i
+    e1 = new_load - b_i
+    return wt_i * ((e1 if e1 > 0.0 else 0.0) - (e0 if e0 > 0.0 else 0.0))
+
+
+@njit(cache=True, nogil=True)
+def _deep_chain(c, w, b, allowed, a, load, wt, depth):  # noqa: C901, PLR0912
+    """Best improving ejection chain or cycle of up to ``depth + 1`` jobs, if any.
+
+    A label (l, k) is a chain r -> a[k0], k0 -> a[k1], ..., whose last ejected
+    job is k (found by a layered shortest-path search, one label per job and
+    level, agents distinct along a path).  It closes either by sending k to an
+    agent off the path or back to the root's agent (a cyclic exchange).
+    Returns (jobs, targets, count): move ``jobs[t]`` to ``targets[t]``.
     """
-    m, n = costs.shape
-    c = np.where(allowed, costs, 0.0)
-    w = np.where(allowed, weights, 0.0)
-    b = np.where(capacitated, capacities, np.inf)
-    big = np.inf
-    jobs = np.arange(n)
-    a = start.astype(np.int64).copy()
-    load = np.zeros(m)
-    np.add.at(load, a, w[a, jobs])
-    scale_c = float(np.abs(c[allowed]).mean()) if allowed.any() else 1.0
-    scale_w = float(w[allowed].mean()) if allowed.any() else 1.0
-    alpha0 = max(scale_c, 1e-9) / max(scale_w, 1e-9)
-    alpha = np.full(m, alpha0)
-    tabu = np.zeros((m, n), dtype=np.int64)  # job j may not enter agent i before tabu[i, j]
-    tenure_lo, tenure_hi = max(2, int(tenure[0] * n)), max(3, int(tenure[1] * n))
-    best: np.ndarray | None = None
-    cur_cost = float(c[a, jobs].sum())
-    stall_limit = max(200, int(stall * n))
-    since_best = 0
-    forbid = ~allowed
-    it = 0
-    for it in range(1, iterations + 1):
-        if stop is not None and (it & 31) == 0 and stop():
+    m, n = c.shape
+    dist = np.full((depth, n), np.inf)
+    pred = np.full((depth, n), -1, np.int64)
+    root = np.full((depth, n), -1, np.int64)
+    onpath = np.zeros((depth, n, m), np.bool_)
+    s = np.empty(n)
+    for r in range(n):
+        A = a[r]
+        s[r] = -c[A, r] + _pdelta(wt[A], load[A], b[A], load[A] - w[A, r])
+    best = -EPS
+    best_l = -1
+    best_k = -1
+    best_end = -1
+    for lv in range(depth):
+        for k in range(n):
+            B = a[k]
+            base = -c[B, k]
+            for j in range(n):
+                if j == k or not allowed[B, j]:
+                    continue
+                if lv == 0:
+                    if a[j] == B:
+                        continue
+                    v0 = s[j]
+                else:
+                    v0 = dist[lv - 1, j]
+                    if v0 == np.inf or onpath[lv - 1, j, B]:
+                        continue
+                d = v0 + base + c[B, j] + _pdelta(wt[B], load[B], b[B], load[B] + w[B, j] - w[B, k])
+                if d < dist[lv, k]:
+                    dist[lv, k] = d
+                    pred[lv, k] = j
+        for k in range(n):
+            if dist[lv, k] == np.inf:
+                continue
+            j = pred[lv, k]
+            if lv == 0:
+                root[lv, k] = j
+                onpath[lv, k, a[j]] = True
+            else:
+                root[lv, k] = root[lv - 1, j]
+                for i in range(m):
+                    onpath[lv, k, i] = onpath[lv - 1, j, i]
+            onpath[lv, k, a[k]] = True
+            r = root[lv, k]
+            A = a[r]
+            # close by a cycle: k takes r's place on A (lv == 0 would be a swap)
+            if lv >= 1 and allowed[A, k]:
+                v = (
+                    dist[lv, k]
+                    - _pdelta(wt[A], load[A], b[A], load[A] - w[A, r])
+                    + c[A, k]
+                    + _pdelta(wt[A], load[A], b[A], load[A] - w[A, r] + w[A, k])
+                )
+                if v < best:
+                    best, best_l, best_k, best_end = v, lv, k, A
+            # close by a shift of k to an agent off the path
+            for D in range(m):
+                if onpath[lv, k, D] or not allowed[D, k]:
+                    continue
+                v = dist[lv, k] + c[D, k] + _pdelta(wt[D], load[D], b[D], load[D] + w[D, k])
+                if v < best:
+                    best, best_l, best_k, best_end = v, lv, k, D
+    jobs = np.empty(depth + 1, np.int64)
+    targets = np.empty(depth + 1, np.int64)
+    if best_l < 0:
+        return jobs, targets, 0
+    count = best_l + 2
+    k = best_k
+    jobs[count - 1] = k
+    targets[count - 1] = best_end
+    for lv in range(best_l, -1, -1):
+        j = pred[lv, k]
+        jobs[lv] = j
+        targets[lv] = a[k]
+        k = j
+    return jobs, targets, count
+
+
+@njit(cache=True, nogil=True)
+def _run(  # noqa: C901, PLR0912, PLR0915 (one compiled loop: splitting it costs speed)
+    c, w, b, allowed, a, load, wt, rounds, best_a, best_cost, inc, dec, seed, chains, depth
+):
+    """``rounds`` descents and weight updates; changes ``a``, ``load``, ``wt``, ``best_a``."""
+    m, n = c.shape
+    np.random.seed(seed)
+    ex = np.zeros(m)
+    order = np.empty(n, np.int64)
+    start = np.zeros(m + 1, np.int64)
+    c1 = np.empty(n, np.int64)
+    s1 = np.empty(n)
+    c2 = np.empty(n, np.int64)
+    s2 = np.empty(n)
+    cost = 0.0
+    for j in range(n):
+        cost += c[a[j], j]
+    moves = 0
+    for _ in range(rounds):
+        # ---- descend to a local optimum of cost + sum wt * excess
+        while True:
+            tot = 0.0
+            for i in range(m):
+                e = load[i] - b[i]
+                ex[i] = e if e > 0.0 else 0.0
+                tot += ex[i]
+            improved = False
+            off = np.random.randint(0, n)
+            # shifts
+            for jj in range(n):
+                j = (jj + off) % n
+                A = a[j]
+                eA = load[A] - w[A, j] - b[A]
+                exA = eA if eA > 0.0 else 0.0
+                dA = wt[A] * (exA - ex[A])
+                for i in range(m):
+                    if i == A or not allowed[i, j]:
+                        continue
+                    eI = load[i] + w[i, j] - b[i]
+                    exI = eI if eI > 0.0 else 0.0
+                    dc = c[i, j] - c[A, j]
+                    if tot - ex[A] - ex[i] + exA + exI <= EPS and cost + dc < best_cost - EPS:
+                        best_cost = cost + dc
+                        _record(a, best_a, j, i, -1, -1)
+                    if dc + dA + wt[i] * (exI - ex[i]) < -EPS:
+                        load[A] -= w[A, j]
+                        load[i] += w[i, j]
+                        cost += dc
+                        a[j] = i
+                        improved = True
+                        break
+                if improved:
+                    break
+            if improved:
+                moves += 1
+                continue
+            # swaps
+            for jj in range(n):
+                j = (jj + off) % n
+                A = a[j]
+                for k in range(n):
+                    B = a[k]
+                    if B == A:
+                        continue
+                    if not allowed[B, j] or not allowed[A, k]:
+                        continue
+                    eA = load[A] - w[A, j] + w[A, k] - b[A]
+                    exA = eA if eA > 0.0 else 0.0
+                    eB = load[B] - w[B, k] + w[B, j] - b[B]
+                    exB = eB if eB > 0.0 else 0.0
+                    dc = c[B, j] + c[A, k] - c[A, j] - c[B, k]
+                    if tot - ex[A] - ex[B] + exA + exB <= EPS and cost + dc < best_cost - EPS:
+                        best_cost = cost + dc
+                        _record(a, best_a, j, B, k, A)
+                    if dc + wt[A] * (exA - ex[A]) + wt[B] * (exB - ex[B]) < -EPS:
+                        load[A] += w[A, k] - w[A, j]
+                        load[B] += w[B, j] - w[B, k]
+                        cost += dc
+                        a[j] = B
+                        a[k] = A
+                        improved = True
+                        break
+                if improved:
+                    break
+            if improved:
+                moves += 1
+                continue
+            if chains:
+                # ejection chains: j1 A->B, j2 B->C with C not in {A, B}
+                for i in range(m + 1):
+                    start[i] = 0
+                for j in range(n):
+                    start[a[j] + 1] += 1
+                for i in range(m):
+                    start[i + 1] += start[i]
+                fill = start[:m].copy()
+                for j in range(n):
+                    order[fill[a[j]]] = j
+                    fill[a[j]] += 1
+                for j2 in range(n):
+                    B = a[j2]
+                    s1[j2] = np.inf
+                    s2[j2] = np.inf
+                    c1[j2] = -1
+                    c2[j2] = -1
+                    for C in range(m):
+                        if C == B or not allowed[C, j2]:
+                            continue
+                        eC = load[C] + w[C, j2] - b[C]
+                        exC = eC if eC > 0.0 else 0.0
+                        sc = c[C, j2] - c[B, j2] + wt[C] * (exC - ex[C])
+                        if sc < s1[j2]:
+                            s2[j2], c2[j2] = s1[j2], c1[j2]
+                            s1[j2], c1[j2] = sc, C
+                        elif sc < s2[j2]:
+                            s2[j2], c2[j2] = sc, C
+                for jj in range(n):
+                    j1 = (jj + off) % n
+                    A = a[j1]
+                    eA = load[A] - w[A, j1] - b[A]
+                    exA = eA if eA > 0.0 else 0.0
+                    dA = -c[A, j1] + wt[A] * (exA - ex[A])
+                    for B in range(m):
+                        if B == A or not allowed[B, j1]:
+                            continue
+                        base = dA + c[B, j1]
+                        lb = load[B] + w[B, j1] - b[B]
+                        for p in range(start[B], start[B + 1]):
+                            j2 = order[p]
+                            if c1[j2] == A:
+                                C = c2[j2]
+                                sc = s2[j2]
+                            else:
+                                C = c1[j2]
+                                sc = s1[j2]
+                            if C < 0:
+                                continue
+                            eB = lb - w[B, j2]
+                            exB = eB if eB > 0.0 else 0.0
+                            if base + sc + wt[B] * (exB - ex[B]) < -EPS:
+                                load[A] -= w[A, j1]
+                                load[B] += w[B, j1] - w[B, j2]
+                                load[C] += w[C, j2]
+                                cost += c[B, j1] - c[A, j1] + c[C, j2] - c[B, j2]
+                                a[j1] = B
+                                a[j2] = C
+                                improved = True
+                                break
+                        if improved:
+                            break
+                    if improved:
+                        break
+            if not improved and depth > 1:
+                jobs, targets, count = _deep_chain(c, w, b, allowed, a, load, wt, depth)
+                for t in range(count):
+                    j = jobs[t]
+                    src = a[j]
+                    dst = targets[t]
+                    load[src] -= w[src, j]
+                    load[dst] += w[dst, j]
+                    cost += c[dst, j] - c[src, j]
+                    a[j] = dst
+                improved = count > 0
+            if improved:
+                moves += 1
+                tot = 0.0
+                for i in range(m):
+                    e = load[i] - b[i]
+                    tot += e if e > 0.0 else 0.0
+                if tot <= EPS and cost < best_cost - EPS:
+                    best_cost = cost
+                    _record(a, best_a, -1, -1, -1, -1)
+                continue
             break
-        excess = np.maximum(load - b, 0.0)
-        # ---- shifts: job j from a_j to agent i
-        ca = c[a, jobs]
-        wa = w[a, jobs]
-        out_load = load[a] - wa  # load of a_j without j
-        d_out = alpha[a] * (np.maximum(out_load - b[a], 0.0) - excess[a])  # (n,)
-        new_in = load[:, None] + w  # (m, n)
-        d_in = alpha[:, None] * (np.maximum(new_in - b[:, None], 0.0) - excess[:, None])
-        shift_pen = d_in + d_out[None, :]
-        shift_cost = c - ca[None, :]
-        shift_score = shift_cost + shift_pen
-        shift_score[forbid] = big
-        shift_score[a, jobs] = big
-        total_excess = float(excess.sum())
-        # aspiration: a shift that gives a feasible solution better than the best
-        shift_tabu = tabu > it
-        # excess after shift: total - excess[a_j] - excess[i] + new values
-        ex_out = np.maximum(out_load - b[a], 0.0)
-        ex_in = np.maximum(new_in - b[:, None], 0.0)
-        ex_after = total_excess - excess[a][None, :] + ex_out[None, :] - excess[:, None] + ex_in
-        aspire = (ex_after <= 1e-9) & (cur_cost + shift_cost < best_cost - 1e-9)
-        shift_ok = np.where(shift_tabu & ~aspire, big, shift_score)
-        k = int(np.argmin(shift_ok))
-        best_move = float(shift_ok.flat[k])
-        move = ("shift", k // n, k % n)
-        # ---- swaps: j (on A=a_j) and k (on B=a_k) trade agents
-        if swaps and n <= 400:
-            wk = w[a, :]  # wk[k, j] = w[a_k, j]
-            ck = c[a, :]
-            base = out_load  # load[a_j] - w[a_j, j]
-            na = base[:, None] + wk  # new load of A=a_j: + w[a_j, k] = wk[j, k]
-            exa = np.maximum(na - b[a][:, None], 0.0)
-            q = alpha[a][:, None] * (exa - excess[a][:, None])
-            pen = q + q.T
-            dcost = ck + ck.T - ca[:, None] - ca[None, :]
-            score = dcost + pen
-            valid = (a[:, None] != a[None, :]) & allowed[a, :] & allowed[a, :].T
-            tb = tabu[a, :] > it  # tb[k, j]: j may not enter a_k
-            is_tabu = tb | tb.T
-            ex_sw = total_excess - excess[a][:, None] - excess[a][None, :] + exa + exa.T
-            asp = (ex_sw <= 1e-9) & (cur_cost + dcost < best_cost - 1e-9)
-            score = np.where(valid & (~is_tabu | asp), score, big)
-            s = int(np.argmin(score))
-            if float(score.flat[s]) < best_move:
-                best_move = float(score.flat[s])
-                move = ("swap", s // n, s % n)
-        if not np.isfinite(best_move):
-            # everything tabu: relax
-            tabu.fill(0)
-            continue
-        tenure_now = int(rng.integers(tenure_lo, tenure_hi + 1))
-        if move[0] == "shift":
-            _, i, j = move
-            src = a[j]
-            load[src] -= w[src, j]
-            load[i] += w[i, j]
-            cur_cost += c[i, j] - c[src, j]
-            tabu[src, j] = it + tenure_now
-            a[j] = i
+        # ---- weights
+        if cost + _pen(load, b, wt) > best_cost - EPS:
+            for i in range(m):
+                wt[i] = max(1e-6, (1.0 - dec) * wt[i])
         else:
-            _, j, k2 = move
-            aj, ak = a[j], a[k2]
-            load[aj] += w[aj, k2] - w[aj, j]
-            load[ak] += w[ak, j] - w[ak, k2]
-            cur_cost += c[ak, j] + c[aj, k2] - c[aj, j] - c[ak, k2]
-            tabu[aj, j] = it + tenure_now
-            tabu[ak, k2] = it + tenure_now
-            a[j], a[k2] = ak, aj
-        over = load > b + 1e-9
-        if not over.any():
-            cost = float(c[a, jobs].sum())
-            cur_cost = cost
-            if cost < best_cost - 1e-9:
-                best_cost = cost
-                best = a.copy()
-                since_best = 0
-        # adaptive penalty: overloaded agents get dearer, the others cheaper
-        alpha = np.where(over, alpha * alpha_up, np.maximum(alpha * alpha_down, alpha0 * 0.05))
-        since_best += 1
-        if since_best >= stall_limit and best is not None:
-            since_best = 0
-            a = best.copy()
-            kicked = rng.choice(n, size=max(2, int(kick * n)), replace=False)
-            for j in kicked:
-                options = np.nonzero(allowed[:, j])[0]
-                a[j] = int(rng.choice(options))
+            mx = 0.0
+            for i in range(m):
+                if load[i] - b[i] > mx:
+                    mx = load[i] - b[i]
+            if mx > 0.0:
+                for i in range(m):
+                    e = load[i] - b[i]
+                    if e > 0.0:
+                        wt[i] *= 1.0 + inc * e / mx
+    return best_cost, moves
+
+
+@dataclass
+class LocalSearch:
+    """Weighting local search on one instance; the weights persist between calls.
+
+    ``costs``, ``weights`` (m x n), ``capacities`` (m), ``allowed`` (m x n) and
+    ``capacitated`` (m) are the engine's minimisation form; agents that are not
+    capacitated have no capacity row (the "unassigned" pseudo-agent).
+    """
+
+    costs: np.ndarray
+    weights: np.ndarray
+    capacities: np.ndarray
+    allowed: np.ndarray
+    capacitated: np.ndarray
+    inc: float = 0.2
+    dec: float = 0.1
+    chains: bool = True
+    depth: int = 4
+
+    def __post_init__(self) -> None:
+        allowed = np.ascontiguousarray(self.allowed, dtype=np.bool_)
+        self._c = np.ascontiguousarray(np.where(allowed, self.costs, 0.0), dtype=np.float64)
+        self._w = np.ascontiguousarray(np.where(allowed, self.weights, 0.0), dtype=np.float64)
+        self._b = np.where(self.capacitated, self.capacities, np.inf).astype(np.float64)
+        self._allowed = allowed
+        largest = np.where(allowed, np.abs(self._c), 0.0).max(axis=1, initial=0.0)
+        self._wt = np.maximum(largest, 1.0)
+        self.rounds = 0
+
+    def run(
+        self,
+        start: np.ndarray | None,
+        rounds: int,
+        seed: int,
+        best_cost: float = np.inf,
+        stop: Callable[[], bool] | None = None,
+        chunk: int = 200,
+    ) -> tuple[np.ndarray | None, float]:
+        """Search from ``start`` (feasible or not; ``None``: where the last call ended).
+
+        Returns the best feasible assignment found that costs less than
+        ``best_cost`` (``None`` if there is none) and its cost.
+        """
+        m, n = self._c.shape
+        if start is None:
+            a, load = self._a, self._load
+        else:
+            a = np.ascontiguousarray(start, dtype=np.int64).copy()
             load = np.zeros(m)
-            np.add.at(load, a, w[a, jobs])
-            cur_cost = float(c[a, jobs].sum())
-            alpha = np.full(m, alpha0)
-            tabu.fill(0)
-    return best, best_cost, it
+            np.add.at(load, a, self._w[a, np.arange(n)])
+            self._a, self._load = a, load
+        best_a = a.copy()
+        bound = float(best_cost)
+        best = bound
+        done = 0
+        while done < rounds:
+            step = min(chunk, rounds - done)
+            best, _ = _run(
+                self._c, self._w, self._b, self._allowed, a, load, self._wt, step,
+                best_a, best, self.inc, self.dec, (seed * 1000003 + done) % (2**31),
+                self.chains, self.depth,
+            )  # fmt: skip
+            done += step
+            if stop is not None and stop():
+                break
+        self.rounds += done
+        if best < bound - EPS:
+            return best_a, float(best)
+        return None, bound
+
+
+def warm_up() -> None:
+    """Compile the core now (cached on disk by numba after the first time)."""
+    ls = LocalSearch(
+        np.array([[1.0, 2.0], [2.0, 1.0]]), np.ones((2, 2)), np.array([1.0, 1.0]),
+        np.ones((2, 2), dtype=bool), np.ones(2, dtype=bool),
+    )  # fmt: skip
+    ls.run(np.array([0, 0]), 2, 0)
