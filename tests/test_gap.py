@@ -195,6 +195,49 @@ def test_same_answer_twice(workers: int) -> None:
     )
 
 
+@pytest.mark.parametrize("highs_process", [True, False])
+def test_highs_in_a_child_process_or_in_a_thread(highs_process: bool) -> None:
+    from optimiser.model.gap import GapParams
+
+    # One job per agent fits (weights 2 on capacity 3); the optimum pairs the
+    # cheap diagonal: 1 + 1 + 1.  Both ways of running HiGHS must prove it.
+    inst = GapInstance(
+        costs=[[1, 9, 9], [9, 1, 9], [9, 9, 1]], weights=[[2] * 3] * 3, capacities=[3, 3, 3]
+    )
+    params = GapParams(highs_process=highs_process)
+    result = solve_gap(inst, time_limit=10, workers=2, params=params)
+    assert (result.status, result.objective, result.assignment) == (Status.OPTIMAL, 3.0, [0, 1, 2])
+
+
+def test_a_failing_highs_child_falls_back_to_mathopt(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from optimiser.model import gap_highs
+
+    broken = tmp_path / "worker.py"
+    broken.write_text("raise SystemExit(3)\n")
+    monkeypatch.setattr(gap_highs, "WORKER", broken)
+    optima = known_optima()
+    _, name, inst = load_instances(DATA / "gap1.txt")[0]
+    result = solve_gap(inst, time_limit=10, workers=2)
+    assert result.status is Status.OPTIMAL
+    assert result.objective == optima[name, "min"]
+
+
+def test_highs_child_reports_infeasible() -> None:
+    from optimiser.model.gap_highs import HighsChild
+
+    # Two jobs of weight 2 and two agents of capacity 3 fit; a third does not
+    # (the pre-check passes: each job fits somewhere on its own).
+    costs = np.ones((2, 3))
+    child = HighsChild(
+        costs, np.full((2, 3), 2.0), np.array([3.0, 3.0]), np.ones((2, 3), dtype=bool),
+        np.ones(2, dtype=bool), 10.0, 0, on_solution=lambda _: None,
+    )  # fmt: skip
+    result = child.result(grace=20.0)
+    assert result is not None and result.infeasible and result.assignment is None
+
+
 def test_random_instances_match_brute_force() -> None:
     rng = np.random.default_rng(7)
     for _ in range(5):

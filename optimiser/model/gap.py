@@ -51,12 +51,14 @@ import math
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
+from optimiser.model import gap_highs
 from optimiser.model.gap_io import RawGap, instance_names, read_gap_file
 from optimiser.model.gap_local import LocalSearch
 from optimiser.model.gap_solvers import (
@@ -79,6 +81,10 @@ __all__ = [
 ]
 
 Sense = Literal["min", "max"]
+
+# Seconds a HiGHS child takes to start (Python, NumPy, highspy, the model)
+# before its own clock runs: its time limit is shortened by this much.
+CHILD_STARTUP = 0.6
 
 
 def _frozen_array(values: object, dtype: type, name: str, ndim: int) -> np.ndarray:
@@ -192,6 +198,8 @@ class GapParams:
     search_niceness: int = 2
     backoff_after: int = 30
     backoff_ratio: float = 1.0
+    highs_process: bool = True
+    highs_incumbents: bool = False
 
 
 @dataclass
@@ -289,16 +297,19 @@ class _Incumbent:
         self.lock = threading.Lock()
         self.assignment: np.ndarray | None = None
         self.cost = math.inf
+        self.listener: Callable[[np.ndarray], None] | None = None
 
-    def offer(self, p: _Prepared, assignment: np.ndarray) -> bool:
+    def offer(self, p: _Prepared, assignment: np.ndarray, notify: bool = True) -> bool:
         if not _feasible(p, assignment):
             return False
         cost = _cost(p, assignment)
         with self.lock:
-            if cost < self.cost - 1e-9:
-                self.assignment, self.cost = assignment.copy(), cost
-                return True
-        return False
+            if cost >= self.cost - 1e-9:
+                return False
+            self.assignment, self.cost = assignment.copy(), cost
+        if notify and self.listener is not None:
+            self.listener(assignment)
+        return True
 
 
 def _round_bound(p: _Prepared, bound: float) -> float:
@@ -339,6 +350,7 @@ class _Search:
         self.local_improvements = 0
         self.backoff_seconds = 0.0
         self.backoff = False  # set when HiGHS runs alongside (it then gets the spare CPU)
+        self.child_stats: dict[str, float] = {}
         finite = np.where(p.allowed, reduced, np.inf)
         top = min(4, finite.shape[0])
         order = np.argsort(finite, axis=0, kind="stable")[:top]
@@ -539,6 +551,66 @@ def _run_search(search: _Search, iterations: int, niceness: int) -> None:
     search.lns(iterations)
 
 
+def _portfolio_with_child(
+    p: _Prepared,
+    search: _Search,
+    incumbent: _Incumbent,
+    stop: threading.Event,
+    deadline: float,
+    seed: int,
+    iterations: int,
+    params: GapParams,
+    fallback: threading.Thread,
+) -> MipResult | None:
+    """HiGHS (``highspy``) in a child process alongside the search thread.
+
+    HiGHS's improving solutions go to the incumbent (so the LNS works from
+    them); with ``params.highs_incumbents`` the search's go to HiGHS.  When
+    HiGHS proves optimality (or infeasibility) the search stops; when the
+    search proves it, HiGHS is stopped.  If the child fails, ``fallback``
+    (HiGHS through MathOpt) is started at once and ``None`` returned.
+    """
+    start = time.monotonic()
+
+    def on_done(status: str) -> None:
+        if status == "failed":
+            fallback.start()
+            return
+        search.child_stats["highs_seconds"] = time.monotonic() - start
+        if status in ("optimal", "infeasible"):
+            stop.set()
+            search.interrupt.fire()
+
+    def take(found: np.ndarray) -> None:
+        incumbent.offer(p, found, notify=False)
+
+    child = gap_highs.HighsChild(
+        p.costs, p.weights, p.capacities, p.allowed, p.capacitated,
+        max(deadline - start - CHILD_STARTUP, 0.1), seed,
+        on_solution=take,
+        on_done=on_done,
+    )  # fmt: skip
+    if params.highs_incumbents:
+        incumbent.listener = child.offer
+    if p.int_costs is not None:
+        search.backoff = params.backoff_ratio > 0
+        worker = threading.Thread(
+            target=_run_search, args=(search, iterations, params.search_niceness), daemon=True
+        )
+        worker.start()
+        worker.join()
+    incumbent.listener = None
+    if search.proved or incumbent.cost <= search.lower + 1e-9:
+        child.stop()
+    else:
+        child.wait(deadline - time.monotonic())
+    mip = child.result()
+    if fallback.ident is not None:
+        fallback.join()
+    search.child_stats.update(child.stats)
+    return mip
+
+
 def solve_gap(
     inst: GapInstance,
     time_limit: float = 60.0,
@@ -620,7 +692,15 @@ def solve_gap(
             stop.set()
             search.interrupt.fire()
 
-    if workers >= 2:
+    if workers >= 2 and params.highs_process and gap_highs.available():
+        fallback = threading.Thread(target=run_highs, args=(None,), daemon=True)
+        child_mip = _portfolio_with_child(
+            p, search, incumbent, stop, deadline, seed, iterations, params, fallback
+        )
+        if child_mip is not None:
+            mip = child_mip
+        stats.update(search.child_stats)
+    elif workers >= 2:
         thread = threading.Thread(target=run_highs, args=(None,), daemon=True)
         thread.start()
         if use_search:

@@ -374,6 +374,8 @@ class LocalSearch:
         largest = np.where(allowed, np.abs(self._c), 0.0).max(axis=1, initial=0.0)
         self._wt = np.maximum(largest, 1.0)
         self.rounds = 0
+        self._a = np.zeros(self._c.shape[1], dtype=np.int64)
+        self._load = np.zeros(self._c.shape[0])
 
     def run(
         self,
