@@ -593,7 +593,8 @@ def _portfolio_with_child(
     if params.highs_incumbents:
         incumbent.listener = child.offer
     if p.int_costs is not None:
-        search.backoff = params.backoff_ratio > 0
+        # No back-off here: HiGHS has its own process, and the search thread's
+        # nice value already gives HiGHS the larger share on a busy machine.
         worker = threading.Thread(
             target=_run_search, args=(search, iterations, params.search_niceness), daemon=True
         )
