@@ -29,13 +29,16 @@ How it solves (a portfolio; details in ``docs/benchmarks.md``, "GAP engine"):
    among the LP-cheapest of each other's jobs); ``~lns_jobs`` random jobs over
    every agent (with residual capacities).  ``k`` grows while the search stalls.
 6. **HiGHS branch and cut** on the full model proves optimality.  With two
-   or more workers it runs in its own thread alongside steps 3-5, whose
-   thread has its nice value raised by ``search_niceness`` (Linux: per
-   thread) so that on a busy machine HiGHS gets the larger CPU share, and
-   which, once ``backoff_after`` LNS steps in a row brought nothing, sleeps
-   ``backoff_ratio`` times as long as each step takes (leaving the CPU to
-   HiGHS); with one worker HiGHS runs after them (unless they already proved
-   optimality).
+   or more workers it runs from the start in a child process with
+   ``highspy`` (:mod:`gap_highs`; a newer HiGHS than the one OR-Tools bundles,
+   and the two cannot share a process), its improving solutions passed to the
+   search, alongside steps 2-5, whose thread has its nice value raised by
+   ``search_niceness`` (Linux: per thread) so that on a busy machine HiGHS
+   gets the larger CPU share.  Without ``highspy``, or if the child fails,
+   HiGHS 1.12 runs through MathOpt in a thread instead (then the search backs
+   off: once ``backoff_after`` LNS steps in a row brought nothing, it sleeps
+   ``backoff_ratio`` times as long as each step takes).  With one worker
+   HiGHS runs after steps 2-5 (unless they already proved optimality).
 
 Determinism: steps 1-5 are limited by work (iterations, CP-SAT deterministic
 time) and seeded, so they are reproducible; the wall clock only stops them
@@ -85,6 +88,8 @@ Sense = Literal["min", "max"]
 # Seconds a HiGHS child takes to start (Python, NumPy, highspy, the model)
 # before its own clock runs: its time limit is shortened by this much.
 CHILD_STARTUP = 0.6
+# Seconds kept at the end of the time limit to stop HiGHS and collect results.
+WRAP_UP = 0.3
 
 
 def _frozen_array(values: object, dtype: type, name: str, ndim: int) -> np.ndarray:
@@ -331,6 +336,7 @@ class _Search:
         incumbent: _Incumbent,
         lower: float,
         stop: threading.Event,
+        interrupt: CpInterrupt | None = None,
     ) -> None:
         self.p = p
         self.reduced = reduced
@@ -342,7 +348,7 @@ class _Search:
         self.stop = stop
         self.iterations = 0
         self.subproblems_proved = 0
-        self.interrupt = CpInterrupt()
+        self.interrupt = CpInterrupt() if interrupt is None else interrupt
         self.kernel_cost = math.inf
         self.proved = False
         self.kernel_width = math.nan
@@ -350,7 +356,6 @@ class _Search:
         self.local_improvements = 0
         self.backoff_seconds = 0.0
         self.backoff = False  # set when HiGHS runs alongside (it then gets the spare CPU)
-        self.child_stats: dict[str, float] = {}
         finite = np.where(p.allowed, reduced, np.inf)
         top = min(4, finite.shape[0])
         order = np.argsort(finite, axis=0, kind="stable")[:top]
@@ -551,65 +556,76 @@ def _run_search(search: _Search, iterations: int, niceness: int) -> None:
     search.lns(iterations)
 
 
-def _portfolio_with_child(
-    p: _Prepared,
-    search: _Search,
-    incumbent: _Incumbent,
-    stop: threading.Event,
-    deadline: float,
-    seed: int,
-    iterations: int,
-    params: GapParams,
-    fallback: threading.Thread,
-) -> MipResult | None:
-    """HiGHS (``highspy``) in a child process alongside the search thread.
+class _HighsRun:
+    """HiGHS (``highspy``) in a child process, started before anything else.
 
-    HiGHS's improving solutions go to the incumbent (so the LNS works from
+    Its improving solutions go to the incumbent (so the search works from
     them); with ``params.highs_incumbents`` the search's go to HiGHS.  When
-    HiGHS proves optimality (or infeasibility) the search stops; when the
-    search proves it, HiGHS is stopped.  If the child fails, ``fallback``
-    (HiGHS through MathOpt) is started at once and ``None`` returned.
+    HiGHS proves optimality or infeasibility, ``stop`` is set and CP-SAT
+    interrupted.  If the child fails, the ``fallback`` thread (HiGHS through
+    MathOpt), once armed, runs instead.
     """
-    start = time.monotonic()
 
-    def on_done(status: str) -> None:
+    def __init__(
+        self,
+        p: _Prepared,
+        incumbent: _Incumbent,
+        stop: threading.Event,
+        interrupt: CpInterrupt,
+        deadline: float,
+        seed: int,
+        params: GapParams,
+    ) -> None:
+        self.start = time.monotonic()
+        self.stats: dict[str, float] = {}
+        self._stop, self._interrupt = stop, interrupt
+        self._lock = threading.Lock()
+        self._failed = False
+        self._fallback: threading.Thread | None = None
+
+        def take(found: np.ndarray) -> None:
+            incumbent.offer(p, found, notify=False)
+
+        self.child = gap_highs.HighsChild(
+            p.costs, p.weights, p.capacities, p.allowed, p.capacitated,
+            max(deadline - self.start - CHILD_STARTUP, 0.1), seed,
+            on_solution=take, on_done=self._on_done,
+        )  # fmt: skip
+        if params.highs_incumbents:
+            incumbent.listener = self.child.offer
+
+    def _on_done(self, status: str) -> None:
         if status == "failed":
-            fallback.start()
+            with self._lock:
+                self._failed = True
+                if self._fallback is not None:
+                    self._fallback.start()
             return
-        search.child_stats["highs_seconds"] = time.monotonic() - start
+        self.stats["highs_seconds"] = time.monotonic() - self.start
         if status in ("optimal", "infeasible"):
-            stop.set()
-            search.interrupt.fire()
+            self._stop.set()
+            self._interrupt.fire()
 
-    def take(found: np.ndarray) -> None:
-        incumbent.offer(p, found, notify=False)
+    def arm_fallback(self, thread: threading.Thread) -> None:
+        """Run ``thread`` if (or as soon as) the child fails."""
+        with self._lock:
+            self._fallback = thread
+            if self._failed:
+                thread.start()
 
-    child = gap_highs.HighsChild(
-        p.costs, p.weights, p.capacities, p.allowed, p.capacitated,
-        max(deadline - start - CHILD_STARTUP, 0.1), seed,
-        on_solution=take,
-        on_done=on_done,
-    )  # fmt: skip
-    if params.highs_incumbents:
-        incumbent.listener = child.offer
-    if p.int_costs is not None:
-        # No back-off here: HiGHS has its own process, and the search thread's
-        # nice value already gives HiGHS the larger share on a busy machine.
-        worker = threading.Thread(
-            target=_run_search, args=(search, iterations, params.search_niceness), daemon=True
-        )
-        worker.start()
-        worker.join()
-    incumbent.listener = None
-    if search.proved or incumbent.cost <= search.lower + 1e-9:
-        child.stop()
-    else:
-        child.wait(deadline - time.monotonic())
-    mip = child.result()
-    if fallback.ident is not None:
-        fallback.join()
-    search.child_stats.update(child.stats)
-    return mip
+    def finish(self, proved: bool, deadline: float) -> MipResult | None:
+        """Stop HiGHS if ``proved`` or at ``deadline``; its result (``None`` if it failed)."""
+        if proved:
+            self.child.stop()
+        elif not self.child.wait(deadline - time.monotonic()):
+            self.child.stop()  # time is up: HiGHS reports its bound at its next interrupt check
+        mip = self.child.result()
+        with self._lock:
+            fallback = self._fallback
+        if fallback is not None and fallback.ident is not None:
+            fallback.join()
+        self.stats.update(self.child.stats)
+        return mip
 
 
 def solve_gap(
@@ -630,8 +646,8 @@ def solve_gap(
     time_limit
         Wall-clock budget in seconds (a safety net: the search also has work limits).
     workers
-        ``1``: everything in sequence.  ``>= 2``: HiGHS branch and cut in a second
-        thread while CP-SAT searches (each uses one core).
+        ``1``: everything in sequence.  ``>= 2``: HiGHS branch and cut in a child
+        process (or a thread) while the search runs (each uses one core).
     seed
         Seeds the LNS and CP-SAT.
     allow_unassigned
@@ -647,7 +663,8 @@ def solve_gap(
     GapResult
     """
     start = time.monotonic()
-    deadline = start + max(time_limit, 0.0)
+    # Keep a little time to collect the results (HiGHS's last bound) within the limit.
+    deadline = start + max(time_limit - min(WRAP_UP, 0.05 * time_limit), 0.0)
     params = params or GapParams()
     p = _prepare(inst, allow_unassigned, unassigned_penalty)
     n = inst.n
@@ -667,16 +684,24 @@ def solve_gap(
     if not p.allowed.any(axis=0).all():
         return finish(None, math.inf, math.inf, Status.INFEASIBLE)
 
+    incumbent = _Incumbent()
+    stop = threading.Event()
+    interrupt = CpInterrupt()
+    highs: _HighsRun | None = None
+    if workers >= 2 and params.highs_process and gap_highs.available():
+        # First, so that HiGHS's clock runs while the LP and the kernel are solved here.
+        highs = _HighsRun(p, incumbent, stop, interrupt, deadline, seed, params)
+
     lp = solve_lp(p.costs, p.weights, p.capacities, p.allowed, p.capacitated)
     stats["lp_seconds"] = time.monotonic() - start
     if not lp.feasible:
+        if highs is not None:
+            highs.finish(True, deadline)
         return finish(None, math.inf, math.inf, Status.INFEASIBLE)
     lower = _round_bound(p, lp.bound)
     stats["lp_bound"] = p.sign * lp.bound
 
-    incumbent = _Incumbent()
-    stop = threading.Event()
-    search = _Search(p, lp.reduced_costs, params, seed, deadline, incumbent, lower, stop)
+    search = _Search(p, lp.reduced_costs, params, seed, deadline, incumbent, lower, stop, interrupt)
     use_search = p.int_costs is not None
     iterations = int(params.lns_iterations_per_second * max(time_limit, 0.0))
     mip: MipResult | None = None
@@ -693,14 +718,23 @@ def solve_gap(
             stop.set()
             search.interrupt.fire()
 
-    if workers >= 2 and params.highs_process and gap_highs.available():
+    if highs is not None:
         fallback = threading.Thread(target=run_highs, args=(None,), daemon=True)
-        child_mip = _portfolio_with_child(
-            p, search, incumbent, stop, deadline, seed, iterations, params, fallback
-        )
+        highs.arm_fallback(fallback)
+        if use_search:
+            # No back-off here: HiGHS has its own process, and the search thread's
+            # nice value already gives HiGHS the larger share on a busy machine.
+            worker = threading.Thread(
+                target=_run_search, args=(search, iterations, params.search_niceness), daemon=True
+            )
+            worker.start()
+            worker.join()
+        incumbent.listener = None
+        proved = search.proved or incumbent.cost <= lower + 1e-9
+        child_mip = highs.finish(proved, deadline)
         if child_mip is not None:
             mip = child_mip
-        stats.update(search.child_stats)
+        stats.update(highs.stats)
     elif workers >= 2:
         thread = threading.Thread(target=run_highs, args=(None,), daemon=True)
         thread.start()
