@@ -89,7 +89,7 @@ Sense = Literal["min", "max"]
 # before its own clock runs: its time limit is shortened by this much.
 CHILD_STARTUP = 0.6
 # Seconds kept at the end of the time limit to stop HiGHS and collect results.
-WRAP_UP = 0.3
+WRAP_UP = 1.0
 
 
 def _frozen_array(values: object, dtype: type, name: str, ndim: int) -> np.ndarray:

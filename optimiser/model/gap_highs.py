@@ -161,6 +161,8 @@ class HighsChild:
             self._done.wait(grace)
         with self._lock, contextlib.suppress(OSError):
             self._stdin.close()
+        if self._final is not None:
+            self._proc.kill()  # its result is in: no need to wait for the interpreter to exit
         try:
             self._proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:

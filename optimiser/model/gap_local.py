@@ -384,7 +384,7 @@ class LocalSearch:
         seed: int,
         best_cost: float = np.inf,
         stop: Callable[[], bool] | None = None,
-        chunk: int = 200,
+        chunk: int = 25,
     ) -> tuple[np.ndarray | None, float]:
         """Search from ``start`` (feasible or not; ``None``: where the last call ended).
 
