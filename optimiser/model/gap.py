@@ -54,7 +54,6 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -204,7 +203,6 @@ class GapParams:
     backoff_after: int = 30
     backoff_ratio: float = 1.0
     highs_process: bool = True
-    highs_incumbents: bool = False
 
 
 @dataclass
@@ -302,9 +300,8 @@ class _Incumbent:
         self.lock = threading.Lock()
         self.assignment: np.ndarray | None = None
         self.cost = math.inf
-        self.listener: Callable[[np.ndarray], None] | None = None
 
-    def offer(self, p: _Prepared, assignment: np.ndarray, notify: bool = True) -> bool:
+    def offer(self, p: _Prepared, assignment: np.ndarray) -> bool:
         if not _feasible(p, assignment):
             return False
         cost = _cost(p, assignment)
@@ -312,8 +309,6 @@ class _Incumbent:
             if cost >= self.cost - 1e-9:
                 return False
             self.assignment, self.cost = assignment.copy(), cost
-        if notify and self.listener is not None:
-            self.listener(assignment)
         return True
 
 
@@ -539,28 +534,35 @@ class _Search:
             step_seconds = time.monotonic() - step_start
 
 
-def _run_search(search: _Search, iterations: int, niceness: int) -> None:
-    """Kernel then LNS, in a thread whose scheduling priority is lowered by ``niceness``.
+def _search_in_thread(search: _Search, iterations: int, niceness: int) -> None:
+    """Kernel then LNS in a thread whose scheduling priority is lowered by ``niceness``.
 
-    On Linux the nice value is per thread: when the machine is busy, the HiGHS
-    thread (which proves optimality) then gets the larger share of the CPU.
-    Elsewhere this is a no-op.
+    On Linux the nice value is per thread: when the machine is busy, HiGHS
+    (which proves optimality) then gets the larger share of the CPU.  Elsewhere
+    the priority stays.  Returns when the search ends.
     """
-    if niceness > 0 and hasattr(os, "setpriority"):
-        try:
-            tid = threading.get_native_id()
-            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
-        except OSError:
-            pass
-    search.kernel()
-    search.lns(iterations)
+
+    def run() -> None:
+        if niceness > 0 and hasattr(os, "setpriority"):
+            try:
+                tid = threading.get_native_id()
+                prio = os.getpriority(os.PRIO_PROCESS, tid)
+                os.setpriority(os.PRIO_PROCESS, tid, prio + niceness)
+            except OSError:
+                pass
+        search.kernel()
+        search.lns(iterations)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join()
 
 
 class _HighsRun:
     """HiGHS (``highspy``) in a child process, started before anything else.
 
     Its improving solutions go to the incumbent (so the search works from
-    them); with ``params.highs_incumbents`` the search's go to HiGHS.  When
+    them).  When
     HiGHS proves optimality or infeasibility, ``stop`` is set and CP-SAT
     interrupted.  If the child fails, the ``fallback`` thread (HiGHS through
     MathOpt), once armed, runs instead.
@@ -584,15 +586,13 @@ class _HighsRun:
         self._fallback: threading.Thread | None = None
 
         def take(found: np.ndarray) -> None:
-            incumbent.offer(p, found, notify=False)
+            incumbent.offer(p, found)
 
         self.child = gap_highs.HighsChild(
             p.costs, p.weights, p.capacities, p.allowed, p.capacitated,
             max(deadline - self.start - CHILD_STARTUP, 0.1), seed,
             on_solution=take, on_done=self._on_done,
         )  # fmt: skip
-        if params.highs_incumbents:
-            incumbent.listener = self.child.offer
 
     def _on_done(self, status: str) -> None:
         if status == "failed":
@@ -724,12 +724,7 @@ def solve_gap(
         if use_search:
             # No back-off here: HiGHS has its own process, and the search thread's
             # nice value already gives HiGHS the larger share on a busy machine.
-            worker = threading.Thread(
-                target=_run_search, args=(search, iterations, params.search_niceness), daemon=True
-            )
-            worker.start()
-            worker.join()
-        incumbent.listener = None
+            _search_in_thread(search, iterations, params.search_niceness)
         proved = search.proved or incumbent.cost <= lower + 1e-9
         child_mip = highs.finish(proved, deadline)
         if child_mip is not None:
@@ -740,11 +735,7 @@ def solve_gap(
         thread.start()
         if use_search:
             search.backoff = params.backoff_ratio > 0
-            worker = threading.Thread(
-                target=_run_search, args=(search, iterations, params.search_niceness), daemon=True
-            )
-            worker.start()
-            worker.join()
+            _search_in_thread(search, iterations, params.search_niceness)
         thread.join()
     else:
         if use_search:

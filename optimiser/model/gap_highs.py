@@ -3,8 +3,7 @@
 The child (:mod:`gap_highs_worker`, run as a script) uses the ``highspy``
 package, a newer HiGHS than the one bundled in OR-Tools, which proves the
 benchmark instances about twice as fast; the two cannot share a process.  This
-module starts the child, streams the parent's better incumbents to it (HiGHS
-takes them as user solutions), passes the child's improving solutions to a
+module starts the child, passes the child's improving solutions to a
 callback, and collects its final result as a :class:`MipResult`.
 
 If ``highspy`` is not installed or the child fails, :func:`available` is
@@ -107,7 +106,7 @@ class HighsChild:
         job = {
             "costs": costs, "weights": weights, "capacities": capacities,
             "allowed": allowed, "capacitated": capacitated,
-            "time_limit": time_limit, "seed": seed, "start": None,
+            "time_limit": time_limit, "seed": seed,
         }  # fmt: skip
         self._write(("job", job))
         self._reader = threading.Thread(target=self._read, args=(self._proc.stdout,), daemon=True)
@@ -136,11 +135,6 @@ class HighsChild:
                 self._on_done("failed")
             self._done.set()
 
-    def offer(self, assignment: np.ndarray) -> None:
-        """Give HiGHS a better solution found elsewhere."""
-        if not self._done.is_set():
-            self._write(("incumbent", np.asarray(assignment, dtype=np.int64)))
-
     def stop(self) -> None:
         """Ask HiGHS to stop at its next interrupt check."""
         self._write(("stop",))
@@ -148,11 +142,6 @@ class HighsChild:
     def wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the result; true if it came."""
         return self._done.wait(max(timeout, 0.0))
-
-    @property
-    def finished(self) -> threading.Event:
-        """Set when the child has sent its result or ended."""
-        return self._done
 
     def result(self, grace: float = 2.0) -> MipResult | None:
         """The final result (``None`` if the child failed); ends the child."""

@@ -4,10 +4,8 @@
 stdout, each a 4-byte big-endian length and a pickled tuple:
 
 * in: ``("job", dict)`` first (arrays of the engine's minimisation form,
-  ``time_limit``, ``seed``, optional ``start`` assignment), then any number of
-  ``("incumbent", assignment)`` (a better solution found by the parent's
-  search: given to HiGHS as a user solution when it next asks) and
-  ``("stop",)``;
+  ``time_limit``, ``seed``), then ``("stop",)``
+  (or the end of input) to interrupt HiGHS;
 * out: ``("solution", assignment)`` for every improving solution HiGHS finds,
   then ``("done", status, objective, bound, assignment | None, stats)``.
 
@@ -109,11 +107,6 @@ class _Model:
             )  # fmt: skip
         self.h = h
 
-    def values(self, assignment: np.ndarray) -> np.ndarray:
-        x = np.zeros(len(self.col_agent))
-        x[self.index[assignment, np.arange(self.n)]] = 1.0
-        return x
-
     def assignment(self, values: Any) -> np.ndarray | None:
         x = np.asarray(values, dtype=float)
         if len(x) != len(self.col_agent):
@@ -137,13 +130,7 @@ def main() -> None:
     start = time.monotonic()
     model = _Model(job)
     h = model.h
-    pending: dict[str, np.ndarray | None] = {"x": None}
     stop = threading.Event()
-    if job.get("start") is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = list(model.values(np.asarray(job["start"], dtype=np.int64)))
-        sol.value_valid = True
-        h.setSolution(sol)
 
     def listen() -> None:
         while True:
@@ -151,14 +138,6 @@ def main() -> None:
             if message is None or message[0] == "stop":
                 stop.set()
                 return
-            if message[0] == "incumbent":
-                pending["x"] = model.values(np.asarray(message[1], dtype=np.int64))
-
-    def on_user_solution(event: Any) -> None:
-        x = pending["x"]
-        if x is not None:
-            pending["x"] = None
-            event.data_in.setSolution(x)
 
     def on_improving(event: Any) -> None:
         found = model.assignment(event.data_out.mip_solution)
@@ -170,7 +149,6 @@ def main() -> None:
             event.data_in.user_interrupt = True
 
     threading.Thread(target=listen, daemon=True).start()
-    h.cbMipUserSolution += on_user_solution
     h.cbMipImprovingSolution += on_improving
     h.cbMipInterrupt += on_interrupt
     h.run()
