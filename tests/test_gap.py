@@ -1,6 +1,7 @@
 """The generalized assignment engine: parser, hand-solved tiny instances, gap1 optima.
 
-Data: ``tests/data/gap/gap1.txt`` and ``known_optima.csv`` are copies of the
+Data: ``tests/data/gap/gap1.txt``, ``d10100`` (one problem of ``gapd.txt``) and
+``known_optima.csv`` are copies of the
 OR-Library files in ``shared/benchmarks/gap/`` (the tests read only the copies).
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -315,3 +317,127 @@ def test_local_search_finds_a_cyclic_exchange() -> None:
     )  # fmt: skip
     found, cost = ls.run(np.array([0, 1, 2]), 5, seed=0, best_cost=15.0)
     assert found is not None and found.tolist() == [1, 2, 0] and cost == 3.0
+
+
+def test_local_search_own_mode_reports_the_calls_best() -> None:
+    from optimiser.model.gap_local import LocalSearch
+
+    _, _, inst = load_instances(DATA / "gap1.txt")[0]
+    m, n = inst.m, inst.n
+    allowed = np.ones((m, n), dtype=bool)
+    start = np.argmin(inst.costs, axis=0)
+    # A bound below the LP bound: nothing beats it, so only ``own`` reports a solution.
+    impossible = float(inst.costs.min(axis=0).sum()) - 1.0
+    plain = LocalSearch(inst.costs, inst.weights, inst.capacities, allowed, np.ones(m, dtype=bool))
+    assert plain.run(start, 100, seed=2, best_cost=impossible) == (None, impossible)
+    own = LocalSearch(inst.costs, inst.weights, inst.capacities, allowed, np.ones(m, dtype=bool))
+    found, cost = own.run(start, 100, seed=2, best_cost=impossible, own=True)
+    assert found is not None and check_assignment(inst, found.tolist()) == []
+    assert cost == sum(inst.costs[i, j] for j, i in enumerate(found)) > impossible
+    # The walk itself does not depend on ``own``: both ended in the same place.
+    assert own._a.tolist() == plain._a.tolist()
+
+
+def test_elite_set_keeps_the_best_distinct_solutions() -> None:
+    from optimiser.model.gap import _Elite
+
+    elite = _Elite(2)
+    a, b, c = np.array([0, 1]), np.array([1, 0]), np.array([1, 1])
+    assert elite.add(10.0, a) and elite.add(12.0, b)
+    assert not elite.add(10.0, a.copy())  # already in
+    assert not elite.add(13.0, c)  # worse than the worst
+    assert elite.add(11.0, c)  # replaces b, the worst
+    assert sorted(elite.costs) == [10.0, 11.0]
+    assert elite.stale == 4  # four offers since the best (10) came in
+    elite.keep_best()
+    assert elite.costs == [10.0] and elite.members[0].tolist() == [0, 1] and elite.stale == 0
+
+
+def test_path_point_lies_between_two_elite_solutions() -> None:
+    from optimiser.model.gap import GapParams, _Incumbent, _prepare, _Search
+
+    _, _, inst = load_instances(DATA / "gap1.txt")[0]
+    p = _prepare(inst, False, None)
+    params = GapParams(relink_span=(0.25, 0.5))
+    search = _Search(
+        p, np.zeros(p.costs.shape), params, 0, math.inf, _Incumbent(), -math.inf,
+        __import__("threading").Event(),
+    )  # fmt: skip
+    rng = np.random.default_rng(0)
+    first = np.zeros(inst.n, dtype=np.int64)
+    second = np.arange(inst.n, dtype=np.int64) % inst.m
+    search.elite.add(1.0, first)
+    search.elite.add(2.0, second)
+    differ = int((first != second).sum())
+    for _ in range(20):
+        point = search._path_point(rng)
+        start, guide = (
+            (first, second)
+            if (point == first).sum() >= (point == second).sum()
+            else (second, first)
+        )
+        moved = point != start
+        assert (point[moved] == guide[moved]).all()  # every moved job took the guide's agent
+        assert round(0.25 * differ) <= moved.sum() <= round(0.5 * differ)
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGSTOP"), reason="POSIX only")
+def test_highs_child_can_be_paused_and_resumed() -> None:
+    from optimiser.model import gap_highs
+
+    if not gap_highs.available():
+        pytest.skip("highspy is not installed")
+    _, _, inst = load_instances(DATA / "gap1.txt")[0]
+    m, n = inst.m, inst.n
+    child = gap_highs.HighsChild(
+        inst.costs, inst.weights, inst.capacities, np.ones((m, n), dtype=bool),
+        np.ones(m, dtype=bool), 30.0, 0, on_solution=lambda _: None,
+    )  # fmt: skip
+    pid = child._proc.pid
+
+    def state() -> str:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+    assert child.pause()
+    if Path(f"/proc/{pid}/stat").exists():
+        for _ in range(200):  # the signal is delivered asynchronously
+            if state() == "T":
+                break
+            time.sleep(0.01)
+        assert state() == "T"  # stopped
+    assert not child.wait(0.5)  # a suspended HiGHS reports nothing
+    child.resume()
+    result = child.result(grace=30.0)
+    assert result is not None and result.proved
+    assert result.objective == known_optima()["c515-1", "min"]
+
+
+def test_a_hopeless_highs_is_paused_for_a_second_search() -> None:
+    from optimiser.model import gap_highs
+    from optimiser.model.gap import GapParams
+
+    if not gap_highs.available() or not hasattr(__import__("signal"), "SIGSTOP"):
+        pytest.skip("needs highspy and POSIX signals")
+    # d10100 (OR-Library gapd): HiGHS cannot prove it within seconds.
+    _, name, inst = load_instances(DATA / "d10100")[0]
+    # Any gap counts as hopeless and the check comes early: HiGHS is paused,
+    # resumed at the end, and still reports its bound.
+    params = GapParams(pause_after=0.25, pause_gap=1e-12)
+    result = solve_gap(inst, time_limit=6, workers=2, params=params)
+    assert check_assignment(inst, result.assignment) == []
+    assert 1.5 - 0.1 < result.stats.get("highs_paused_at", math.inf) < 3
+    assert result.stats["relinks"] > 0
+    assert result.seconds < 6 + 1
+    optimum = known_optima()[name, "min"]
+    assert result.bound <= optimum <= result.objective <= optimum * 1.02
+    assert result.bound > result.stats["lp_bound"]  # HiGHS's bound came back
+
+
+def test_highs_is_not_paused_while_its_gap_is_small() -> None:
+    from optimiser.model.gap import GapParams
+
+    _, _, inst = load_instances(DATA / "d10100")[0]
+    params = GapParams(pause_after=0.25, pause_gap=0.5)  # 50 %: never reached here
+    result = solve_gap(inst, time_limit=4, workers=2, params=params)
+    assert "highs_paused_at" not in result.stats
+    assert check_assignment(inst, result.assignment) == []

@@ -20,8 +20,14 @@ How it solves (a portfolio; details in ``docs/benchmarks.md``, "GAP engine"):
    shift, swap and ejection-chain / cyclic-exchange moves (up to five jobs)
    on cost plus weighted capacity excess, the weights adapting at each local
    optimum.  A burst after the kernel, then ``local_rounds`` local optima
-   after every LNS step, continuing its own walk (or restarting from the
-   incumbent when the LNS step improved it).
+   after every LNS step.  Those go to **path relinking** (Glover; for the GAP,
+   Yagiura, Ibaraki and Glover 2006): an elite set keeps the best distinct
+   solutions the local search met; each relink walks from one elite solution
+   towards another, a job at a time, stops ``relink_span`` of the way and runs
+   ``relink_rounds`` local optima from there.  When the elite set's best has
+   not improved for ``elite_stale`` offers, all but the best are dropped and
+   the set is rebuilt.  After an LNS step improved the incumbent, the local
+   search restarts from it instead.
 5. **LNS.** Repeatedly free a sub-problem and re-solve it with CP-SAT (one
    worker, deterministic time limit), keeping improvements.  Three
    neighbourhoods, picked at random in proportion to their success so far:
@@ -34,7 +40,12 @@ How it solves (a portfolio; details in ``docs/benchmarks.md``, "GAP engine"):
    and the two cannot share a process), its improving solutions passed to the
    search, alongside steps 2-5, whose thread has its nice value raised by
    ``search_niceness`` (Linux: per thread) so that on a busy machine HiGHS
-   gets the larger CPU share.  Without ``highspy``, or if the child fails,
+   gets the larger CPU share.  If at ``pause_after`` of the time limit the
+   gap between the incumbent and HiGHS's reported bound still exceeds
+   ``pause_gap``, HiGHS cannot be expected to prove optimality in time: its
+   child is suspended and its core runs a second path-relinking search (own
+   seed and elite set) until the end, when HiGHS resumes to report its bound.
+   Without ``highspy``, or if the child fails,
    HiGHS 1.12 runs through MathOpt in a thread instead (then the search backs
    off: once ``backoff_after`` LNS steps in a row brought nothing, it sleeps
    ``backoff_ratio`` times as long as each step takes).  With one worker
@@ -45,7 +56,9 @@ time) and seeded, so they are reproducible; the wall clock only stops them
 early as a safety net.  HiGHS is deterministic until its time limit binds.
 So a result is reproducible whenever HiGHS finishes within the limit (every
 proved instance), and otherwise whenever the LNS incumbent is at least as
-good as HiGHS's when time runs out.
+good as HiGHS's when time runs out.  Pausing HiGHS for a second search is a
+wall-clock decision, taken only in runs that end on the time limit: those
+results can differ from run to run (``docs/benchmarks.md`` gives the spread).
 """
 
 from __future__ import annotations
@@ -54,6 +67,7 @@ import math
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -198,7 +212,13 @@ class GapParams:
     skips_per_grow: int = 200
     highs_share_sequential: float = 0.5
     local_iterations: int = 3000
-    local_rounds: int = 200
+    local_rounds: int = 1000
+    elite_size: int = 10
+    relink_rounds: int = 100
+    relink_span: tuple[float, float] = (0.1, 0.4)
+    elite_stale: int = 100
+    pause_after: float = 0.25
+    pause_gap: float = 0.004
     search_niceness: int = 2
     backoff_after: int = 30
     backoff_ratio: float = 1.0
@@ -318,6 +338,38 @@ def _round_bound(p: _Prepared, bound: float) -> float:
     return bound
 
 
+class _Elite:
+    """The best distinct local-search solutions met (for path relinking)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.costs: list[float] = []
+        self.members: list[np.ndarray] = []
+        self.stale = 0  # offers since the best member last improved
+
+    def add(self, cost: float, assignment: np.ndarray) -> bool:
+        self.stale += 1
+        if self.size <= 0 or any(np.array_equal(assignment, a) for a in self.members):
+            return False
+        if not self.costs or cost < min(self.costs) - 1e-9:
+            self.stale = 0
+        if len(self.members) < self.size:
+            self.costs.append(cost)
+            self.members.append(assignment.copy())
+            return True
+        worst = int(np.argmax(self.costs))
+        if cost >= self.costs[worst]:
+            return False
+        self.costs[worst], self.members[worst] = cost, assignment.copy()
+        return True
+
+    def keep_best(self) -> None:
+        """Drop all but the best member (the set has converged: rebuild it)."""
+        best = int(np.argmin(self.costs))
+        self.costs, self.members = [self.costs[best]], [self.members[best]]
+        self.stale = 0
+
+
 class _Search:
     """Steps 3-4: kernel, then agent LNS; stops on work limits, a proof or ``stop``."""
 
@@ -358,6 +410,10 @@ class _Search:
         self.cheap[order, np.arange(finite.shape[1])[None, :]] = 1.0
         self.cheap *= p.allowed
         self.ls = LocalSearch(p.costs, p.weights, p.capacities, p.allowed, p.capacitated)
+        self.elite = _Elite(params.elite_size)
+        self.relinks = 0
+        self.elite_restarts = 0
+        self.relink_improvements = 0
 
     def _halt(self) -> bool:
         return (
@@ -414,13 +470,69 @@ class _Search:
         if current is None or rounds <= 0 or self._halt():
             return
         before = self.ls.rounds
-        found, _ = self.ls.run(
-            current if restart or self.ls.rounds == 0 else None,
-            rounds, int(rng.integers(1 << 30)), self.incumbent.cost, self._halt,
-        )  # fmt: skip
+        if self.params.elite_stale > 0 and self.elite.stale >= self.params.elite_stale:
+            self.elite.keep_best()
+            self.elite_restarts += 1
+        relink = not restart and len(self.elite.members) >= 2 and self.params.relink_rounds > 0
+        if relink:
+            chunks = [self.params.relink_rounds] * max(1, rounds // self.params.relink_rounds)
+        else:
+            chunks = [rounds]
+        for chunk in chunks:
+            if relink:
+                start: np.ndarray | None = self._path_point(rng)
+                self.relinks += 1
+            else:
+                start = current if restart or self.ls.rounds == 0 else None
+            found, cost = self.ls.run(
+                start, chunk, int(rng.integers(1 << 30)), self.incumbent.cost, self._halt,
+                own=True,
+            )  # fmt: skip
+            if found is not None:
+                self.elite.add(cost, found)
+                if self.incumbent.offer(p, found):
+                    self.local_improvements += 1
+                    self.relink_improvements += relink
+            if self._halt():
+                break
         self.local_iterations += self.ls.rounds - before
-        if found is not None and self.incumbent.offer(p, found):
-            self.local_improvements += 1
+
+    def _path_point(self, rng: np.random.Generator) -> np.ndarray:
+        """A point on the path between two elite solutions (path relinking).
+
+        From one elite solution, jobs move one at a time to their agent in
+        another, each time the move that adds least to cost plus weighted
+        excess (the local search's weights); the walk stops part way.
+        """
+        p = self.p
+        first, second = rng.choice(len(self.elite.members), size=2, replace=False)
+        a = self.elite.members[first].copy()
+        guide = self.elite.members[second]
+        todo = np.nonzero(a != guide)[0]
+        lo, hi = self.params.relink_span
+        steps = int(round(rng.uniform(lo, hi) * len(todo)))
+        cap = self.ls._b
+        wt = self.ls._wt
+        load = np.zeros(len(cap))
+        np.add.at(load, a, p.weights[a, np.arange(len(a))])
+        for _ in range(steps):
+            src, dst = a[todo], guide[todo]
+            ws, wd = p.weights[src, todo], p.weights[dst, todo]
+            ex_src = np.maximum(load[src] - cap[src], 0.0)
+            ex_dst = np.maximum(load[dst] - cap[dst], 0.0)
+            delta = (
+                p.costs[dst, todo]
+                - p.costs[src, todo]
+                + wt[src] * (np.maximum(load[src] - ws - cap[src], 0.0) - ex_src)
+                + wt[dst] * (np.maximum(load[dst] + wd - cap[dst], 0.0) - ex_dst)
+            )
+            k = int(np.argmin(delta))
+            j = todo[k]
+            load[a[j]] -= p.weights[a[j], j]
+            load[guide[j]] += p.weights[guide[j], j]
+            a[j] = guide[j]
+            todo = np.delete(todo, k)
+        return a
 
     def _related_agents(self, current: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
         """``k`` agents between which jobs could move cheaply (by LP reduced cost)."""
@@ -534,12 +646,12 @@ class _Search:
             step_seconds = time.monotonic() - step_start
 
 
-def _search_in_thread(search: _Search, iterations: int, niceness: int) -> None:
-    """Kernel then LNS in a thread whose scheduling priority is lowered by ``niceness``.
+def _in_thread(target: Callable[[], None], niceness: int) -> threading.Thread:
+    """Start ``target`` in a thread whose scheduling priority is lowered by ``niceness``.
 
     On Linux the nice value is per thread: when the machine is busy, HiGHS
     (which proves optimality) then gets the larger share of the CPU.  Elsewhere
-    the priority stays.  Returns when the search ends.
+    the priority stays.
     """
 
     def run() -> None:
@@ -550,12 +662,77 @@ def _search_in_thread(search: _Search, iterations: int, niceness: int) -> None:
                 os.setpriority(os.PRIO_PROCESS, tid, prio + niceness)
             except OSError:
                 pass
-        search.kernel()
-        search.lns(iterations)
+        target()
 
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
-    worker.join()
+    return worker
+
+
+def _search_in_thread(search: _Search, iterations: int, niceness: int) -> None:
+    """Kernel then LNS in a thread (see :func:`_in_thread`); returns when it ends."""
+
+    def run() -> None:
+        search.kernel()
+        search.lns(iterations)
+
+    _in_thread(run, niceness).join()
+
+
+def _search_beside_child(
+    search: _Search, iterations: int, highs: _HighsRun, pause_at: float
+) -> None:
+    """Kernel then LNS beside the HiGHS child; a second search if HiGHS looks hopeless.
+
+    At ``pause_at`` (if the search still runs), when the gap between the
+    incumbent and HiGHS's last reported bound exceeds ``pause_gap`` (relative),
+    HiGHS will not prove optimality within the limit: the child is suspended and
+    its core runs a second path-relinking search (its own local search, seed
+    and elite set, which it builds afresh from the incumbent) until the end.
+    The child then goes on just long enough to report its bound.
+    """
+    params = search.params
+
+    def run() -> None:
+        search.kernel()
+        search.lns(iterations)
+
+    first = _in_thread(run, params.search_niceness)
+    first.join(max(pause_at - time.monotonic(), 0.0))
+    if not first.is_alive() or params.pause_gap <= 0:
+        first.join()
+        return
+    cost = search.incumbent.cost  # (no incumbent yet: HiGHS may be the one to find it)
+    hopeless = math.isfinite(cost) and cost - highs.child.bound > params.pause_gap * max(
+        abs(cost), 1.0
+    )
+    if not hopeless or not highs.child.pause():
+        first.join()
+        return
+    highs.stats["highs_paused_at"] = time.monotonic() - highs.start
+    first_done = threading.Event()  # the second search ends with the first
+    second = _Search(
+        search.p, search.reduced, params, search.seed + 1, search.deadline,
+        search.incumbent, search.lower, first_done, search.interrupt,
+    )  # fmt: skip
+    rng = np.random.default_rng(search.seed + 1)
+
+    def relink() -> None:
+        while not second._halt():
+            if search.incumbent.assignment is None:
+                first_done.wait(0.05)  # nothing to start from yet
+                continue
+            second.local(params.local_rounds, rng, restart=False)
+
+    other = _in_thread(relink, 0)
+    first.join()
+    first_done.set()
+    other.join()
+    highs.child.resume()
+    search.relinks += second.relinks
+    search.relink_improvements += second.relink_improvements
+    search.local_improvements += second.local_improvements
+    search.local_iterations += second.local_iterations
 
 
 class _HighsRun:
@@ -724,7 +901,8 @@ def solve_gap(
         if use_search:
             # No back-off here: HiGHS has its own process, and the search thread's
             # nice value already gives HiGHS the larger share on a busy machine.
-            _search_in_thread(search, iterations, params.search_niceness)
+            pause_at = start + params.pause_after * max(time_limit, 0.0)
+            _search_beside_child(search, iterations, highs, pause_at)
         proved = search.proved or incumbent.cost <= lower + 1e-9
         child_mip = highs.finish(proved, deadline)
         if child_mip is not None:
@@ -752,6 +930,9 @@ def solve_gap(
     stats["lns_subproblems_proved"] = search.subproblems_proved
     stats["local_iterations"] = search.local_iterations
     stats["local_improvements"] = search.local_improvements
+    stats["relinks"] = search.relinks
+    stats["elite_restarts"] = search.elite_restarts
+    stats["relink_improvements"] = search.relink_improvements
     stats["backoff_seconds"] = search.backoff_seconds
 
     bound = lower

@@ -16,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import math
+import os
 import pickle
+import signal
 import struct
 import subprocess
 import sys
@@ -95,6 +97,8 @@ class HighsChild:
         self._lock = threading.Lock()
         self._final: tuple[Any, ...] | None = None
         self.stats: dict[str, float] = {}
+        self.bound = -math.inf  # HiGHS's dual bound as last reported
+        self._paused = False
         self._proc = subprocess.Popen(  # noqa: S603 (our own script, no shell)
             [sys.executable, "-P", str(WORKER)],
             stdin=subprocess.PIPE,
@@ -125,6 +129,8 @@ class HighsChild:
                     return
                 if message[0] == "solution":
                     self._on_solution(np.asarray(message[1], dtype=np.int64))
+                elif message[0] == "bound":
+                    self.bound = float(message[1])
                 elif message[0] == "done":
                     self._final = message
                     if self._on_done is not None:
@@ -137,7 +143,24 @@ class HighsChild:
 
     def stop(self) -> None:
         """Ask HiGHS to stop at its next interrupt check."""
+        self.resume()
         self._write(("stop",))
+
+    def pause(self) -> bool:
+        """Suspend the child (POSIX: SIGSTOP), freeing its core; true if it was."""
+        if not hasattr(signal, "SIGSTOP") or self._done.is_set():
+            return False
+        with contextlib.suppress(OSError):
+            os.kill(self._proc.pid, signal.SIGSTOP)
+            self._paused = True
+        return self._paused
+
+    def resume(self) -> None:
+        """Let a suspended child go on (HiGHS's clock ran on meanwhile)."""
+        if self._paused:
+            with contextlib.suppress(OSError):
+                os.kill(self._proc.pid, signal.SIGCONT)
+            self._paused = False
 
     def wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the result; true if it came."""

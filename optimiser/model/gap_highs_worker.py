@@ -27,6 +27,8 @@ from typing import IO, Any
 import highspy
 import numpy as np
 
+REPORT_EVERY = 0.5  # seconds between dual-bound reports
+
 
 def send(out: IO[bytes], lock: threading.Lock, message: tuple[Any, ...]) -> None:
     """Write one framed message."""
@@ -144,9 +146,16 @@ def main() -> None:
         if found is not None:
             send(out, lock, ("solution", found))
 
+    last_report = [0.0]
+
     def on_interrupt(event: Any) -> None:
         if stop.is_set():
             event.data_in.user_interrupt = True
+            return
+        now = time.monotonic()
+        if now - last_report[0] >= REPORT_EVERY:
+            last_report[0] = now
+            send(out, lock, ("bound", float(event.data_out.mip_dual_bound)))
 
     threading.Thread(target=listen, daemon=True).start()
     h.cbMipImprovingSolution += on_improving

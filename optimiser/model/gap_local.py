@@ -157,7 +157,8 @@ def _deep_chain(c, w, b, allowed, a, load, wt, depth):  # noqa: C901, PLR0912
 
 @njit(cache=True, nogil=True)
 def _run(  # noqa: C901, PLR0912, PLR0915 (one compiled loop: splitting it costs speed)
-    c, w, b, allowed, a, load, wt, rounds, best_a, best_cost, inc, dec, seed, chains, depth
+    c, w, b, allowed, a, load, wt, rounds, best_a, best_cost, ref_cost, inc, dec, seed, chains,
+    depth,
 ):
     """``rounds`` descents and weight updates; changes ``a``, ``load``, ``wt``, ``best_a``."""
     m, n = c.shape
@@ -330,7 +331,7 @@ def _run(  # noqa: C901, PLR0912, PLR0915 (one compiled loop: splitting it costs
                 continue
             break
         # ---- weights
-        if cost + _pen(load, b, wt) > best_cost - EPS:
+        if cost + _pen(load, b, wt) > min(best_cost, ref_cost) - EPS:
             for i in range(m):
                 wt[i] = max(1e-6, (1.0 - dec) * wt[i])
         else:
@@ -385,11 +386,14 @@ class LocalSearch:
         best_cost: float = np.inf,
         stop: Callable[[], bool] | None = None,
         chunk: int = 25,
+        own: bool = False,
     ) -> tuple[np.ndarray | None, float]:
         """Search from ``start`` (feasible or not; ``None``: where the last call ended).
 
         Returns the best feasible assignment found that costs less than
-        ``best_cost`` (``None`` if there is none) and its cost.
+        ``best_cost`` (``None`` if there is none) and its cost.  With ``own``
+        it returns the best feasible assignment this call met, whatever its
+        cost (``best_cost`` still steers the weights).
         """
         m, n = self._c.shape
         if start is None:
@@ -401,20 +405,20 @@ class LocalSearch:
             self._a, self._load = a, load
         best_a = a.copy()
         bound = float(best_cost)
-        best = bound
+        best = np.inf if own else bound
         done = 0
         while done < rounds:
             step = min(chunk, rounds - done)
             best, _ = _run(
                 self._c, self._w, self._b, self._allowed, a, load, self._wt, step,
-                best_a, best, self.inc, self.dec, (seed * 1000003 + done) % (2**31),
+                best_a, best, bound, self.inc, self.dec, (seed * 1000003 + done) % (2**31),
                 self.chains, self.depth,
             )  # fmt: skip
             done += step
             if stop is not None and stop():
                 break
         self.rounds += done
-        if best < bound - EPS:
+        if best < (np.inf if own else bound - EPS):
             return best_a, float(best)
         return None, bound
 
