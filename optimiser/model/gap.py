@@ -460,6 +460,11 @@ class _Search:
                 self.kernel_width = width
                 return
 
+    def run(self, iterations: int) -> None:
+        """Kernel, then up to ``iterations`` LNS steps (each followed by local search)."""
+        self.kernel()
+        self.lns(iterations)
+
     def local(self, rounds: int, rng: np.random.Generator, restart: bool = True) -> None:
         """Weighting local search (:mod:`gap_local`) for ``rounds`` local optima.
 
@@ -511,8 +516,8 @@ class _Search:
         todo = np.nonzero(a != guide)[0]
         lo, hi = self.params.relink_span
         steps = int(round(rng.uniform(lo, hi) * len(todo)))
-        cap = self.ls._b
-        wt = self.ls._wt
+        cap = self.ls.limits
+        wt = self.ls.penalties
         load = np.zeros(len(cap))
         np.add.at(load, a, p.weights[a, np.arange(len(a))])
         for _ in range(steps):
@@ -671,12 +676,7 @@ def _in_thread(target: Callable[[], None], niceness: int) -> threading.Thread:
 
 def _search_in_thread(search: _Search, iterations: int, niceness: int) -> None:
     """Kernel then LNS in a thread (see :func:`_in_thread`); returns when it ends."""
-
-    def run() -> None:
-        search.kernel()
-        search.lns(iterations)
-
-    _in_thread(run, niceness).join()
+    _in_thread(lambda: search.run(iterations), niceness).join()
 
 
 def _search_beside_child(
@@ -692,12 +692,7 @@ def _search_beside_child(
     The child then goes on just long enough to report its bound.
     """
     params = search.params
-
-    def run() -> None:
-        search.kernel()
-        search.lns(iterations)
-
-    first = _in_thread(run, params.search_niceness)
+    first = _in_thread(lambda: search.run(iterations), params.search_niceness)
     first.join(max(pause_at - time.monotonic(), 0.0))
     if not first.is_alive() or params.pause_gap <= 0:
         first.join()
@@ -733,6 +728,7 @@ def _search_beside_child(
     search.relink_improvements += second.relink_improvements
     search.local_improvements += second.local_improvements
     search.local_iterations += second.local_iterations
+    search.elite_restarts += second.elite_restarts
 
 
 class _HighsRun:
@@ -919,8 +915,7 @@ def solve_gap(
         if use_search:
             share = 1.0 - params.highs_share_sequential
             search.deadline = start + share * max(time_limit, 0.0)
-            search.kernel()
-            search.lns(int(iterations * share))
+            search.run(int(iterations * share))
         if incumbent.cost > lower + 1e-9 and not search.proved:
             run_highs(None)
     stats["kernel_cost"] = p.sign * search.kernel_cost

@@ -378,6 +378,20 @@ class LocalSearch:
         self._a = np.zeros(self._c.shape[1], dtype=np.int64)
         self._load = np.zeros(self._c.shape[0])
 
+    @property
+    def penalties(self) -> np.ndarray:
+        """The current penalty weight of each agent's capacity excess (read only)."""
+        view = self._wt.view()
+        view.setflags(write=False)
+        return view
+
+    @property
+    def limits(self) -> np.ndarray:
+        """Each agent's capacity, ``inf`` where it has none (read only)."""
+        view = self._b.view()
+        view.setflags(write=False)
+        return view
+
     def run(
         self,
         start: np.ndarray | None,
