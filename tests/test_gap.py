@@ -441,3 +441,28 @@ def test_highs_is_not_paused_while_its_gap_is_small() -> None:
     result = solve_gap(inst, time_limit=4, workers=2, params=params)
     assert "highs_paused_at" not in result.stats
     assert check_assignment(inst, result.assignment) == []
+
+
+def test_a_silent_highs_child_is_given_up_in_time(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from optimiser.model import gap_highs
+
+    # A worker that reports a bound once and then ignores every request.
+    silent = tmp_path / "worker.py"
+    silent.write_text(
+        "import pickle, struct, sys, time\n"
+        "sys.stdin.buffer.read(4)\n"
+        "data = pickle.dumps(('bound', 6340.0))\n"
+        "sys.stdout.buffer.write(struct.pack('>I', len(data)) + data)\n"
+        "sys.stdout.buffer.flush()\n"
+        "time.sleep(600)\n"
+    )
+    monkeypatch.setattr(gap_highs, "WORKER", silent)
+    _, name, inst = load_instances(DATA / "d10100")[0]  # LP bound 6323.5, optimum 6347
+    result = solve_gap(inst, time_limit=3, workers=2)
+    assert result.seconds < 3.0
+    assert result.stats.get("highs_abandoned") == 1.0
+    assert result.bound == 6340.0  # the last reported bound stands
+    assert check_assignment(inst, result.assignment) == []
+    assert result.objective >= known_optima()[name, "min"]

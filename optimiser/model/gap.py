@@ -103,6 +103,8 @@ Sense = Literal["min", "max"]
 CHILD_STARTUP = 0.6
 # Seconds kept at the end of the time limit to stop HiGHS and collect results.
 WRAP_UP = 1.0
+# Seconds before the limit at which a HiGHS child that has not answered is given up.
+FINAL_MARGIN = 0.1
 
 
 def _frozen_array(values: object, dtype: type, name: str, ndim: int) -> np.ndarray:
@@ -786,13 +788,20 @@ class _HighsRun:
             if self._failed:
                 thread.start()
 
-    def finish(self, proved: bool, deadline: float) -> MipResult | None:
-        """Stop HiGHS if ``proved`` or at ``deadline``; its result (``None`` if it failed)."""
+    def finish(self, proved: bool, deadline: float, end: float) -> MipResult | None:
+        """Stop HiGHS if ``proved`` or at ``deadline``; its result (``None`` if it failed).
+
+        A HiGHS that has not answered by ``end`` is given up: its last reported
+        bound stands (its solutions already reached the incumbent).
+        """
         if proved:
             self.child.stop()
         elif not self.child.wait(deadline - time.monotonic()):
             self.child.stop()  # time is up: HiGHS reports its bound at its next interrupt check
-        mip = self.child.result()
+        mip = self.child.result(grace=max(end - time.monotonic(), 0.05))
+        if mip is None and self.child.abandoned:
+            self.stats["highs_abandoned"] = 1.0
+            mip = MipResult(None, math.inf, self.child.bound, False, False)
         with self._lock:
             fallback = self._fallback
         if fallback is not None and fallback.ident is not None:
@@ -838,6 +847,7 @@ def solve_gap(
     start = time.monotonic()
     # Keep a little time to collect the results (HiGHS's last bound) within the limit.
     deadline = start + max(time_limit - min(WRAP_UP, 0.05 * time_limit), 0.0)
+    end = start + max(time_limit - min(FINAL_MARGIN, 0.01 * time_limit), 0.0)  # HiGHS or not
     params = params or GapParams()
     p = _prepare(inst, allow_unassigned, unassigned_penalty)
     n = inst.n
@@ -869,7 +879,7 @@ def solve_gap(
     stats["lp_seconds"] = time.monotonic() - start
     if not lp.feasible:
         if highs is not None:
-            highs.finish(True, deadline)
+            highs.finish(True, deadline, end)
         return finish(None, math.inf, math.inf, Status.INFEASIBLE)
     lower = _round_bound(p, lp.bound)
     stats["lp_bound"] = p.sign * lp.bound
@@ -900,7 +910,7 @@ def solve_gap(
             pause_at = start + params.pause_after * max(time_limit, 0.0)
             _search_beside_child(search, iterations, highs, pause_at)
         proved = search.proved or incumbent.cost <= lower + 1e-9
-        child_mip = highs.finish(proved, deadline)
+        child_mip = highs.finish(proved, deadline, end)
         if child_mip is not None:
             mip = child_mip
         stats.update(highs.stats)

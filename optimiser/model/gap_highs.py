@@ -74,8 +74,9 @@ class HighsChild:
         Called (in a reader thread) with every improving assignment HiGHS finds.
     on_done
         Called (in the reader thread) with HiGHS's final status: ``"optimal"``,
-        ``"infeasible"``, ``"time_limit"``, ``"interrupted"`` or ``"other"``, or
-        ``"failed"`` if the child ended without a result.
+        ``"infeasible"``, ``"time_limit"``, ``"interrupted"`` or ``"other"``,
+        ``"failed"`` if the child ended without a result, or ``"abandoned"``
+        if :meth:`result` killed it for want of time.
     """
 
     def __init__(
@@ -99,6 +100,8 @@ class HighsChild:
         self.stats: dict[str, float] = {}
         self.bound = -math.inf  # HiGHS's dual bound as last reported
         self._paused = False
+        self._stop_sent = False
+        self.abandoned = False  # killed before it answered (see result)
         self._proc = subprocess.Popen(  # noqa: S603 (our own script, no shell)
             [sys.executable, "-P", str(WORKER)],
             stdin=subprocess.PIPE,
@@ -138,12 +141,13 @@ class HighsChild:
                     return
         finally:
             if self._final is None and self._on_done is not None:
-                self._on_done("failed")
+                self._on_done("abandoned" if self.abandoned else "failed")
             self._done.set()
 
     def stop(self) -> None:
         """Ask HiGHS to stop at its next interrupt check."""
         self.resume()
+        self._stop_sent = True
         self._write(("stop",))
 
     def pause(self) -> bool:
@@ -167,14 +171,21 @@ class HighsChild:
         return self._done.wait(max(timeout, 0.0))
 
     def result(self, grace: float = 2.0) -> MipResult | None:
-        """The final result (``None`` if the child failed); ends the child."""
-        if not self._done.wait(grace):
+        """The final result (``None`` if the child failed or was abandoned); ends the child.
+
+        Waits up to ``grace`` seconds; if HiGHS was not yet asked to stop, asks
+        and waits up to ``grace`` more.  A child that has not answered by then
+        is killed (:attr:`abandoned`; :attr:`bound` keeps its last report).
+        """
+        if not self._done.wait(grace) and not self._stop_sent:
             self.stop()
             self._done.wait(grace)
+        if not self._done.is_set():
+            self.abandoned = True
         with self._lock, contextlib.suppress(OSError):
             self._stdin.close()
-        if self._final is not None:
-            self._proc.kill()  # its result is in: no need to wait for the interpreter to exit
+        if self._final is not None or self.abandoned:
+            self._proc.kill()  # its result is in (or too late): no need to wait for it to exit
         try:
             self._proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
