@@ -511,35 +511,11 @@ class _Search:
         another, each time the move that adds least to cost plus weighted
         excess (the local search's weights); the walk stops part way.
         """
-        p = self.p
         first, second = rng.choice(len(self.elite.members), size=2, replace=False)
-        a = self.elite.members[first].copy()
-        guide = self.elite.members[second]
-        todo = np.nonzero(a != guide)[0]
+        start, guide = self.elite.members[first], self.elite.members[second]
         lo, hi = self.params.relink_span
-        steps = int(round(rng.uniform(lo, hi) * len(todo)))
-        cap = self.ls.limits
-        wt = self.ls.penalties
-        load = np.zeros(len(cap))
-        np.add.at(load, a, p.weights[a, np.arange(len(a))])
-        for _ in range(steps):
-            src, dst = a[todo], guide[todo]
-            ws, wd = p.weights[src, todo], p.weights[dst, todo]
-            ex_src = np.maximum(load[src] - cap[src], 0.0)
-            ex_dst = np.maximum(load[dst] - cap[dst], 0.0)
-            delta = (
-                p.costs[dst, todo]
-                - p.costs[src, todo]
-                + wt[src] * (np.maximum(load[src] - ws - cap[src], 0.0) - ex_src)
-                + wt[dst] * (np.maximum(load[dst] + wd - cap[dst], 0.0) - ex_dst)
-            )
-            k = int(np.argmin(delta))
-            j = todo[k]
-            load[a[j]] -= p.weights[a[j], j]
-            load[guide[j]] += p.weights[guide[j], j]
-            a[j] = guide[j]
-            todo = np.delete(todo, k)
-        return a
+        steps = int(round(rng.uniform(lo, hi) * int((start != guide).sum())))
+        return self.ls.toward(start, guide, steps)
 
     def _related_agents(self, current: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
         """``k`` agents between which jobs could move cheaply (by LP reduced cost)."""
@@ -737,9 +713,8 @@ class _HighsRun:
     """HiGHS (``highspy``) in a child process, started before anything else.
 
     Its improving solutions go to the incumbent (so the search works from
-    them).  When
-    HiGHS proves optimality or infeasibility, ``stop`` is set and CP-SAT
-    interrupted.  If the child fails, the ``fallback`` thread (HiGHS through
+    them).  When HiGHS proves optimality or infeasibility, ``stop`` is set and
+    CP-SAT interrupted.  If the child fails, the ``fallback`` thread (HiGHS through
     MathOpt), once armed, runs instead.
     """
 
@@ -751,7 +726,6 @@ class _HighsRun:
         interrupt: CpInterrupt,
         deadline: float,
         seed: int,
-        params: GapParams,
     ) -> None:
         self.start = time.monotonic()
         self.stats: dict[str, float] = {}
@@ -873,7 +847,7 @@ def solve_gap(
     highs: _HighsRun | None = None
     if workers >= 2 and params.highs_process and gap_highs.available():
         # First, so that HiGHS's clock runs while the LP and the kernel are solved here.
-        highs = _HighsRun(p, incumbent, stop, interrupt, deadline, seed, params)
+        highs = _HighsRun(p, incumbent, stop, interrupt, deadline, seed)
 
     lp = solve_lp(p.costs, p.weights, p.capacities, p.allowed, p.capacitated)
     stats["lp_seconds"] = time.monotonic() - start

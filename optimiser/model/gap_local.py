@@ -156,6 +156,47 @@ def _deep_chain(c, w, b, allowed, a, load, wt, depth):  # noqa: C901, PLR0912
 
 
 @njit(cache=True, nogil=True)
+def _toward(c, w, b, wt, a, guide, steps):
+    """Move ``steps`` jobs of ``a`` (in place) to their agent in ``guide``.
+
+    Each time the move that adds least to cost plus weighted excess (the first
+    such job in index order on ties): a walk along the relinking path.
+    """
+    m, n = c.shape
+    load = np.zeros(m)
+    for j in range(n):
+        load[a[j]] += w[a[j], j]
+    todo = np.empty(n, np.int64)
+    count = 0
+    for j in range(n):
+        if a[j] != guide[j]:
+            todo[count] = j
+            count += 1
+    for _ in range(min(steps, count)):
+        best = np.inf
+        pick = 0
+        for k in range(count):
+            j = todo[k]
+            src = a[j]
+            dst = guide[j]
+            delta = (
+                c[dst, j] - c[src, j]
+                + _pdelta(wt[src], load[src], b[src], load[src] - w[src, j])
+                + _pdelta(wt[dst], load[dst], b[dst], load[dst] + w[dst, j])
+            )
+            if delta < best:
+                best = delta
+                pick = k
+        j = todo[pick]
+        load[a[j]] -= w[a[j], j]
+        load[guide[j]] += w[guide[j], j]
+        a[j] = guide[j]
+        for k in range(pick, count - 1):
+            todo[k] = todo[k + 1]
+        count -= 1
+
+
+@njit(cache=True, nogil=True)
 def _run(  # noqa: C901, PLR0912, PLR0915 (one compiled loop: splitting it costs speed)
     c, w, b, allowed, a, load, wt, rounds, best_a, best_cost, ref_cost, inc, dec, seed, chains,
     depth,
@@ -378,19 +419,16 @@ class LocalSearch:
         self._a = np.zeros(self._c.shape[1], dtype=np.int64)
         self._load = np.zeros(self._c.shape[0])
 
-    @property
-    def penalties(self) -> np.ndarray:
-        """The current penalty weight of each agent's capacity excess (read only)."""
-        view = self._wt.view()
-        view.setflags(write=False)
-        return view
+    def toward(self, start: np.ndarray, guide: np.ndarray, steps: int) -> np.ndarray:
+        """``start`` with ``steps`` of its jobs moved to their agent in ``guide``.
 
-    @property
-    def limits(self) -> np.ndarray:
-        """Each agent's capacity, ``inf`` where it has none (read only)."""
-        view = self._b.view()
-        view.setflags(write=False)
-        return view
+        Path relinking's walk: each step takes the move that adds least to cost
+        plus the current weighted excess.  ``start`` is not changed.
+        """
+        a = np.ascontiguousarray(start, dtype=np.int64).copy()
+        guide = np.ascontiguousarray(guide, dtype=np.int64)
+        _toward(self._c, self._w, self._b, self._wt, a, guide, int(steps))
+        return a
 
     def run(
         self,
