@@ -19,6 +19,9 @@ grow, in proportion to their excess, by up to ``inc`` (push back towards
 feasibility).  Every feasible assignment met while scanning is checked against
 the best.
 
+:meth:`LocalSearch.toward` walks part of the way from one assignment to
+another with the same penalised cost (path relinking, in :mod:`gap`).
+
 The search is limited by a number of rounds (local optima) and seeded, so a
 call is reproducible; it runs in chunks between which a wall-clock deadline or
 a stop callback is checked.  The compiled core releases the GIL, so it runs
