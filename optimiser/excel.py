@@ -46,6 +46,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from optimiser.io import write_bytes
 from optimiser.scenario.problems import Key, Loc, LocTree, Problem, format_path
 from optimiser.scenario.reading import MAX_FILE_BYTES, MAX_NODES
 
@@ -1290,20 +1291,4 @@ def write_scenario_workbook(path: str | Path, scenario: Scenario | None = None) 
 
     buffer = io.BytesIO()
     scenario_workbook(scenario).save(buffer)
-    return _write_bytes(Path(path), buffer.getvalue())
-
-
-def _write_bytes(target: Path, data: bytes) -> Path:
-    import os
-    import tempfile
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".skillmix-", suffix=target.suffix, dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
+    return write_bytes(Path(path), buffer.getvalue())

@@ -1,8 +1,6 @@
-"""Writing plan files: whole or not at all.
+"""Plan files as text: JSON and CSV (written by :mod:`optimiser.io`).
 
-Every command writes its files into a temporary folder beside the target and
-moves them into place only when all of them were written, so a failure never
-leaves a half-written plan.  CSV cells that a spreadsheet would read as a
+CSV cells that a spreadsheet would read as a
 formula (``= + - @``) are neutralised with a leading apostrophe.
 """
 
@@ -11,14 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
+from optimiser.io import write_files
 from optimiser.plan import Plan
+
+__all__ = ["csv_text", "json_text", "plan_files", "write_files"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -99,25 +96,3 @@ def plan_files(plan: Plan) -> dict[str, str]:
         "risks.csv": csv_text(risk_rows(data["risks"]), RISK_COLUMNS),
         "utilisation.csv": csv_text(data["utilisation"], UTILISATION_COLUMNS),
     }
-
-
-def write_files(directory: str | Path, files: dict[str, str]) -> list[Path]:
-    """Write ``files`` into ``directory`` atomically (all or none).
-
-    The files are written into a fresh temporary folder on the same file
-    system, then each is renamed into place.  Other files already in the
-    directory are left alone.
-    """
-    target = Path(directory)
-    target.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".skillmix-", dir=target))
-    try:
-        for name, text in files.items():
-            (staging / name).write_text(text, encoding="utf-8")
-        written = []
-        for name in files:
-            os.replace(staging / name, target / name)
-            written.append(target / name)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

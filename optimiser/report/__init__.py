@@ -13,11 +13,10 @@ through :mod:`optimiser.whatif` to include them.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from optimiser.io import write_bytes
 from optimiser.report.build import WhatIf, build_report
 from optimiser.report.html import render_html
 from optimiser.report.markdown import render_markdown
@@ -77,18 +76,7 @@ def run_whatif(
 
 def write_report(path: str | Path, content: str | bytes) -> Path:
     """Write a rendered report to ``path`` atomically (whole or not at all)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = tempfile.mkstemp(prefix=".skillmix-", suffix=target.suffix, dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
+    return write_bytes(path, content)
 
 
 def make_report(
