@@ -1,17 +1,28 @@
 # skillmix: `make demo` plans the example team, `make test` runs the tests.
-# Both create .venv with Python 3.11+ on first use.
+# Both create .venv with Python 3.11+ on first use and install the LOCKED
+# dependency set (uv.lock) into it with uv, which is itself bootstrapped from
+# PyPI into .venv/uv (pinned below). `make lock` refreshes the lock.
 PYTHON ?= python3
+UV_VERSION := 0.13.9
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(VENV)/uv/bin/uv
+LATEST := .venv-latest
+# uv never downloads a Python: it uses the one that made .venv
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test lint bench clean chromium
+.PHONY: demo test test-latest lock lint bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(UV): | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	  --target $(VENV)/uv uv==$(UV_VERSION)
+
+# the locked runtime and test set, exactly (uv sync removes anything else)
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --extra dev --python $(BIN)/python
 	touch $@
 
 demo: $(VENV)/.installed
@@ -20,6 +31,21 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed chromium
 	$(BIN)/python -m pytest
+
+# The suite on the newest releases pyproject.toml allows, ignoring the lock, in
+# its own venv: shows a breaking upstream release before anyone relocks.
+test-latest: $(UV) chromium
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(UV) pip install --quiet --refresh --python $(LATEST)/bin/python -e '.[dev]'
+	$(UV) pip list --python $(LATEST)/bin/python --format freeze > $(LATEST)/versions.txt
+	$(LATEST)/bin/python -m pytest -p no:cacheprovider
+
+# Re-resolve the lock to the newest versions within pyproject.toml's bounds.
+# Run it after changing dependencies in pyproject.toml, or when test-latest
+# passes on newer releases you want to ship; commit uv.lock with the change.
+lock: | $(UV)
+	$(UV) lock --upgrade
 
 # Debian's Chromium for the report's browser tests: installed when run as root;
 # otherwise (or if the install fails) those tests are skipped with the reason.
@@ -36,8 +62,8 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check optimiser cli.py tests benchmarks
 
 bench: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(UV) sync --locked --extra dev --extra bench --python $(BIN)/python
 	$(BIN)/python benchmarks/bench_solve.py
 
 clean:
-	rm -rf $(VENV) out build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) $(LATEST) out build *.egg-info .pytest_cache .hypothesis

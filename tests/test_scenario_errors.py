@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cli import main
 from optimiser.scenario import ScenarioError, load_scenario
 from optimiser.scenario.models import (
     Competency,
@@ -202,7 +204,8 @@ EDITS = [
     ),
     pytest.param(
         "plan_date: 2027-04-01", "plan_date: 2027-04-31",
-        "plan_date", "'2027-04-31' is not a real date (day is out of range", "plan_date:",
+        "plan_date", "'2027-04-31' is not a real date (day 31 is not 1..30 for April 2027)",
+        "plan_date:",
         id="impossible-date",
     ),
     pytest.param(
@@ -288,7 +291,8 @@ def test_malformed_yaml_names_the_line() -> None:
     error = load_error(BAD / "malformed.yaml")
     (problem,) = error.problems
     assert (problem.file, problem.path, problem.line) == (str(BAD / "malformed.yaml"), "", 4)
-    assert problem.message.startswith("invalid YAML: mapping values are not allowed")
+    # our part: the file, the line, that it is a YAML syntax problem (PyYAML's words follow)
+    assert problem.message.startswith("invalid YAML: ")
 
 
 def test_malformed_example_edit_names_the_line(tmp_path: Path) -> None:
@@ -345,10 +349,28 @@ def test_too_large_file_is_not_read(tmp_path: Path) -> None:
     assert str(error) == f"{path}: file is larger than 5 MB; refusing to read it"
 
 
-def test_too_deep(tmp_path: Path) -> None:
-    path = tmp_path / "deep.yaml"
-    path.write_text("[" * 20_000)
-    assert "nested" in str(load_error(path))
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("deep.yaml", "[" * 20_000),  # PyYAML may stop it first, in its own words
+        ("closed.yaml", "a: " + "[" * 60 + "]" * 60 + "\n"),  # valid YAML, our limit
+        ("block.yaml", "".join(f"{'  ' * i}k{i}:\n" for i in range(60)) + "  " * 60 + "v: 1\n"),
+        ("deep.json", "[" * 20_000),
+        ("closed.json", "[" * 60 + "]" * 60),
+    ],
+)
+def test_too_deep(tmp_path: Path, name: str, text: str) -> None:
+    # our part: the file, one problem naming the nesting limit, exit 2 through the CLI;
+    # not whatever the installed YAML/JSON library says about it
+    path = tmp_path / name
+    path.write_text(text)
+    error = load_error(path)
+    assert [p.message for p in error.problems] == ["nested more than 50 levels deep"]
+    assert str(error).startswith(f"{path}")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "nested more than 50 levels deep" in result.output
+    assert "Traceback" not in result.output
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ sums of shares) live in :mod:`optimiser.scenario.checks`.
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from datetime import date, datetime
@@ -29,6 +30,17 @@ from .problems import Key, Problem, format_path
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+def _why_not_a_date(text: str) -> str:
+    """Our own words for an impossible ``YYYY-MM-DD`` (not the runtime's)."""
+    year, month, day = (int(part) for part in text.split("-"))
+    if not 1 <= month <= 12:
+        return f"month {month} is not 1..12"
+    if year < 1:
+        return "year 0000 does not exist"
+    days = calendar.monthrange(year, month)[1]
+    return f"day {day} is not 1..{days} for {calendar.month_name[month]} {year}"
+
+
 def _iso_date(value: Any) -> Any:
     if isinstance(value, datetime):
         raise ValueError("must be a date (YYYY-MM-DD), not a date and time")
@@ -39,8 +51,9 @@ def _iso_date(value: Any) -> Any:
         if _ISO_DATE.fullmatch(text):
             try:
                 return date.fromisoformat(text)
-            except ValueError as exc:
-                raise ValueError(f"{value!r} is not a real date ({exc})") from None
+            except ValueError:
+                why = _why_not_a_date(text)
+                raise ValueError(f"{value!r} is not a real date ({why})") from None
     raise ValueError(f"must be a date YYYY-MM-DD (got {value!r})")
 
 

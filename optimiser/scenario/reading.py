@@ -279,6 +279,35 @@ def _depth_ok(data: Any, limit: int = MAX_DEPTH) -> bool:
     return True
 
 
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
+
+
+def _flow_depth(text: str) -> int:
+    """Deepest nesting of flow brackets (``[`` / ``{``) outside quotes and comments.
+
+    Only consulted once the YAML parser has failed, to tell a too-deep file
+    from other syntax errors whatever words the installed PyYAML uses.
+    """
+    depth = deepest = 0
+    quote = ""
+    for line in text.splitlines():
+        for i, char in enumerate(line):
+            if quote:
+                if char == quote:
+                    quote = ""
+            elif char in "'\"":
+                quote = char
+            elif char == "#" and (i == 0 or line[i - 1].isspace()):
+                break
+            elif char in "[{":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif char in "]}":
+                depth = max(depth - 1, 0)
+        quote = "" if quote == "'" else quote
+    return deepest
+
+
 def _parse_yaml(text: str, display: str) -> tuple[Any, LocTree | None, list[Problem]]:
     loader = _CountingLoader(text)
     try:
@@ -293,6 +322,8 @@ def _parse_yaml(text: str, display: str) -> tuple[Any, LocTree | None, list[Prob
         return None, None, [Problem(display, "", exc.line, exc.message)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if _flow_depth(text) > MAX_DEPTH:  # PyYAML's own nesting limit, worded its way
+            return None, None, [Problem(display, "", _line(mark), _TOO_DEEP)]
         message = f"invalid YAML: {exc.problem or exc.context}"
         context_line = _line(exc.context_mark)
         if exc.problem and exc.context and context_line is not None:
@@ -301,7 +332,7 @@ def _parse_yaml(text: str, display: str) -> tuple[Any, LocTree | None, list[Prob
     except yaml.YAMLError as exc:
         return None, None, [Problem(display, "", None, f"invalid YAML: {exc}")]
     except RecursionError:
-        return None, None, [Problem(display, "", None, "invalid YAML: nested too deeply")]
+        return None, None, [Problem(display, "", None, _TOO_DEEP)]
     finally:
         loader.dispose()
 
@@ -322,9 +353,9 @@ def _parse_json(text: str, display: str) -> tuple[Any, LocTree | None, list[Prob
     except json.JSONDecodeError as exc:
         return None, None, [Problem(display, "", exc.lineno, f"invalid JSON: {exc.msg}")]
     except RecursionError:
-        return None, None, [Problem(display, "", None, "invalid JSON: nested too deeply")]
+        return None, None, [Problem(display, "", None, _TOO_DEEP)]
     if not _depth_ok(data):
-        return None, None, [Problem(display, "", None, f"nested more than {MAX_DEPTH} levels deep")]
+        return None, None, [Problem(display, "", None, _TOO_DEEP)]
     problems = [Problem(display, "", None, f"duplicate key '{key}'") for key in duplicates]
     return data, LocTree(Loc(display, None)).uniform(data), problems
 
