@@ -261,7 +261,7 @@ def mutated_people_csv(draw: st.DrawFn) -> str:
     rows = copy.deepcopy(PEOPLE_ROWS)
     for _ in range(draw(st.integers(1, 3))):
         r = draw(st.integers(0, len(rows) - 1))
-        c = draw(st.integers(0, len(rows[0]) - 1))
+        c = draw(st.integers(0, max(len(rows[0]), 1) - 1))
         action = draw(st.sampled_from(["cell", "cell", "duplicate", "short"]))
         if action == "cell" and c < len(rows[r]):
             rows[r][c] = str(draw(weird_values))

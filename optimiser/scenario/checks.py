@@ -237,6 +237,11 @@ def check_scenario(
     for r, post in (s.establishment or {}).items():
         if post.fte > 0 and post.headcount == 0:
             f.error(("establishment", r, "headcount"), "must be at least 1 when fte is above 0")
+        elif post.fte == 0 and post.headcount > 0:
+            f.error(
+                ("establishment", r, "headcount"),
+                f"must be 0 when fte is 0 (got {post.headcount} people with no contracted hours)",
+            )
         elif post.fte > post.headcount:
             f.warn(
                 ("establishment", r),

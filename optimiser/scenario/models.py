@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -65,6 +66,28 @@ NonNegative = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
 Score = Annotated[int, Field(ge=1, le=5)]
 
+# Upper limits far beyond any real team or trust, so that a typo (an extra
+# "e9") is reported at its key instead of overflowing the solver's arithmetic:
+# with these, no demand or capacity term exceeds about 1e13, well inside the
+# solvers' finite range (HiGHS reads 1e20 as infinity). docs/format.md lists them.
+MAX_FTE = 100_000.0
+MAX_PEOPLE = 10_000_000
+MAX_HOURS = 1_000.0
+MAX_MONEY = 1e9
+MAX_POINTS = 1_000_000.0
+Fte = Annotated[float, Field(ge=0, le=MAX_FTE)]
+Hours = Annotated[float, Field(gt=0, le=MAX_HOURS)]
+WeekHours = Annotated[float, Field(ge=0, le=168)]
+def _not_too_often(weeks: float) -> float:
+    if weeks < 0.001:  # more than 1,000 times a week: a typo, and beyond the solver's range
+        raise ValueError(f"must be at least 0.001 (got {weeks:g})")
+    return weeks
+
+
+EveryWeeks = Annotated[float, Field(gt=0, le=100_000), AfterValidator(_not_too_often)]
+Money = Annotated[float, Field(ge=0, le=MAX_MONEY)]
+Points = Annotated[float, Field(ge=0, le=MAX_POINTS)]
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
@@ -104,9 +127,9 @@ class Competency(_Model):
 class Supervision(_Model):
     """Supervision a person of a role needs and can give (constraint C5)."""
 
-    needs_hours_per_week: NonNegative = 0.0
+    needs_hours_per_week: WeekHours = 0.0
     supervised_by: list[str] = []
-    max_supervisees: Annotated[int, Field(ge=0)] = 0
+    max_supervisees: Annotated[int, Field(ge=0, le=MAX_PEOPLE)] = 0
     source: str | None = None
 
 
@@ -115,10 +138,10 @@ class Role(_Model):
 
     title: str = ""
     registered: bool = False
-    annual_cost: NonNegative = 0.0
+    annual_cost: Money = 0.0
     headroom: Headroom | None = None
     competencies: list[str] = []
-    caseload_capacity: NonNegative = 0.0
+    caseload_capacity: Points = 0.0
     protected_continuity_share: Share = 0.0
     supervision: Supervision | None = None
     source: str | None = None
@@ -131,8 +154,8 @@ class Post(_Model):
     validation. A bare number (``nurse: 4.0``) means ``{fte: 4.0}``.
     """
 
-    fte: NonNegative
-    headcount: Annotated[int, Field(ge=0)] = 0
+    fte: Fte
+    headcount: Annotated[int, Field(ge=0, le=MAX_PEOPLE)] = 0
     source: str | None = None
 
     @model_validator(mode="before")
@@ -168,7 +191,7 @@ class Tier(_Model):
 
     title: str = ""
     severity: Score
-    caseload_weight: Positive
+    caseload_weight: Annotated[float, Field(gt=0, le=MAX_POINTS)]
     source: str | None = None
 
 
@@ -177,7 +200,7 @@ class Segment(_Model):
 
     tier: str
     stage: str = "all"
-    people: Annotated[int, Field(ge=0)]
+    people: Annotated[int, Field(ge=0, le=MAX_PEOPLE)]
     source: str | None = None
 
     @property
@@ -189,8 +212,8 @@ class Segment(_Model):
 class Frequency(_Model):
     """How often a task recurs: exactly one of ``per_week`` or ``every_weeks``."""
 
-    per_week: Positive | None = None
-    every_weeks: Positive | None = None
+    per_week: Hours | None = None
+    every_weeks: EveryWeeks | None = None
     source: str | None = None
 
     @model_validator(mode="after")
@@ -213,12 +236,12 @@ class Task(_Model):
 
     title: str = ""
     competence: str
-    hours: Positive
+    hours: Hours
     frequency: dict[str, Frequency]
     stages: list[str] | None = None
     registered_for: list[str] = []
     continuity: bool = False
-    signoff_share: NonNegative = 0.0
+    signoff_share: Annotated[float, Field(ge=0, le=100)] = 0.0
     criticality: Score = 3
     source: str | None = None
 
@@ -226,7 +249,7 @@ class Task(_Model):
 class Duty(_Model):
     """Duty clinician cover (constraint C8)."""
 
-    hours_per_week: NonNegative
+    hours_per_week: Annotated[float, Field(ge=0, le=MAX_FTE * 168)]
     competence: str
     registered: bool = True
     source: str | None = None
@@ -235,7 +258,7 @@ class Duty(_Model):
 class RedFlags(_Model):
     """Thresholds that turn a workforce risk into a red flag."""
 
-    registered_only_hours: NonNegative = 8.0
+    registered_only_hours: Annotated[float, Field(ge=0, le=MAX_FTE * 168)] = 8.0
     registered_only_share: Share = 0.25
     min_score: Annotated[int, Field(ge=1, le=25)] | None = None
     source: str | None = None
@@ -253,7 +276,7 @@ class Policies(_Model):
 class Volatility(_Model):
     """How demand varies, for ``simulate``."""
 
-    people_cv: NonNegative = 0.0
+    people_cv: Annotated[float, Field(ge=0, le=100)] = 0.0
     transitions: dict[str, dict[str, Share]] = {}
     seed: int = 0
     source: str | None = None
@@ -262,10 +285,10 @@ class Volatility(_Model):
 class Sizing(_Model):
     """Bounds for ``size``."""
 
-    fte_step: Positive = 0.1
-    min_fte: dict[str, NonNegative] = {}
-    max_fte: dict[str, NonNegative] = {}
-    budget: NonNegative | None = None
+    fte_step: Annotated[float, Field(gt=0, le=MAX_FTE)] = 0.1
+    min_fte: dict[str, Fte] = {}
+    max_fte: dict[str, Fte] = {}
+    budget: Annotated[float, Field(ge=0, le=MAX_MONEY * 1000)] | None = None
     source: str | None = None
 
 
@@ -278,7 +301,7 @@ class Scenario(_Model):
 
     name: str
     plan_date: IsoDate
-    hours_per_fte: Positive = 37.5
+    hours_per_fte: Annotated[float, Field(gt=0, le=168)] = 37.5
     headroom: Headroom = Field(default_factory=Headroom)
     competencies: dict[str, Competency]
     roles: dict[str, Role]
