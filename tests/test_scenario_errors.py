@@ -203,6 +203,15 @@ EDITS = [
         "headcount: 0", id="zero-headcount",
     ),
     pytest.param(
+        "{tier: amber, stage: recovery,      people: 60}", "{tier: amber, stage: '', people: 60}",
+        "cohort[4].stage", "must not be empty (leave the key out for 'all')", "stage: ''",
+        id="empty-stage",
+    ),
+    pytest.param(
+        "{tier: amber, stage: recovery,      people: 60}", "{tier: amber, stage: a/b, people: 60}",
+        "cohort[4].stage", "must not contain '/'", "stage: a/b", id="slash-in-stage",
+    ),
+    pytest.param(
         "plan_date: 2027-04-01", "plan_date: 2027-04-31",
         "plan_date", "'2027-04-31' is not a real date (day 31 is not 1..30 for April 2027)",
         "plan_date:",

@@ -195,11 +195,19 @@ class Tier(_Model):
     source: str | None = None
 
 
+def _stage_name(stage: str) -> str:
+    if not stage.strip():
+        raise ValueError("must not be empty (leave the key out for 'all')")
+    if "/" in stage:
+        raise ValueError(f"must not contain '/' (segment ids are tier/stage; got {stage!r})")
+    return stage
+
+
 class Segment(_Model):
     """People on the caseload in one tier and pathway stage."""
 
     tier: str
-    stage: str = "all"
+    stage: Annotated[str, AfterValidator(_stage_name)] = "all"
     people: Annotated[int, Field(ge=0, le=MAX_PEOPLE)]
     source: str | None = None
 
