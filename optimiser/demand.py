@@ -50,6 +50,17 @@ class Agent:
     supervised_by: tuple[str, ...]
     max_supervisees: int
     locality: str | None = None
+    utilisation_target: float = 1.0
+
+    @property
+    def capacity(self) -> float:
+        """Hours a week the plan may fill (C1): ``utilisation_target x available``."""
+        return self.utilisation_target * self.available
+
+    @property
+    def capacity_per_fte(self) -> float:
+        """C1 capacity of 1.0 FTE: ``utilisation_target x available_per_fte``."""
+        return self.utilisation_target * self.available_per_fte
 
     @property
     def cost_per_hour(self) -> float:
@@ -165,6 +176,7 @@ def _role_agent(
         supervised_by=tuple(sup.supervised_by) if sup else (),
         max_supervisees=sup.max_supervisees if sup else 0,
         locality=locality,
+        utilisation_target=scenario.utilisation_target(role_id),
     )
 
 

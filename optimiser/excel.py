@@ -175,6 +175,12 @@ SHEETS: tuple[Sheet, ...] = (
                 "Share of available time protected for continuity work (0 to 1).",
             ),
             Column(
+                "utilisation_target",
+                "number",
+                "Optional: share of available hours the plan may fill for this role "
+                "(above 0, at most 1); overrides the policies sheet.",
+            ),
+            Column(
                 "supervision_needs_hours_per_week",
                 "number",
                 "Supervision each person of the role needs a week (hours).",
@@ -259,6 +265,12 @@ SHEETS: tuple[Sheet, ...] = (
             ),
             Column(
                 "caseload_weight", "number", "Caseload points one person of the tier counts for."
+            ),
+            Column(
+                "coordination",
+                "bool",
+                "TRUE (default) if people in the tier need a named care coordinator; FALSE "
+                "for people seen for a course of treatment.",
             ),
             Column("source", "text", _SRC),
         ),
@@ -353,6 +365,17 @@ SHEETS: tuple[Sheet, ...] = (
                 "red_flags.min_score", "int", "Red flag: any risk scoring at least this (optional)."
             ),
             Column("red_flags.source", "text", _SRC),
+            Column(
+                "utilisation_target",
+                "number",
+                "Share of each role's available hours the plan may fill (default 1; about "
+                "0.8 in demand-and-capacity practice).",
+            ),
+            Column(
+                "registered_share_min",
+                "number",
+                "Optional: least share of the team's FTE that is registered (0 to 1).",
+            ),
             Column("source", "text", _SRC),
         ),
     ),

@@ -250,7 +250,7 @@ class Verifier:
             weight = min(t.caseload_weight for t in self.flex.scenario.tiers.values())
             need = weight * sum(slacks.get(k, 0.0) for k in targets)
         else:
-            per_step = self.flex.step * agent.available_per_fte
+            per_step = self.flex.step * agent.capacity_per_fte
             search = self.flex.search(next(iter(targets)))
             weights = {key: w for key, _, w in search.slacks}
             top = max(weights.get(k, 0.0) for k in targets)

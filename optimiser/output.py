@@ -54,6 +54,9 @@ UTILISATION_COLUMNS = [
     "caseload_points",
     "caseload_capacity",
     "utilisation",
+    "utilisation_target",
+    "target_hours",
+    "utilisation_of_target",
 ]
 
 

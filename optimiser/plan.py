@@ -67,7 +67,7 @@ def _respect_capacity(
         c = cents(persons * team.by_id[sub].needs_supervision)
         used[sup] += c
         used[sub] += c
-    room = {a.id: math.floor(a.available * 100 + 1e-6) - used[a.id] for a in team.agents}
+    room = {a.id: math.floor(a.capacity * 100 + 1e-6) - used[a.id] for a in team.agents}
     shaved: set[int] = set()
     for _ in range(3):  # a few passes settle what single moves can
         moved = False
@@ -355,6 +355,11 @@ def utilisation_rows(
                 "caseload_points": r2(s["caseload_points"]),
                 "caseload_capacity": r2(agent.caseload_points),
                 "utilisation": round(used / agent.available, 4) if agent.available > 0 else 0.0,
+                "utilisation_target": agent.utilisation_target,
+                "target_hours": r2(agent.capacity),
+                "utilisation_of_target": (
+                    round(used / agent.capacity, 4) if agent.capacity > 0 else 0.0
+                ),
             }
         )
     return out

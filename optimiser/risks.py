@@ -160,7 +160,7 @@ def derive_shortfalls(
     for row in plan.coordination:
         coordinated[row["segment"]] += row["people"]
     for seg in scenario.cohort:
-        if seg.people > 0:
+        if seg.people > 0 and scenario.tiers[seg.tier].coordination:
             out[("coordination", seg.id)] = Shortfall(
                 ("coordination", seg.id),
                 "caseload_over_capacity",

@@ -236,6 +236,7 @@ class Member:
     registered: bool
     competencies: frozenset[str]
     available: float
+    capacity: float  # C1: utilisation_target x available
     caseload_cap: float  # caseload_capacity x fte, weighted points
     caseload_capacity: float  # per 1.0 FTE
     continuity_share: float
@@ -311,6 +312,10 @@ def _build_model(scenario: Mapping[str, Any]) -> Model:
     ) -> Member:
         role = roles[role_id]
         sup = role.get("supervision") or {}
+        available = fte * hours_per_fte * (1.0 - _headroom_share(scenario, role))
+        target = role.get("utilisation_target")
+        if target is None:
+            target = (scenario.get("policies") or {}).get("utilisation_target", 1.0)
         return Member(
             key=key,
             role=role_id,
@@ -319,7 +324,8 @@ def _build_model(scenario: Mapping[str, Any]) -> Model:
             headcount=headcount,
             registered=bool(role.get("registered", False)),
             competencies=frozenset(comps),
-            available=fte * hours_per_fte * (1.0 - _headroom_share(scenario, role)),
+            available=available,
+            capacity=float(target) * available,
             caseload_cap=float(role.get("caseload_capacity", 0) or 0) * fte,
             caseload_capacity=float(role.get("caseload_capacity", 0) or 0),
             continuity_share=float(role.get("protected_continuity_share", 0) or 0),
@@ -709,7 +715,7 @@ class _Checker:
     # -- aggregate hard checks ----------------------------------------------
 
     def check_capacity(self) -> None:
-        """C1: per who, all hours <= available (+ tol + 0.005 per row)."""
+        """C1: per who, all hours <= utilisation_target x available (+ tol + 0.005 per row)."""
         used: dict[str, float] = defaultdict(float)
         count: dict[str, int] = defaultdict(int)
 
@@ -728,9 +734,10 @@ class _Checker:
             add(v.supervisee, v.hours)  # received
         for key, hours in used.items():
             m = self.model.members[key]
-            if hours > m.available + self.tol + ROUNDING * count[key]:
+            if hours > m.capacity + self.tol + ROUNDING * count[key]:
+                what = "available" if m.capacity == m.available else "target x available"
                 self.out.append(
-                    f"C1 capacity: {m.label} uses {hours:.2f} h > available {m.available:.2f} h"
+                    f"C1 capacity: {m.label} uses {hours:.2f} h > {what} {m.capacity:.2f} h"
                 )
 
     def check_supervision_caps(self) -> None:
@@ -1004,7 +1011,8 @@ class _Checker:
         for c in self.coordination:
             coordinated[c.segment.id] += c.people
         for sid, seg in model.segments.items():
-            if seg.people > 0:
+            needs_coordinator = (model.tiers.get(seg.tier) or {}).get("coordination", True)
+            if seg.people > 0 and needs_coordinator:
                 result.append(
                     _Shortfall(
                         ("coordination", sid),

@@ -124,9 +124,9 @@ def add_coordination(m: CoordinationModel) -> None:
     """C7 ``coordination[segment]`` and ``caseload_cap[who]``."""
     cap_terms: dict[str, list[tuple[Any, float]]] = {}
     for segment in m.scenario.cohort:
-        if segment.people <= 0:
-            continue
         tier = m.scenario.tiers[segment.tier]
+        if segment.people <= 0 or not tier.coordination:
+            continue
         terms: list[tuple[Any, float]] = []
         for agent in m.coordinators(segment.tier):
             var = m.lp.integer(0, segment.people, f"y_{segment.id}_{agent.id}")

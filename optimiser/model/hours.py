@@ -468,12 +468,13 @@ def add_supervision(m: HoursModel) -> None:
 
 
 def add_capacity(m: HoursModel) -> None:
-    """C1 ``capacity[who]`` (hard): all hours worked, given and received <= available."""
+    """C1 ``capacity[who]`` (hard): all hours worked, given and received
+    <= ``utilisation_target x available``."""
     for agent in m.team.agents:
         terms = m.load.get(agent.id)
         if not terms:
             continue
-        const, flex = m.capacity_terms(agent)
+        const, flex = m.capacity_terms(agent, agent.utilisation_target)
         m.lp.row(-INF, const, list(terms) + flex, f"capacity_{agent.id}")
 
 

@@ -65,6 +65,8 @@ Share = Annotated[float, Field(ge=0, le=1)]
 NonNegative = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
 Score = Annotated[int, Field(ge=1, le=5)]
+Target = Annotated[float, Field(gt=0, le=1)]
+"""A utilisation target: the share of available hours a plan may fill, in (0, 1]."""
 
 # Upper limits far beyond any real team or trust, so that a typo (an extra
 # "e9") is reported at its key instead of overflowing the solver's arithmetic:
@@ -143,6 +145,7 @@ class Role(_Model):
     competencies: list[str] = []
     caseload_capacity: Points = 0.0
     protected_continuity_share: Share = 0.0
+    utilisation_target: Target | None = None
     supervision: Supervision | None = None
     source: str | None = None
 
@@ -192,6 +195,7 @@ class Tier(_Model):
     title: str = ""
     severity: Score
     caseload_weight: Annotated[float, Field(gt=0, le=MAX_POINTS)]
+    coordination: bool = True
     source: str | None = None
 
 
@@ -278,6 +282,8 @@ class Policies(_Model):
     duty: Duty | None = None
     coordination_registered_for: list[str] = []
     red_flags: RedFlags | None = None
+    utilisation_target: Target = 1.0
+    registered_share_min: Share | None = None
     source: str | None = None
 
 
@@ -375,6 +381,12 @@ class Scenario(_Model):
         if role.headroom is not None:
             shares.update(role.headroom.shares)
         return float(sum(shares.values()))
+
+    def utilisation_target(self, role_id: str) -> float:
+        """The share of a role's available hours the plan may fill (C1): the
+        role's own ``utilisation_target``, else the policy's (default 1)."""
+        own = self.roles[role_id].utilisation_target
+        return own if own is not None else self.policies.utilisation_target
 
     def available_hours(self, role_id: str, fte: float) -> float:
         """Hours per week that ``fte`` of a role is available for work.

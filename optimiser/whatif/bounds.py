@@ -90,6 +90,8 @@ def useful_max_fte(scenario: Scenario, iterations: int = 100) -> dict[str, float
         pts = 0.0
         if agent.caseload_capacity_per_fte > 0:
             for seg in scenario.cohort:
+                if not scenario.tiers[seg.tier].coordination:
+                    continue
                 registered_only = seg.tier in scenario.policies.coordination_registered_for
                 if agent.registered or not registered_only:
                     pts += seg.people * scenario.tiers[seg.tier].caseload_weight
@@ -110,7 +112,7 @@ def useful_max_fte(scenario: Scenario, iterations: int = 100) -> dict[str, float
             heads = {s: math.ceil(bound[s] - 1e-9) for s in supervisees[agent.id]}
             given = sum(heads[s] * team.by_id[s].needs_supervision for s in heads)
             persons = math.ceil(sum(heads.values()) / agent.max_supervisees) if heads else 0
-            per_fte = agent.available_per_fte
+            per_fte = agent.capacity_per_fte  # C1 fills up to the utilisation target
             need = agent.needs_supervision
             candidates = [float(persons)]
             if work[agent.id] + given > 0:
@@ -120,7 +122,7 @@ def useful_max_fte(scenario: Scenario, iterations: int = 100) -> dict[str, float
                 else:
                     candidates.append(CEILING_FTE)
             if agent.continuity_share > 0 and noncont[agent.id] > 0:
-                room = (1.0 - agent.continuity_share) * per_fte
+                room = (1.0 - agent.continuity_share) * agent.available_per_fte
                 candidates.append(noncont[agent.id] / room if room > 0 else CEILING_FTE)
             if agent.caseload_capacity_per_fte > 0:
                 candidates.append(points[agent.id] / agent.caseload_capacity_per_fte)
