@@ -220,6 +220,11 @@ def _whatif_executor(workers: int | None, scheduler: str | None, progress: bool 
 @click.option(
     "--seed", type=int, default=None, help="Seed for --percentile (default volatility.seed)."
 )
+@click.option(
+    "--clean-sheet",
+    is_flag=True,
+    help="Size a new service from nothing (default: keep every role at least at today's FTE).",
+)
 @_WORKERS_OPTION
 @_SCHEDULER_OPTION
 @handle_errors
@@ -232,11 +237,14 @@ def size(
     percentile: float | None,
     samples: int,
     seed: int | None,
+    clean_sheet: bool,
     workers: int | None,
     scheduler: str | None,
 ) -> None:
     """The lowest-cost establishment of SCENARIO that carries the least reachable risk
-    (under --budget: the least risk within it); writes sizing.json and its plan."""
+    (under --budget: the least risk within it); writes sizing.json and its plan.
+
+    Today's team is kept (sizing only adds posts) unless --clean-sheet."""
     from optimiser.output import json_text, plan_files, write_files
     from optimiser.whatif.sizing import size as run_size
     from optimiser.whatif.summary import print_sizing
@@ -252,6 +260,7 @@ def size(
             samples=samples,
             seed=seed,
             executor=executor,
+            clean_sheet=clean_sheet,
         )
     finally:
         if executor is not None:

@@ -46,7 +46,7 @@ def _respect_capacity(
     supervision: dict[tuple[str, str], int],
 ) -> None:
     """Move single cents between rows of one cell so that no agent's rounded
-    hours exceed its available hours (C1 after rounding).
+    hours exceed its capacity rounded to the cent (C1 after rounding).
 
     Rounding each cell to its total can leave an agent a few cents over; a cent
     rounded up for that agent moves to a row of the same cell (so the cell's
@@ -67,7 +67,9 @@ def _respect_capacity(
         c = cents(persons * team.by_id[sub].needs_supervision)
         used[sup] += c
         used[sub] += c
-    room = {a.id: math.floor(a.capacity * 100 + 1e-6) - used[a.id] for a in team.agents}
+    # capacity in cents, rounded like every reported figure: hours within half a
+    # cent of the capacity are not over it (77.5385 h may be planned as 77.54 h)
+    room = {a.id: math.floor(a.capacity * 100 + 0.5) - used[a.id] for a in team.agents}
     shaved: set[int] = set()
     for _ in range(3):  # a few passes settle what single moves can
         moved = False

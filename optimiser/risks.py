@@ -8,6 +8,7 @@ uses :mod:`optimiser.penalties`; mitigations come from :mod:`optimiser.mitigatio
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -337,12 +338,76 @@ def register(
     risks = [{"id": r.pop("id"), **r} for r in risks]
     if params.mitigations and risks:
         mitigate(scenario, team, risks, solver_slacks, params)
+    risks += skill_mix_risks(scenario, team, start=len(risks) + 1)
     if team.mode == "staff" and params.expiry_risks:
         base_penalty = float(plan.objective.get("risk_penalty") or 0.0)
         risks += expiry_risks(
             scenario, team, solver_slacks, base_penalty, params, start=len(risks) + 1
         )
     return risks
+
+
+def skill_mix_risks(scenario: Scenario, team: Team, start: int = 1) -> list[dict[str, Any]]:
+    """``skill_mix_dilution``: today's registered share of the team's FTE is below
+    ``policies.registered_share_min``.
+
+    The registered FTE to add (everyone else kept) to reach the floor is
+    ``(share x T - R) / (1 - share)`` for registered FTE ``R`` of ``T`` in all
+    (with a floor of 1: the unregistered FTE); the shortfall is reported as the
+    contracted hours a week of that FTE (``hours_per_fte`` each), the unit the
+    contract allows, and the FTE in the title and ``shortfall_fte``.
+    """
+    share = scenario.policies.registered_share_min
+    total = sum(a.fte for a in team.agents)
+    registered = sum(a.fte for a in team.agents if a.registered)
+    if not share or total <= 0 or registered >= share * total - 1e-9:
+        return []
+    gap = share * total - registered
+    add = gap / (1.0 - share) if share < 1 else total - registered
+    likelihood = penalties.likelihood(gap, share * total)
+    consequence = penalties.CONSEQUENCE_SKILL_MIX
+    score = consequence * likelihood
+    mitigations = []
+    step = scenario.sizing.fte_step if scenario.sizing else 0.1
+    candidates = [(r.annual_cost, rid) for rid, r in scenario.roles.items() if r.registered]
+    if candidates and share < 1:
+        cost, rid = min(candidates)
+        fte = round(step * math.ceil(add / step - 1e-9), 6)
+        title = scenario.roles[rid].title
+        mitigations.append(
+            {
+                "action": "add_fte",
+                "role": rid,
+                "fte": fte,
+                "annual_cost": r2(fte * cost),
+                "text": f"Add {fte:g} FTE {title} (£{fte * cost:,.0f} a year)",
+            }
+        )
+    return [
+        {
+            "id": f"R{start}",
+            "category": "skill_mix_dilution",
+            "consequence": consequence,
+            "likelihood": likelihood,
+            "score": score,
+            "red_flag": _min_score_flag(scenario, score),
+            "title": f"Only {100 * registered / total:.0f}% of the team's FTE is registered, "
+            f"below the {100 * share:.0f}% floor: {add:.2f} more registered FTE are needed.",
+            "detail": f"Registered {registered:g} of {total:g} FTE; "
+            f"policies.registered_share_min {share:g}.",
+            "task": None,
+            "tier": None,
+            "segment": None,
+            "role": None,
+            "staff": None,
+            "shortfall": r2(add * scenario.hours_per_fte),
+            "unit": "hours_per_week",
+            "shortfall_fte": r2(add),
+            "requirement": r2(share * total * scenario.hours_per_fte),
+            "key": ["skill_mix"],
+            "mitigations": mitigations,
+        }
+    ]
 
 
 def expiry_risks(

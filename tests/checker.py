@@ -59,7 +59,12 @@ SHORTFALL_CATEGORIES: dict[str, tuple[str, str]] = {
     "duty_cover": ("duty", HOURS),
 }
 OTHER_CATEGORIES = frozenset(
-    {"signoff_expiry", "single_point_of_failure", "infeasible_requirements"}
+    {
+        "signoff_expiry",
+        "single_point_of_failure",
+        "infeasible_requirements",
+        "skill_mix_dilution",
+    }
 )
 KNOWN_CATEGORIES = frozenset(SHORTFALL_CATEGORIES) | OTHER_CATEGORIES
 FAMILY_NAMES = {

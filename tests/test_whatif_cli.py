@@ -21,7 +21,7 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_size_writes_sizing_and_plan(tmp_path: Path) -> None:
-    code, out, err = run("size", str(EXAMPLE), "-o", str(tmp_path))
+    code, out, err = run("size", str(EXAMPLE), "-o", str(tmp_path), "--clean-sheet")
     assert code == 0, err
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["allocation.csv", "plan.json", "risks.csv", "sizing.json", "utilisation.csv"]
@@ -48,6 +48,7 @@ def test_size_frontier_and_budget(tmp_path: Path) -> None:
         "3",
         "--workers",
         "1",
+        "--clean-sheet",
     )
     assert code == 0, err
     sizing = json.loads((tmp_path / "sizing.json").read_text())
@@ -59,7 +60,9 @@ def test_size_frontier_and_budget(tmp_path: Path) -> None:
 
 
 def test_size_budget_below_the_minimum_is_reported(tmp_path: Path) -> None:
-    code, out, err = run("size", str(EXAMPLE), "-o", str(tmp_path), "--budget", "1000")
+    code, out, err = run(
+        "size", str(EXAMPLE), "-o", str(tmp_path), "--budget", "1000", "--clean-sheet"
+    )
     assert code == 0, err
     sizing = json.loads((tmp_path / "sizing.json").read_text())
     assert sizing["status"] == "infeasible" and "128,000" in sizing["message"]

@@ -131,7 +131,7 @@ def test_a_lone_nurse_never_supervises_herself(tiny: Tiny) -> None:
 
 @pytest.fixture(scope="module")
 def example_report():  # type: ignore[no-untyped-def]
-    return size(load_scenario(EXAMPLE))
+    return size(load_scenario(EXAMPLE), clean_sheet=True)
 
 
 def test_example_costs_1133000_and_is_risk_free(example_report) -> None:  # type: ignore[no-untyped-def]
@@ -155,7 +155,7 @@ def test_a_competence_no_role_holds_is_unfixable_and_the_rest_is_sized(tiny: Tin
     data = brute_data()
     data["tasks"]["medical"] = task("prescribing", 1.0, {"red": 0.5}, criticality=5)
     scenario = tiny.load(data)
-    report = size(scenario)
+    report = size(scenario, clean_sheet=True)
     out = report.data
     assert out["status"] == "optimal"
     gaps = [u for u in out["unfixable"] if u["category"] == "competence_gap"]
@@ -174,7 +174,7 @@ def test_a_role_at_its_max_fte_is_the_reason(tiny: Tiny) -> None:
     data["sizing"]["max_fte"]["support"] = 0.0
     data["sizing"]["max_fte"]["nurse"] = 0.5
     data["sizing"]["max_fte"]["lead"] = 0.5
-    report = size(tiny.load(data))
+    report = size(tiny.load(data), clean_sheet=True)
     reasons = {u["reason"] for u in report.data["unfixable"]}
     assert report.data["unfixable"]
     assert "max_fte" in reasons
@@ -185,7 +185,7 @@ def test_budget_mode_least_risk_within_budget() -> None:
     scenario = load_scenario(TEACHING)
     free = size_establishment(scenario)
     assert free.penalty == pytest.approx(0, abs=1e-6)
-    tight = size(scenario, 30000.0).data
+    tight = size(scenario, 30000.0, clean_sheet=True).data
     assert tight["status"] == "optimal"
     assert tight["annual_cost"] <= 30000.0
     assert tight["risk_penalty"] > 0
@@ -200,7 +200,7 @@ def test_budget_mode_least_risk_within_budget() -> None:
 
 def test_a_budget_below_the_smallest_establishment_is_infeasible() -> None:
     # cmht-north: min_fte consultant 0.4 (60,000) and team_leader 1.0 (68,000)
-    data = size(load_scenario(EXAMPLE), 100000.0).data
+    data = size(load_scenario(EXAMPLE), 100000.0, clean_sheet=True).data
     assert data["status"] == "infeasible"
     assert "128,000" in data["message"]
     assert data["establishment"] == {}
@@ -238,11 +238,83 @@ def test_percentile_sizing_records_its_cohort() -> None:
             "volatility": load_scenario(EXAMPLE).volatility.model_copy(update={"transitions": {}})
         }
     )
-    report = size(scenario, percentile=90, samples=200, seed=3)
+    report = size(scenario, percentile=90, samples=200, seed=3, clean_sheet=True)
     cohort = report.data["cohort"]
     assert cohort["percentile"] == 90 and cohort["samples"] == 200 and cohort["seed"] == 3
     # 90th percentile of each segment's size is at least its mean (cv 0.1, n >= 4)
     assert all(cohort["people"][s] >= cohort["base_people"][s] for s in cohort["base_people"])
     assert report.data["annual_cost"] >= size_establishment(scenario).cost
-    again = size(scenario, percentile=90, samples=200, seed=3)
+    again = size(scenario, percentile=90, samples=200, seed=3, clean_sheet=True)
     assert again.data["cohort"]["people"] == cohort["people"]
+
+
+def brute_force_from(scenario: Scenario, floor: dict[str, float]) -> tuple[float, float]:
+    """:func:`brute_force` over the establishments with every role at least ``floor``."""
+    sizing = scenario.sizing
+    assert sizing is not None
+    step = sizing.fte_step
+    roles = list(scenario.roles)
+    ranges = [
+        range(math.ceil(floor.get(r, 0.0) / step - 1e-9), int(round(sizing.max_fte[r] / step)) + 1)
+        for r in roles
+    ]
+    found = []
+    for steps in itertools.product(*ranges):
+        fte = {r: k * step for r, k in zip(roles, steps, strict=True)}
+        share = scenario.policies.registered_share_min
+        total = sum(fte.values())
+        registered = sum(f for r, f in fte.items() if scenario.roles[r].registered)
+        if share and registered < share * total - 1e-9:
+            continue
+        cost = sum(scenario.roles[r].annual_cost * f for r, f in fte.items())
+        head = {r: math.ceil(f - 1e-9) for r, f in fte.items()}
+        values = solve_values(establishment_scenario(scenario, fte, head), SolveParams())
+        found.append((round(values.penalty, 4), cost))
+    best = min(p for p, _ in found)
+    return best, min(c for p, c in found if p <= best + 1e-3)
+
+
+def test_default_keeps_todays_team_and_is_the_cheapest_that_does(tiny: Tiny) -> None:
+    # today: nurse 1.0 and 1.5 support workers (the clean-sheet optimum has fewer);
+    # sizing may only add: every role >= today, and no establishment that keeps
+    # today's team is cheaper at the same least penalty (brute force)
+    data = brute_data()
+    data["establishment"] = {"nurse": 1.0, "support": 1.5}
+    scenario = tiny.load(data)
+    kept = size(scenario).data
+    assert kept["mode"] == "keep_today"
+    assert kept["establishment"]["nurse"]["fte"] >= 1.0
+    assert kept["establishment"]["support"]["fte"] >= 1.5
+    penalty, cost = brute_force_from(scenario, {"nurse": 1.0, "support": 1.5})
+    assert kept["annual_cost"] == pytest.approx(cost)
+    assert kept["risk_penalty"] == pytest.approx(penalty, abs=1e-3)
+    clean = size(scenario, clean_sheet=True).data
+    assert clean["mode"] == "clean_sheet"
+    assert clean["annual_cost"] <= kept["annual_cost"]
+    assert all(c["change_fte"] >= 0 for c in kept["changes"])
+
+
+def test_example_keeps_every_role_at_least_at_today() -> None:
+    scenario = load_scenario(EXAMPLE)
+    data = size(scenario).data
+    today = {r: p.fte for r, p in (scenario.establishment or {}).items()}
+    assert data["mode"] == "keep_today" and data["risk_penalty"] == 0
+    for role, fte in today.items():
+        assert data["establishment"][role]["fte"] >= fte - 1e-9, role
+    # keeping six nurses costs more than the clean sheet's swap to social workers
+    assert data["annual_cost"] >= 1133000.0
+    assert data["establishment"]["nurse"]["fte"] >= 6.0
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 0.8])
+def test_registered_share_min_is_kept_by_sizing(tiny: Tiny, share: float) -> None:
+    # nurse and lead are registered, support is not: registered FTE >= share x all FTE
+    data = brute_data()
+    data["policies"]["registered_share_min"] = share
+    scenario = tiny.load(data)
+    out = size(scenario, clean_sheet=True).data
+    est = {r: v["fte"] for r, v in out["establishment"].items()}
+    registered = est["nurse"] + est["lead"]
+    assert registered >= share * sum(est.values()) - 1e-9
+    penalty, cost = brute_force_from(scenario, {})
+    assert out["annual_cost"] == pytest.approx(cost)

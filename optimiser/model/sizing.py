@@ -74,6 +74,21 @@ def sizing_bounds(scenario: Scenario, team: Team, demand: list[DemandRow]) -> Si
     return SizingBounds(step, min_steps, max_steps)
 
 
+def add_registered_share(m: SizingModel) -> None:
+    """``registered_share[team]``: registered FTE >= ``registered_share_min`` x all FTE.
+
+    With FTE = step x k[r]: sum over roles of (registered(r) - share) x k[r] >= 0.
+    """
+    share = m.scenario.policies.registered_share_min
+    if not share:
+        return
+    terms = [
+        (m.flexvars.k[r], (1.0 if role.registered else 0.0) - share)
+        for r, role in m.scenario.roles.items()
+    ]
+    m.lp.row(-1e-9, INF, terms, "registered_share")
+
+
 class SizingModel:
     """Hours and coordination on one model, every role's FTE a decision."""
 
@@ -100,6 +115,7 @@ class SizingModel:
         ]
         if budget is not None:
             self.lp.row(-INF, budget + 1e-6, self.cost_terms, "budget")
+        add_registered_share(self)
 
     def penalty_terms(self) -> list[tuple[Any, float]]:
         """Level 1: the risk penalty of hours and coordination together."""

@@ -135,6 +135,38 @@ def useful_max_fte(scenario: Scenario, iterations: int = 100) -> dict[str, float
     return {role: min(CEILING_FTE, bound[role] + MARGIN_FTE) for role in scenario.roles}
 
 
+def todays_fte(scenario: Scenario) -> dict[str, float]:
+    """Today's FTE by role: the establishment, or the sum over named staff."""
+    out = {role: 0.0 for role in scenario.roles}
+    if scenario.staff is not None:
+        for member in scenario.staff:
+            out[member.role] = round(out[member.role] + member.fte, 6)
+    else:
+        for role, post in (scenario.establishment or {}).items():
+            out[role] = post.fte
+    return out
+
+
+def with_todays_floor(scenario: Scenario) -> Scenario:
+    """``scenario`` whose ``sizing.min_fte`` is at least today's FTE of every role.
+
+    ``size`` starts from today's team by default: a mobilisation inherits its
+    staff, so sizing only adds posts (``--clean-sheet`` skips this).
+    """
+    from optimiser.scenario import Sizing
+
+    sizing = scenario.sizing or Sizing()
+    today = todays_fte(scenario)
+    min_fte = {
+        role: max(sizing.min_fte.get(role, 0.0), today[role])
+        for role in scenario.roles
+        if max(sizing.min_fte.get(role, 0.0), today[role]) > 0
+    }
+    max_fte = {role: max(hi, min_fte.get(role, 0.0)) for role, hi in sizing.max_fte.items()}
+    update = {"min_fte": min_fte, "max_fte": max_fte}
+    return scenario.model_copy(update={"sizing": sizing.model_copy(update=update)})
+
+
 def with_sizing_bounds(scenario: Scenario) -> Scenario:
     """``scenario`` with an explicit ``sizing.max_fte`` for every role.
 

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from optimiser.plan import r2
-from optimiser.whatif.bounds import with_sizing_bounds
+from optimiser.whatif.bounds import todays_fte, with_sizing_bounds, with_todays_floor
 
 if TYPE_CHECKING:
     from optimiser.model.sizing import SizingModel
@@ -321,14 +321,14 @@ def size_establishment(
 
 def current_establishment(scenario: Scenario) -> dict[str, dict[str, float]]:
     """Today's FTE and headcount by role (staff mode: summed over people)."""
-    out: dict[str, dict[str, float]] = {r: {"fte": 0.0, "headcount": 0} for r in scenario.roles}
+    fte = todays_fte(scenario)
+    out: dict[str, dict[str, float]] = {r: {"fte": fte[r], "headcount": 0} for r in scenario.roles}
     if scenario.staff is not None:
         for member in scenario.staff:
-            out[member.role]["fte"] = round(out[member.role]["fte"] + member.fte, 6)
             out[member.role]["headcount"] += 1
     else:
         for role, post in (scenario.establishment or {}).items():
-            out[role] = {"fte": post.fte, "headcount": post.headcount}
+            out[role]["headcount"] = post.headcount
     return out
 
 
@@ -592,6 +592,7 @@ def size(
     seed: int | None = None,
     executor: Executor | None = None,
     time_limit: float | None = None,
+    clean_sheet: bool = False,
 ) -> SizingReport:
     """Size ``scenario`` and plan the recommended establishment (``skillmix size``).
 
@@ -610,6 +611,10 @@ def size(
         Where the frontier's budget points run (default: this process).
     time_limit
         Seconds per solver call.
+    clean_sheet
+        Size a new service from nothing within the ``sizing`` bounds. By default
+        today's team is kept: every role at least at today's FTE (the
+        establishment, or the sum over named staff), so sizing only adds posts.
     """
     from optimiser.solve import SolveParams, solve
     from optimiser.whatif.executor import SerialExecutor
@@ -630,11 +635,13 @@ def size(
             "people": people,
             "base_people": {s.id: s.people for s in scenario.cohort},
         }
-    outcome = size_establishment(target, budget, time_limit)
+    sized = target if clean_sheet else with_todays_floor(target)
+    outcome = size_establishment(sized, budget, time_limit)
     current = current_establishment(scenario)
     current_cost = annual_cost(scenario, {r: v["fte"] for r, v in current.items()})
     data: dict[str, Any] = {
         "scenario": scenario.name,
+        "mode": "clean_sheet" if clean_sheet else "keep_today",
         "status": outcome.status,
         "budget": budget,
         "annual_cost": None,
@@ -680,10 +687,11 @@ def size(
             }
         )
     elif budget is not None:
+        floor = "sizing.min_fte" if clean_sheet else "sizing.min_fte and today's FTE"
         data["message"] = (
             f"no establishment within the bounds costs at most £{budget:,.0f}: the smallest "
-            f"the bounds allow (every role at its sizing.min_fte) costs "
-            f"£{cheapest_cost(with_sizing_bounds(scenario)):,.0f}"
+            f"the bounds allow (every role at its {floor}) costs "
+            f"£{cheapest_cost(with_sizing_bounds(sized)):,.0f}"
         )
     data["bounds"] = {
         r: {
@@ -700,9 +708,9 @@ def size(
         # the top of the frontier is the unbudgeted least-risk cost
         top = outcome.cost
         if budget is not None:
-            top = size_establishment(target, None, time_limit).cost
+            top = size_establishment(sized, None, time_limit).cost
         data["frontier"] = frontier(
-            target, top, frontier_points, executor or SerialExecutor(), time_limit
+            sized, top, frontier_points, executor or SerialExecutor(), time_limit
         )
     data.update(extra)
     return SizingReport(outcome, data, plan, target, extra)
