@@ -50,6 +50,7 @@ def print_summary(
             "available h/wk",
             "used h/wk",
             "utilisation",
+            "target",
             "continuity h/wk",
             "caseload pts",
         ):
@@ -59,6 +60,7 @@ def print_summary(
             agg = by_role[row["role"]]
             agg["fte"] += row["fte"]
             agg["available"] += row["available_hours"]
+            agg["target"] += row.get("target_hours", row["available_hours"])
             agg["used"] += (
                 row["task_hours"]
                 + row["signoff_hours"]
@@ -78,6 +80,7 @@ def print_summary(
                 f"{agg['available']:.1f}",
                 f"{agg['used']:.1f}",
                 f"{use:.0%}",
+                f"{agg['target'] / agg['available']:.0%}" if agg["available"] else "-",
                 f"{agg['continuity']:.1f}",
                 points,
             )

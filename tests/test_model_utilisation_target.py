@@ -120,3 +120,18 @@ def test_tier_without_coordination_is_not_given_coordinators(tiny):
     plan = tiny.solve(data)
     assert [(r["segment"], r["people"]) for r in plan["coordination"]] == [("amber/all", 10)]
     assert plan["risks"] == []
+
+
+def test_checker_holds_plans_to_the_target(tiny):
+    # the plan made without a target fills 25 h; held to 0.8 x 30 = 24 h it breaks C1
+    from conftest import check_plan
+
+    plan = tiny.solve(nurse_team(1.0, 2.5))
+    assert check_plan(nurse_team(1.0, 2.5), plan) == []
+    problems = check_plan(nurse_team(1.0, 2.5, policy=0.8), plan)
+    assert any(
+        p.startswith("C1 capacity: nurse uses 25.00 h > target x available 24.00 h")
+        for p in problems
+    ), problems
+    problems = check_plan(nurse_team(1.0, 2.5, own=0.8), plan)
+    assert any(p.startswith("C1 capacity") for p in problems), problems

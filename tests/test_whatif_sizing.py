@@ -299,8 +299,8 @@ def test_example_keeps_every_role_at_least_at_today() -> None:
     data = size(scenario).data
     today = {r: p.fte for r, p in (scenario.establishment or {}).items()}
     assert data["mode"] == "keep_today" and data["risk_penalty"] == 0
-    for role, fte in today.items():
-        assert data["establishment"][role]["fte"] >= fte - 1e-9, role
+    for role_id, fte in today.items():
+        assert data["establishment"][role_id]["fte"] >= fte - 1e-9, role_id
     # keeping six nurses costs more than the clean sheet's swap to social workers
     assert data["annual_cost"] >= 1133000.0
     assert data["establishment"]["nurse"]["fte"] >= 6.0

@@ -158,7 +158,11 @@ def stacked_bars(chart: Chart) -> str:
             if value <= 0:
                 continue
             w = value * scale
-            colour = _utilisation_colour(value) if colour_by_value else PALETTE[j % len(PALETTE)]
+            if colour_by_value:  # against the bar's target when there is one (100 % = at it)
+                target = (d.get("targets") or [100.0] * len(bars))[i]
+                colour = _utilisation_colour(100.0 * value / target if target else value)
+            else:
+                colour = PALETTE[j % len(PALETTE)]
             body.append(
                 f'<rect x="{x:.1f}" y="{y}" width="{max(w, 0.5):.1f}" height="{bar_h}" '
                 f'fill="{colour}" stroke="#fff" stroke-width="0.5" class="mark">'

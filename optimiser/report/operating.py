@@ -166,6 +166,7 @@ def operating_model_section(c: Context) -> Section:
             "title": tier.title,
             "severity": tier.severity,
             "weight": tier.caseload_weight,
+            "coordination": "yes" if tier.coordination else "no (treatment only)",
             "people": sum(seg.people for seg in segs),
             "points": round(sum(seg.people for seg in segs) * tier.caseload_weight, 2),
         }
@@ -181,6 +182,7 @@ def operating_model_section(c: Context) -> Section:
                 Column("title", "Title"),
                 Column("severity", "Severity (1-5)", "int"),
                 Column("weight", "Caseload weight", "number"),
+                Column("coordination", "Needs a care coordinator"),
                 *[Column(f"stage:{st}", st, "int") for st in stages],
                 Column("people", "People", "int"),
                 Column("points", "Caseload points", "number"),
@@ -292,6 +294,7 @@ def _hours_chart(c: Context) -> Chart:
 def _utilisation_chart(c: Context, util: dict[str, dict[str, Any]]) -> Chart:
     bars = _bars_of(c)
     values = []
+    targets = []
     for key, _ in bars:
         u = util.get(key, {})
         used = sum(
@@ -306,22 +309,26 @@ def _utilisation_chart(c: Context, util: dict[str, dict[str, Any]]) -> Chart:
         )
         available = u.get("available_hours", 0.0)
         values.append([round(min(used, available) / available * 100, 1) if available else 0.0])
+        targets.append(round(100.0 * u.get("utilisation_target", 1.0), 1))
     return Chart(
         "chart-utilisation",
         "stacked_bars",
-        "Utilisation of available hours",
+        "Utilisation of available hours, against the utilisation target",
         {
             "bars": [label for _, label in bars],
             "series": ["Utilisation"],
             "values": values,
             "unit": "%",
-            "markers": [100.0] * len(bars),
-            "marker_label": "100%",
+            "markers": targets,
+            "targets": targets,
+            "marker_label": "utilisation target",
             "max": 100.0,
             "colour_by_value": True,
         },
-        "Planned hours (tasks, sign-off, duty, supervision) as a share of available hours. "
-        "A fully used team has no slack for demand above the plan.",
+        "Planned hours (tasks, sign-off, duty, supervision) as a share of available hours; "
+        "the tick is the utilisation target (policies.utilisation_target, or the role's own), "
+        "the share the plan may fill. Colours are against the target: a team planned at its "
+        "target has only the slack the target leaves for demand above a weekly average.",
     )
 
 
@@ -347,6 +354,8 @@ def _utilisation_table(c: Context) -> Table:
                 "sup_received": u["supervision_received_hours"],
                 "used": round(used, 2),
                 "utilisation": u["utilisation"],
+                "target": u.get("utilisation_target", 1.0),
+                "of_target": u.get("utilisation_of_target", u["utilisation"]),
             }
         )
     return Table(
@@ -363,6 +372,8 @@ def _utilisation_table(c: Context) -> Table:
             Column("sup_received", "Supervision received h/wk", "hours"),
             Column("used", "Used h/wk", "hours"),
             Column("utilisation", "Utilisation", "pct"),
+            Column("target", "Target", "pct"),
+            Column("of_target", "Of target", "pct"),
         ],
         rows,
     )
