@@ -130,7 +130,7 @@ def test_checker_holds_plans_to_the_target(tiny):
     assert check_plan(nurse_team(1.0, 2.5), plan) == []
     problems = check_plan(nurse_team(1.0, 2.5, policy=0.8), plan)
     assert any(
-        p.startswith("C1 capacity: nurse uses 25.00 h > target x available 24.00 h")
+        p.startswith("C1 capacity: role nurse uses 25.00 h > target x available 24.00 h")
         for p in problems
     ), problems
     problems = check_plan(nurse_team(1.0, 2.5, own=0.8), plan)
