@@ -155,22 +155,47 @@ def _servable(scenario: Scenario, model: HoursModel, agent_id: str) -> frozenset
     return frozenset(keys)
 
 
-def risk_targets(scenario: Scenario, key: Key) -> frozenset[Key]:
-    """The requirements a mitigation must clear to remove the risk ``key``.
+class Targets:
+    """The requirements a mitigation must clear to remove a register entry.
 
     A coverage shortfall is split over the segments of its demand group pro rata,
-    so a segment is clear exactly when its whole group is: the targets are the
-    group's segments.
+    so a segment is clear exactly when its whole group is: a coverage row's
+    targets are its group's segments. Groups are computed once per scenario.
     """
-    if key[0] != "coverage":
-        return frozenset({key})
-    rows = demand_rows(scenario)
-    group = next(
-        demand_group(scenario, r)[0] for r in rows if (r.task, r.segment) == (key[1], key[2])
-    )
-    return frozenset(
-        ("coverage", r.task, r.segment) for r in rows if demand_group(scenario, r)[0] == group
-    )
+
+    def __init__(self, scenario: Scenario, demand: list[DemandRow]) -> None:
+        self.group_of: dict[Key, Any] = {}
+        members: dict[Any, set[Key]] = {}
+        for r in demand:
+            key = ("coverage", r.task, r.segment)
+            group = demand_group(scenario, r)[0]
+            self.group_of[key] = group
+            members.setdefault(group, set()).add(key)
+        self.members = {g: frozenset(keys) for g, keys in members.items()}
+
+    def of(self, keys: list[Key]) -> frozenset[Key]:
+        """The targets of an entry covering the requirement ``keys``."""
+        out: set[Key] = set()
+        for key in keys:
+            group = self.group_of.get(key) if key[0] == "coverage" else None
+            out |= self.members[group] if group is not None else {key}
+        return frozenset(out)
+
+
+def representative(team: Team, key: Key) -> dict[str, Any]:
+    """The task / tier / segment / role / staff of one requirement key."""
+    kind = key[0]
+    out: dict[str, Any] = {}
+    if kind == "coverage":
+        out = {"task": key[1], "segment": key[2], "tier": key[2].split("/", 1)[0]}
+    elif kind == "signoff":
+        out = {"task": key[1]}
+    elif kind in ("supervision", "continuity"):
+        agent = team.by_id[key[1]]
+        out = {"role": agent.role, "staff": agent.staff}
+    elif kind == "coordination":
+        out = {"segment": key[1], "tier": key[1].split("/", 1)[0]}
+    return out
 
 
 def _parts(targets: frozenset[Key]) -> tuple[str, ...]:
@@ -474,8 +499,13 @@ def mitigate(
     flexes: dict[str, RoleFlex] = {}
     verifiers: dict[str, Verifier] = {}
     done: dict[frozenset[Key], list[dict[str, Any]]] = {}
-    for risk in risks:
-        plan_targets = risk_targets(scenario, tuple(risk["key"]))
+    target_sets = Targets(scenario, demand)
+    for entry in risks:
+        keys = [tuple(k) for k in entry.get("keys") or [entry["key"]]]
+        plan_targets = target_sets.of(keys)
+        # the rows of an entry share one cause, so its first row stands for all
+        # in choosing candidate roles and sign-offs
+        risk = {**entry, **representative(team, keys[0])}
         targets = model_keys(scenario, plan_targets)
         if targets in done:
             risk["mitigations"] = [dict(o) for o in done[targets]]
@@ -517,4 +547,4 @@ def mitigate(
             if extra is not None:
                 options.append(extra)
         done[targets] = options
-        risk["mitigations"] = options
+        entry["mitigations"] = options

@@ -36,9 +36,22 @@ RISK_COLUMNS = [
     "shortfall",
     "unit",
     "requirement",
+    "rows",
     "mitigations",
 ]
 ALLOCATION_COLUMNS = ["task", "segment", "role", "staff", "hours_per_week"]
+SHORTFALL_COLUMNS = [
+    "risk",
+    "category",
+    "task",
+    "tier",
+    "segment",
+    "role",
+    "staff",
+    "shortfall",
+    "unit",
+    "requirement",
+]
 UTILISATION_COLUMNS = [
     "role",
     "staff",
@@ -98,4 +111,5 @@ def plan_files(plan: Plan) -> dict[str, str]:
         "allocation.csv": csv_text(data["allocation"], ALLOCATION_COLUMNS),
         "risks.csv": csv_text(risk_rows(data["risks"]), RISK_COLUMNS),
         "utilisation.csv": csv_text(data["utilisation"], UTILISATION_COLUMNS),
+        "shortfalls.csv": csv_text(data["shortfalls"], SHORTFALL_COLUMNS),
     }

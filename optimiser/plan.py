@@ -149,12 +149,20 @@ class Plan:
     risks: list[dict[str, Any]] = field(default_factory=list)
     shortfalls: dict[tuple[str, ...], float] = field(default_factory=dict)
     model_size: dict[str, int] = field(default_factory=dict)
+    #: one row per unmet requirement, each naming its register entry (``risk``)
+    shortfall_rows: list[dict[str, Any]] = field(default_factory=list)
+    #: least-cost additions to today's team that remove every removable risk
+    mitigation_package: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``plan.json`` document."""
+        """The ``plan.json`` document (solver slacks left out; ``shortfalls`` are
+        the plan's shortfall rows)."""
         data = asdict(self)
         data.pop("shortfalls")
+        data["shortfalls"] = data.pop("shortfall_rows")
         data["model"] = data.pop("model_size")
+        if data["mitigation_package"] is None:
+            data.pop("mitigation_package")
         return data
 
 

@@ -288,6 +288,101 @@ def is_red_flag(scenario: Scenario, s: Shortfall, score: int) -> bool:
     return False
 
 
+COVERAGE = ("competence_gap", "review_frequency", "coverage_shortfall")
+
+
+def cause(scenario: Scenario, s: Shortfall) -> tuple[Any, ...]:
+    """What leaves a shortfall short: the register groups rows with one cause.
+
+    Coverage rows of a tier share a cause when they need the same competence
+    with the same registration (the scarce resource is registered, or any,
+    time with that competence); sign-off rows when they need registered
+    holders of the same competence; supervision and continuity rows by role
+    (the supervisors, or the role's own time); caseload rows by tier and
+    whether a registered coordinator is needed; duty is one.
+    """
+    cat = s.category
+    if cat in COVERAGE:
+        task = scenario.tasks[s.task]  # type: ignore[index]
+        return (cat, task.competence, s.tier in task.registered_for, s.tier)
+    if cat == "clinical_oversight":
+        return (cat, scenario.tasks[s.task].competence)  # type: ignore[index]
+    if cat in ("supervision_capacity", "continuity_erosion"):
+        return (cat, s.role)
+    if cat == "caseload_over_capacity":
+        return (cat, s.tier, s.tier in scenario.policies.coordination_registered_for)
+    return (cat,)
+
+
+def _same(values: list[Any]) -> Any:
+    """The value all rows share, else ``None``."""
+    return values[0] if len(set(values)) == 1 else None
+
+
+def _group_words(scenario: Scenario, rows: list[Shortfall]) -> tuple[str, str]:
+    """Title and detail of a register entry that groups several rows."""
+    first = rows[0]
+    total = r2(sum(r.amount for r in rows))
+    need = sum(r.requirement for r in rows)
+    pct = 100 * total / need if need else 100.0
+    tasks = list(dict.fromkeys(r.task for r in rows if r.task))
+    segments = list(dict.fromkeys(r.segment for r in rows if r.segment))
+    cat = first.category
+    if cat in COVERAGE:
+        task = scenario.tasks[first.task]  # type: ignore[index]
+        comp = scenario.competencies[task.competence].title
+        where = f"{first.tier} tier ({scenario.tiers[first.tier].title})"  # type: ignore[index]
+        n_tasks = f"{len(tasks)} task{'s' if len(tasks) != 1 else ''}"
+        n_segs = f"{len(segments)} pathway stage{'s' if len(segments) != 1 else ''}"
+        if cat == "competence_gap":
+            registered = " registered" if first.tier in task.registered_for else ""
+            title = (
+                f"No{registered} member of the team holds '{comp}': {total:g} hours a week of "
+                f"work for people in the {where} cannot be done ({n_tasks}, {n_segs})."
+            )
+        elif cat == "review_frequency":
+            title = (
+                f"Registered work for people in the {where} falls {total:g} hours a week "
+                f"({pct:.0f}%) short across {n_tasks} and {n_segs}: not enough registered "
+                f"time with '{comp}'."
+            )
+        else:
+            title = (
+                f"Work for people in the {where} falls {total:g} hours a week ({pct:.0f}%) short "
+                f"across {n_tasks} and {n_segs}: not enough time with '{comp}'."
+            )
+        detail = "Tasks: " + ", ".join(scenario.tasks[t].title for t in tasks) + "."
+    elif cat == "clinical_oversight":
+        comp = scenario.competencies[scenario.tasks[first.task].competence].title  # type: ignore[index]
+        title = (
+            f"Delegated work on {len(tasks)} tasks lacks {total:g} hours a week of registered "
+            f"clinical sign-off: not enough registered time with '{comp}'."
+        )
+        detail = "Tasks: " + ", ".join(scenario.tasks[t].title for t in tasks) + "."
+    elif cat == "supervision_capacity":
+        role = scenario.roles[first.role].title if first.role else ""  # type: ignore[index]
+        title = (
+            f"{total:g} {role} staff cannot be given their supervision within supervisors' "
+            "caps and time."
+        )
+        detail = "Unsupervised: " + ", ".join(r.staff or r.role or "" for r in rows) + "."
+    elif cat == "continuity_erosion":
+        role = scenario.roles[first.role].title if first.role else ""  # type: ignore[index]
+        title = (
+            f"{len(rows)} {role} staff lose {total:g} hours a week of protected continuity time "
+            "to other work."
+        )
+        detail = "Affected: " + ", ".join(r.staff or r.role or "" for r in rows) + "."
+    else:  # caseload_over_capacity
+        where = f"{first.tier} tier ({scenario.tiers[first.tier].title})"  # type: ignore[index]
+        title = (
+            f"{total:g} people in the {where} cannot be given a care coordinator within "
+            f"caseload caps ({len(segments)} pathway stages)."
+        )
+        detail = "Segments: " + ", ".join(segments) + "."
+    return title, detail
+
+
 def register(
     scenario: Scenario,
     team: Team,
@@ -295,8 +390,13 @@ def register(
     plan: Plan,
     solver_slacks: dict[Key, float],
     params: SolveParams,
-) -> list[dict[str, Any]]:
-    """The risk register of a solved plan (sorted by score, then file order)."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The risk register of a solved plan and its shortfall rows (PLAN.md).
+
+    Every unmet requirement is one shortfall row; rows with one cause
+    (:func:`cause`) form one register entry, sorted by score, then file order.
+    Returns ``(risks, shortfall_rows)``.
+    """
     from optimiser.mitigations import mitigate
 
     derived = derive_shortfalls(scenario, team, demand, plan)
@@ -305,37 +405,70 @@ def register(
         for key, s in derived.items()
         if solver_slacks.get(key, 0.0) > SOLVER_EPS and r2(s.amount) > 0
     ]
-    risks: list[dict[str, Any]] = []
+    groups: dict[tuple[Any, ...], list[Shortfall]] = {}
     for s in found:
-        likelihood = penalties.likelihood(s.amount, s.requirement)
-        score = s.consequence * likelihood
-        title, detail = describe(scenario, s)
+        groups.setdefault(cause(scenario, s), []).append(s)
+    risks: list[dict[str, Any]] = []
+    members: list[list[Shortfall]] = []
+    for rows in groups.values():
+        amount = sum(r.amount for r in rows)
+        requirement = sum(r.requirement for r in rows)
+        consequence = max(r.consequence for r in rows)
+        likelihood = penalties.likelihood(amount, requirement)
+        score = consequence * likelihood
+        first = rows[0]
+        if len(rows) == 1:
+            title, detail = describe(scenario, first)
+        else:
+            title, detail = _group_words(scenario, rows)
+        combined = Shortfall(
+            first.key, first.category, amount, requirement, first.unit, consequence,
+            task=first.task, tier=first.tier, segment=first.segment,
+        )  # fmt: skip
+        red = any(is_red_flag(scenario, r, r.consequence * likelihood) for r in rows)
         risks.append(
             {
-                "category": s.category,
-                "consequence": s.consequence,
+                "category": first.category,
+                "consequence": consequence,
                 "likelihood": likelihood,
                 "score": score,
-                "red_flag": is_red_flag(scenario, s, score),
+                "red_flag": red or is_red_flag(scenario, combined, score),
                 "title": title,
                 "detail": detail,
-                "task": s.task,
-                "tier": s.tier,
-                "segment": s.segment,
-                "role": s.role,
-                "staff": s.staff,
-                "shortfall": r2(s.amount),
-                "unit": s.unit,
-                "requirement": r2(s.requirement),
-                "key": list(s.key),
+                "task": _same([r.task for r in rows]),
+                "tier": _same([r.tier for r in rows]),
+                "segment": _same([r.segment for r in rows]),
+                "role": _same([r.role for r in rows]),
+                "staff": _same([r.staff for r in rows]),
+                "shortfall": r2(amount),
+                "unit": first.unit,
+                "requirement": r2(requirement),
+                "rows": len(rows),
+                "key": list(first.key),
+                "keys": [list(r.key) for r in rows],
                 "mitigations": [],
             }
         )
+        members.append(rows)
     order = sorted(range(len(risks)), key=lambda i: (-risks[i]["score"], i))
-    risks = [risks[i] for i in order]
-    for n, risk in enumerate(risks, start=1):
-        risk["id"] = f"R{n}"
-    risks = [{"id": r.pop("id"), **r} for r in risks]
+    risks = [{"id": f"R{n}", **risks[i]} for n, i in enumerate(order, start=1)]
+    rows_out: list[dict[str, Any]] = []
+    for risk, i in zip(risks, order, strict=True):
+        for r in members[i]:
+            rows_out.append(
+                {
+                    "category": r.category,
+                    "task": r.task,
+                    "tier": r.tier,
+                    "segment": r.segment,
+                    "role": r.role,
+                    "staff": r.staff,
+                    "shortfall": r2(r.amount),
+                    "unit": r.unit,
+                    "requirement": r2(r.requirement),
+                    "risk": risk["id"],
+                }
+            )
     if params.mitigations and risks:
         mitigate(scenario, team, risks, solver_slacks, params)
     risks += skill_mix_risks(scenario, team, start=len(risks) + 1)
@@ -344,7 +477,7 @@ def register(
         risks += expiry_risks(
             scenario, team, solver_slacks, base_penalty, params, start=len(risks) + 1
         )
-    return risks
+    return risks, rows_out
 
 
 def skill_mix_risks(scenario: Scenario, team: Team, start: int = 1) -> list[dict[str, Any]]:

@@ -145,7 +145,9 @@ def solve(scenario: Scenario, params: SolveParams | None = None) -> Plan:
         plan.risks = risk_register.conflict_risks(scenario, team, demand, conflicts)
         return plan
     plan = _plan(scenario, params, values, demand, started)
-    plan.risks = risk_register.register(scenario, team, demand, plan, values.slacks, params)
+    plan.risks, plan.shortfall_rows = risk_register.register(
+        scenario, team, demand, plan, values.slacks, params
+    )
     plan.solve_seconds = round(time.perf_counter() - started, 3)
     return plan
 

@@ -1225,8 +1225,61 @@ class _Checker:
         self.check_demand_rows()
         self.check_utilisation()
         shortfalls = self.shortfalls()
-        self.match_risks(shortfalls, self.validate_risks())
+        risks = self.validate_risks()
+        if "shortfalls" in self.plan:  # a register: rows are matched, entries must cover them
+            self.match_risks(shortfalls, self.validate_shortfall_rows(risks))
+        else:
+            self.match_risks(shortfalls, risks)
         return self.out
+
+    def validate_shortfall_rows(
+        self, risks: list[tuple[str, Mapping[str, Any]]]
+    ) -> list[tuple[str, Mapping[str, Any]]]:
+        """PLAN.md register: every shortfall row names (``risk``) a register entry of
+        the same category; an entry's shortfall is the sum of its rows."""
+        entries = dict(risks)
+        totals: dict[str, float] = defaultdict(float)
+        counts: dict[str, int] = defaultdict(int)
+        out: list[tuple[str, Mapping[str, Any]]] = []
+        for i, row in enumerate(self.rows("shortfalls")):
+            where = f"shortfalls[{i}]"
+            category = row.get("category")
+            if category not in SHORTFALL_CATEGORIES:
+                self.out.append(f"{where}: category {category!r} is not a shortfall category")
+                continue
+            rid = row.get("risk")
+            entry = entries.get(rid) if isinstance(rid, str) else None
+            if entry is None:
+                self.out.append(f"{where}: risk {rid!r} is no entry of the register")
+            elif entry.get("category") != category:
+                self.out.append(
+                    f"{where}: {category} row covered by {rid} of category "
+                    f"{entry.get('category')!r}"
+                )
+            if row.get("unit") != SHORTFALL_CATEGORIES[category][1]:
+                self.out.append(
+                    f"{where}: unit {row.get('unit')!r} for {category}, "
+                    f"expected {SHORTFALL_CATEGORIES[category][1]}"
+                )
+            if not _is_number(row.get("shortfall")):
+                self.out.append(f"{where}: shortfall must be a number")
+            elif isinstance(rid, str):
+                totals[rid] += float(row["shortfall"])
+                counts[rid] += 1
+            out.append((where, row))
+        for rid, entry in risks:
+            if entry.get("category") not in SHORTFALL_CATEGORIES:
+                continue
+            if counts[rid] == 0:
+                self.out.append(f"risk {rid}: register entry covers no shortfall row")
+            elif _is_number(entry.get("shortfall")) and abs(
+                float(entry["shortfall"]) - totals[rid]
+            ) > self.tol + ROUNDING * counts[rid]:
+                self.out.append(
+                    f"risk {rid}: shortfall {entry['shortfall']} is not the sum of its "
+                    f"{counts[rid]} rows ({totals[rid]:.2f})"
+                )
+        return out
 
 
 def _key_text(key: tuple[Any, ...]) -> str:

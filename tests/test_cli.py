@@ -31,7 +31,9 @@ def test_solve_writes_the_four_files(tmp_path: Path) -> None:
     code, out, err = run("solve", str(EXAMPLE), "-o", str(tmp_path / "out"), "--no-mitigations")
     assert code == 0, err
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["allocation.csv", "plan.json", "risks.csv", "utilisation.csv"]
+    assert names == [
+        "allocation.csv", "plan.json", "risks.csv", "shortfalls.csv", "utilisation.csv"
+    ]
     plan = json.loads((tmp_path / "out" / "plan.json").read_text())
     assert plan["status"] == "optimal"
     assert plan["mode"] == "fte"

@@ -378,7 +378,7 @@ def test_hostile_texts_are_escaped_and_neutralised(tmp_path: Path, staff_mode: b
     out = tmp_path / "out"
     code, _, err = run("solve", str(path), "-o", str(out), "--no-mitigations")
     assert code == 0, err
-    files = ["allocation.csv", "risks.csv", "utilisation.csv"]
+    files = ["allocation.csv", "risks.csv", "utilisation.csv", "shortfalls.csv"]
     if staff_mode:
         assert run("competencies", str(path), "-o", str(out))[0] == 0
         files.append("competencies.csv")

@@ -24,7 +24,14 @@ def test_size_writes_sizing_and_plan(tmp_path: Path) -> None:
     code, out, err = run("size", str(EXAMPLE), "-o", str(tmp_path), "--clean-sheet")
     assert code == 0, err
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["allocation.csv", "plan.json", "risks.csv", "sizing.json", "utilisation.csv"]
+    assert names == [
+        "allocation.csv",
+        "plan.json",
+        "risks.csv",
+        "shortfalls.csv",
+        "sizing.json",
+        "utilisation.csv",
+    ]
     sizing = json.loads((tmp_path / "sizing.json").read_text())
     assert sizing["status"] == "optimal"
     assert sizing["annual_cost"] == 1133000.0 and sizing["current_annual_cost"] == 991000.0
