@@ -136,8 +136,8 @@ def solve(
     """Plan the team of SCENARIO and write plan.json, allocation.csv, risks.csv and
     utilisation.csv."""
     from optimiser.output import plan_files, write_files
+    from optimiser.pipeline import plan as run_solve
     from optimiser.solve import SolveParams
-    from optimiser.solve import solve as run_solve
     from optimiser.summary import print_summary
 
     loaded = _load(scenario)
@@ -427,9 +427,9 @@ def report(
     and the assumptions register."""
     import json
 
+    from optimiser.pipeline import plan as run_solve
     from optimiser.report import SUFFIX, WhatIf, build_report, render, run_whatif, write_report
     from optimiser.solve import SolveParams
-    from optimiser.solve import solve as run_solve
 
     if fmt is None:
         suffix = Path(out).suffix.lower().lstrip(".") if out else ""
