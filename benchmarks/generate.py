@@ -630,9 +630,13 @@ def _demand_by_competence(
 
 
 def _establishment(
-    rng: random.Random, tasks: dict[str, dict[str, Any]], cohort: list[dict[str, Any]]
+    rng: random.Random,
+    tasks: dict[str, dict[str, Any]],
+    cohort: list[dict[str, Any]],
+    staffing: float = 1.0,
 ) -> dict[str, Any]:
-    """FTE by role: each competency's hours shared over its holders, then jittered."""
+    """FTE by role: each competency's hours shared over its holders, then jittered,
+    then scaled by ``staffing`` (below 1: an under-resourced trust)."""
     available_per_fte = HOURS_PER_FTE * (1 - sum(HEADROOM.values()))
     hours: dict[str, float] = {r: 0.0 for r in ROLES}
     for (comp, registered_only), demand in _demand_by_competence(tasks, cohort).items():
@@ -647,6 +651,7 @@ def _establishment(
     fte: dict[str, float] = {}
     for r in ROLES:
         fte[r] = max(hours[r] / available_per_fte / 0.97, 0.6) * rng.uniform(0.85, 1.08)
+        fte[r] *= staffing
     heads = {r: f * rng.uniform(1.02, 1.15) for r, f in fte.items()}
     # supervisors: enough heads (x max_supervisees) for ~98% of the supervisees that
     # name them first; a few passes, as supervisors are supervised too
@@ -699,12 +704,12 @@ def _roles() -> dict[str, dict[str, Any]]:
     return roles
 
 
-def generate(seed: int) -> dict[str, Any]:
+def generate(seed: int, staffing: float = 1.0) -> dict[str, Any]:
     """The scenario as plain data (deterministic in ``seed``)."""
     rng = random.Random(seed)
     cohort = _cohort(rng)
     tasks = _tasks(rng)
-    establishment = _establishment(rng, tasks, cohort)
+    establishment = _establishment(rng, tasks, cohort, staffing)
     competencies: dict[str, Any] = {}
     for c, (title, months, _) in COMPETENCIES.items():
         competencies[c] = {"title": title}
@@ -719,7 +724,8 @@ def generate(seed: int) -> dict[str, Any]:
         for r, v in establishment.items()
     }
     return {
-        "name": f"Trust-scale benchmark (generated, seed {seed})",
+        "name": f"Trust-scale benchmark (generated, seed {seed})"
+        + ("" if staffing == 1.0 else f", staffing x{staffing:g}"),
         "source": "benchmarks/generate.py: synthetic, deterministic in the seed",
         "plan_date": "2027-04-01",
         "hours_per_fte": HOURS_PER_FTE,
@@ -786,8 +792,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", type=Path, default=HERE / "data" / "trust.yaml")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--staffing",
+        type=float,
+        default=1.0,
+        help="scale every role's FTE (0.7: an under-resourced trust, thousands of shortfalls)",
+    )
     args = parser.parse_args(argv)
-    write(generate(args.seed), args.output)
+    write(generate(args.seed, args.staffing), args.output)
     scenario = load_scenario(args.output)
     naive = build_naive(scenario)
     counts = naive.counts
