@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -109,8 +110,44 @@ def print_summary(
         console.print(table)
     else:
         console.print("No workforce risks: every requirement is met.")
+    if plan.shortfall_rows:
+        console.print(
+            f"{len(plan.shortfall_rows)} unmet requirement(s) in {len(risks)} register "
+            "entr" + ("y" if len(risks) == 1 else "ies") + " (shortfalls.csv has every row)."
+        )
+    print_package(plan.mitigation_package, console)
     if directory is not None:
-        console.print(f"wrote {directory}/plan.json, allocation.csv, risks.csv, utilisation.csv")
+        console.print(
+            f"wrote {directory}/plan.json, allocation.csv, risks.csv, shortfalls.csv, "
+            "utilisation.csv"
+        )
+
+
+def print_package(package: dict[str, Any] | None, console: Console | None = None) -> None:
+    """The mitigation package as a finance lead reads it: role, FTE, heads, cost, clears."""
+    if not package or not package.get("additions"):
+        return
+    console = console or _console()
+    table = Table(
+        title="Mitigation package: least-cost additions to today's team", title_justify="left"
+    )
+    for col in ("role", "add FTE", "new heads", "annual cost", "clears"):
+        table.add_column(col, justify="left" if col in ("role", "clears") else "right")
+    for row in package["additions"]:
+        table.add_row(
+            row["title"],
+            f"+{row['fte']:g}",
+            str(row["new_heads"]),
+            f"£{row['annual_cost']:,.0f}",
+            ", ".join(row["clears"]) or "(with the others)",
+        )
+    table.add_row("total", "", "", f"£{package['annual_cost']:,.0f}", "")
+    console.print(table)
+    left = package.get("unfixable") or []
+    console.print(
+        f"With the package, risk penalty left: {package.get('risk_penalty_left', 0):g}"
+        + (f" (not removable: {', '.join(left)})" if left else " (every risk removed)")
+    )
 
 
 _SYMBOL = {

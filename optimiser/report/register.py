@@ -66,6 +66,8 @@ def risk_section(c: Context) -> Section:
             Column("title", "Risk"),
             Column("where", "Where"),
             Column("shortfall", "Shortfall"),
+            Column("rows", "Rows", "int"),
+            Column("package", "In the mitigation package"),
             Column("mitigations", "Costed mitigations"),
         ],
         [
@@ -79,6 +81,8 @@ def risk_section(c: Context) -> Section:
                 "title": r["title"],
                 "where": where(r),
                 "shortfall": amount(r),
+                "rows": r.get("rows", 1),
+                "package": r.get("package_text", ""),
                 "mitigations": "; ".join(m.get("text", "") for m in r.get("mitigations") or [])
                 or "none found within the options tried",
             }
@@ -122,7 +126,68 @@ def risk_section(c: Context) -> Section:
             else "."
         ),
     ]
-    return Section("risks", "Risk register", paragraphs, [], [matrix, register, options])
+    items: list[Chart | Table] = [matrix, register]
+    package = p.get("mitigation_package") or {}
+    if package.get("additions"):
+        items.append(
+            Table(
+                "mitigation-package",
+                "Mitigation package: least-cost additions to today's team",
+                [
+                    Column("role", "Role"),
+                    Column("fte", "Add FTE", "number"),
+                    Column("heads", "New heads", "int"),
+                    Column("cost", "Annual cost", "money"),
+                    Column("clears", "Register entries it clears"),
+                ],
+                [
+                    {
+                        "role": a["title"],
+                        "fte": a["fte"],
+                        "heads": a["new_heads"],
+                        "cost": a["annual_cost"],
+                        "clears": ", ".join(a["clears"]) or "(together with the others)",
+                    }
+                    for a in package["additions"]
+                ]
+                + [{"role": "Total", "cost": package["annual_cost"]}],
+                "One coherent package, found by the same model as `skillmix size` (today's team "
+                "kept): it removes every removable risk at least cost. Risk penalty left with it: "
+                f"{package.get('risk_penalty_left', 0):g}"
+                + (
+                    f"; not removable: {', '.join(package['unfixable'])}."
+                    if package.get("unfixable")
+                    else "."
+                ),
+            )
+        )
+    items.append(options)
+    rows = p.get("shortfalls") or []
+    if rows:
+        items.append(
+            Table(
+                "shortfall-rows",
+                "Shortfall rows (drill-down: every unmet requirement)",
+                [
+                    Column("risk", "Entry"),
+                    Column("category", "Category"),
+                    Column("where", "Where"),
+                    Column("shortfall", "Shortfall"),
+                ],
+                [
+                    {
+                        "risk": row["risk"],
+                        "category": row["category"].replace("_", " "),
+                        "where": where(row),
+                        "shortfall": amount(row),
+                    }
+                    for row in rows
+                ],
+                "Each row is one requirement left short; the register entry named groups the "
+                "rows with one cause.",
+            )
+        )
+    return Section("risks", "Risk register", paragraphs, [], items)
 
 
 def whatif_section(c: Context, whatif: WhatIf) -> Section:
