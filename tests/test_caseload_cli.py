@@ -48,11 +48,17 @@ BAD = {
         "column 'needs' (D)",
         "unknown competency 'telepathy'",
     ),
-    "unknown_coordinator": (
-        "id,tier,stage,current_coordinator\nx1,amber,recovery,ZZ9\n",
+    "bad_weight": (
+        "id,tier,stage,weight\nx1,amber,recovery,2\nx2,amber,recovery,-1\n",
+        "row 3",
+        "column 'weight' (D)",
+        "must be a number above 0",
+    ),
+    "text_weight": (
+        "id,tier,stage,weight\nx1,amber,recovery,heavy\n",
         "row 2",
-        "column 'current_coordinator' (D)",
-        "unknown staff id 'ZZ9'",
+        "column 'weight' (D)",
+        "(got 'heavy')",
     ),
     "duplicate_id": (
         "id,tier,stage\nx1,amber,recovery\nx2,green,recovery\nx1,red,crisis\n",
@@ -214,6 +220,7 @@ def test_cmht_north_people_end_to_end(tmp_path: Path) -> None:
         "caseload-risks.csv",
         "caseload.csv",
         "caseload.json",
+        "handover.csv",
     ]
     text = (out / "caseload.csv").read_text()
     assert text.splitlines()[0].startswith(
@@ -276,3 +283,91 @@ def test_team_without_coordinators(tmp_path: Path) -> None:
         }
     ]
     assert doc["risks"][0]["mitigations"][0]["action"] == "add_fte"
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    import csv as _csv
+
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(_csv.DictReader(fh))
+
+
+def test_departed_coordinator_is_reassigned_with_the_reason(tmp_path: Path) -> None:
+    # ZZ9 has left the team: a warning, not an error; both people move, with the reason
+    text = (
+        "id,tier,stage,current_coordinator\n"
+        "x1,amber,recovery,ZZ9\nx2,amber,recovery,ZZ9\nx3,amber,recovery,A1\n"
+    )
+    path = people_csv(tmp_path, text)
+    out = tmp_path / "out"
+    code, stdout, err = run("caseload", str(TINY), str(path), "-o", str(out))
+    assert code == 0, err
+    assert "current coordinator 'ZZ9' of 2 people is not in the team" in err
+    rows = {r["person"]: r for r in _csv_rows(out / "caseload.csv")}
+    assert rows["x1"]["previous_coordinator"] == "ZZ9" and rows["x1"]["changed"] == "true"
+    assert rows["x1"]["coordinator"] not in ("", "ZZ9")
+    assert rows["x3"]["coordinator"] == "A1" and rows["x3"]["changed"] == "false"
+    handover = _csv_rows(out / "handover.csv")
+    assert [(h["person"], h["from"], h["reason"]) for h in handover] == [
+        ("x1", "ZZ9", "left the team"),
+        ("x2", "ZZ9", "left the team"),
+    ]
+    assert all(h["to"] for h in handover)
+    doc = json.loads((out / "caseload.json").read_text())
+    assert doc["summary"]["moved_by_reason"] == {"left the team": 2}
+    assert "left the team 2" in stdout
+
+
+def test_non_coordinator_and_lapsed_signoff_are_named_in_the_handover(tmp_path: Path) -> None:
+    # T1 does not care-coordinate; A2's medication sign-off has lapsed (needs medication)
+    text = (
+        "id,tier,stage,current_coordinator,needs\n"
+        "x1,amber,recovery,T1,\nx2,amber,recovery,A2,medication\n"
+    )
+    out = tmp_path / "out"
+    code, _, err = run("caseload", str(TINY), str(people_csv(tmp_path, text)), "-o", str(out))
+    assert code == 0, err
+    reasons = {h["person"]: h["reason"] for h in _csv_rows(out / "handover.csv")}
+    assert reasons == {"x1": "not a coordinator", "x2": "lapsed sign-off"}
+
+
+def _weighted_people(red: int, amber: int, green: int) -> str:
+    # everyone counts 1 point (the weight column), so only severity tells them apart
+    lines = ["id,tier,stage,weight"]
+    for tier, n, stage in (("red", red, "crisis"), ("amber", amber, "recovery"),
+                           ("green", green, "recovery")):  # fmt: skip
+        lines += [f"{tier}{i},{tier},{stage},1" for i in range(n)]
+    return "\n".join(lines) + "\n"
+
+
+def test_short_capacity_leaves_the_lowest_severity_people_unplaced(tmp_path: Path) -> None:
+    # capacity: A1 10 + A2 5 + S1 10 + W1 4 = 29 points; 10 red + 10 amber + 15 green
+    # = 35 people x 1 point: 6 cannot be placed. Severity (red 5, amber 3, green 2)
+    # weights placement: the 6 unplaced are green; every red and amber person is placed
+    out = tmp_path / "out"
+    path = people_csv(tmp_path, _weighted_people(10, 10, 15))
+    code, _, err = run("caseload", str(TINY), str(path), "-o", str(out))
+    assert code == 0, err
+    unplaced = [r["person"] for r in _csv_rows(out / "caseload.csv") if not r["coordinator"]]
+    assert len(unplaced) == 6 and all(p.startswith("green") for p in unplaced)
+    doc = json.loads((out / "caseload.json").read_text())
+    assert doc["summary"]["placed"] == 29 and doc["summary"]["unplaced"] == 6
+
+
+def test_just_enough_team_places_everybody(tmp_path: Path) -> None:
+    # 10 + 10 + 9 = 29 people x 1 point = 29 points of capacity
+    out = tmp_path / "out"
+    path = people_csv(tmp_path, _weighted_people(10, 10, 9))
+    code, _, err = run("caseload", str(TINY), str(path), "-o", str(out))
+    assert code == 0, err
+    assert all(r["coordinator"] for r in _csv_rows(out / "caseload.csv"))
+
+
+def test_own_weights_replace_the_tier_weight(tmp_path: Path) -> None:
+    # x1 counts 4 points (blank weight for x2: amber's 1.0): A1 and S1 hold 10 each
+    text = "id,tier,stage,weight\nx1,amber,recovery,4\nx2,amber,recovery,\n"
+    out = tmp_path / "out"
+    code, _, err = run("caseload", str(TINY), str(people_csv(tmp_path, text)), "-o", str(out))
+    assert code == 0, err
+    points = {r["person"]: float(r["points"]) for r in _csv_rows(out / "caseload.csv")}
+    assert points == {"x1": 4.0, "x2": 1.0}

@@ -42,6 +42,7 @@ class LocalSearch:
         self.instance = instance
         index = instance.coordinator_index
         self.weight = [p.weight for p in instance.people]
+        self.priority = [p.priority for p in instance.people]
         self.eligible = [list(e) for e in eligible]
         self.eligible_set = [set(e) for e in eligible]
         self.current = []
@@ -69,7 +70,7 @@ class LocalSearch:
             return (0, 0, 0)
         loc = self.locality[i]
         return (
-            1,
+            self.priority[i],
             int(self.current[i] == k),
             int(loc is not None and self.coord_locality[k] == loc),
         )

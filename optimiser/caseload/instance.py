@@ -70,6 +70,14 @@ class Person:
         Their current care coordinator's staff id, if any.
     registered_only
         Their tier is in ``policies.coordination_registered_for``.
+    priority
+        What placing them counts for in the first priority: their tier's
+        ``severity`` (1 when built directly), so that when capacity is short the
+        people least safe without a coordinator are placed first.
+    previous
+        The current coordinator named in PEOPLE.csv when that person cannot keep
+        them (left the team, or does not care-coordinate); ``current`` is then
+        ``None``.
     """
 
     id: str
@@ -80,6 +88,8 @@ class Person:
     locality: str | None = None
     current: str | None = None
     registered_only: bool = False
+    priority: int = 1
+    previous: str | None = None
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,7 @@ def to_values(
         g = group_of[i]
         group = model.groups[g]
         values[model.counts[(k, class_of_type[group.type])]] += 1
-        placed += 1
+        placed += instance.people[i].priority
         if group.current == k:
             arc = arcs_of[(g, "keep")]
             values[arc.var] += 1

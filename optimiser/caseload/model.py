@@ -36,12 +36,12 @@ from typing import Any
 from optimiser.caseload.instance import POINTS_EPS, CaseloadInstance, Person, eligible, quantum
 from optimiser.model.caseload_milp import Milp
 
-TypeKey = tuple[str, float, frozenset[str], bool]
+TypeKey = tuple[str, float, frozenset[str], bool, int]
 
 
 def type_key(person: Person) -> TypeKey:
     """People of one type are interchangeable for the model."""
-    return (person.tier, person.weight, person.needs, person.registered_only)
+    return (person.tier, person.weight, person.needs, person.registered_only, person.priority)
 
 
 @dataclass
@@ -258,8 +258,16 @@ def build(instance: CaseloadInstance) -> CompactModel:
             lp.row(-math.inf, coordinator.capacity + POINTS_EPS, terms, f"caseload_capacity_{k}")
     _add_fit_rows(instance, lp, groups, weights, arcs)
     people = len(instance.people)
-    placed = lp.int(0, people, "P")
-    lp.row(0, 0, [(v, 1.0) for v in counts.values()] + [(placed, -1.0)], "caseload_placed")
+    # placed people, each counted at its priority (tier severity): flow leaving a
+    # group always ends at a coordinator, so the group arcs count who is placed
+    top = sum(p.priority for p in instance.people)
+    placed = lp.int(0, top, "P")
+    lp.row(
+        0, 0,
+        [(a.var, float(first[groups[a.group].type].priority)) for a in arcs if a.tail[0] == "g"]
+        + [(placed, -1.0)],
+        "caseload_placed",
+    )  # fmt: skip
     kept = lp.int(0, people, "K")
     lp.row(0, math.inf, [(a.var, 1.0) for a in arcs if a.gain[0]] + [(kept, -1.0)],
            "caseload_kept")  # fmt: skip

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,9 @@ if TYPE_CHECKING:
     from optimiser.scenario import Scenario
 
 REQUIRED_COLUMNS = ("id", "tier", "stage")
-OPTIONAL_COLUMNS = ("current_coordinator", "locality", "needs")
+OPTIONAL_COLUMNS = ("current_coordinator", "locality", "needs", "weight")
+#: Largest caseload points one person may count for (a typo guard).
+MAX_WEIGHT = 1_000.0
 KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 #: Refuse files with more people than this (the file size limit also applies).
 MAX_PEOPLE = 200_000
@@ -97,6 +100,8 @@ class PeopleFile:
     instance: CaseloadInstance
     warnings: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)  # person id -> spreadsheet row
+    #: people of tiers with ``coordination: false``: they need no coordinator
+    not_coordinated: list[str] = field(default_factory=list)
 
 
 def _choices(values: list[str], limit: int = 12) -> str:
@@ -194,6 +199,8 @@ def read_people(path: str | Path, scenario: Scenario, display: str | None = None
     odd_stage: dict[tuple[str, str], list[str]] = defaultdict(list)
     non_coordinators: dict[str, list[str]] = defaultdict(list)
     odd_locality: dict[str, list[str]] = defaultdict(list)
+    departed: dict[str, list[str]] = defaultdict(list)
+    not_coordinated: list[str] = []
     for number, cells in records:
 
         def get(column: str, cells: list[str] = cells) -> str:
@@ -228,15 +235,29 @@ def read_people(path: str | Path, scenario: Scenario, display: str | None = None
                 ok = False
             needs.add(need)
         current = get("current_coordinator") or None
+        previous = None
         if current is not None and current not in staff_ids:
-            problem(
-                number, "current_coordinator",
-                f"unknown staff id '{current}'; expected an id from the scenario's staff "
-                f"({_choices(sorted(staff_ids))}) or blank",
-            )  # fmt: skip
-            ok = False
+            departed[current].append(pid)  # left the team: reassigned, with the reason
+            previous, current = current, None
+        weight = None
+        text = get("weight")
+        if text:
+            try:
+                weight = float(text)
+            except ValueError:
+                weight = math.nan
+            if not (math.isfinite(weight) and 0 < weight <= MAX_WEIGHT):
+                problem(
+                    number, "weight",
+                    f"must be a number above 0 and at most {MAX_WEIGHT:g} caseload points "
+                    f"(got '{text}'); leave it blank for the tier's caseload_weight",
+                )  # fmt: skip
+                ok = False
         locality = get("locality") or None
         if not ok:
+            continue
+        if not scenario.tiers[tier].coordination:
+            not_coordinated.append(pid)
             continue
         if tier in stages_by_tier and stage not in stages_by_tier[tier] and stage != "all":
             odd_stage[(tier, stage)].append(pid)
@@ -249,12 +270,14 @@ def read_people(path: str | Path, scenario: Scenario, display: str | None = None
             Person(
                 id=pid,
                 tier=tier,
-                weight=scenario.tiers[tier].caseload_weight,
+                weight=weight if weight is not None else scenario.tiers[tier].caseload_weight,
                 stage=stage,
                 needs=frozenset(needs),
                 locality=locality,
                 current=current,
                 registered_only=tier in registered_tiers,
+                priority=scenario.tiers[tier].severity,
+                previous=previous,
             )
         )
     if problems:
@@ -276,6 +299,18 @@ def read_people(path: str | Path, scenario: Scenario, display: str | None = None
             f"but the role does not care-coordinate (caseload_capacity 0); "
             f"they will be placed with someone else (first: {ids[0]}, row {rows[ids[0]]})"
         )
+    for staff, ids in departed.items():
+        warnings.append(
+            f"{name}: current coordinator '{staff}' of {_count(ids)} is not in the team "
+            f"(left?); they will be placed with someone else (first: {ids[0]}, "
+            f"row {rows.get(ids[0], '?')})"
+        )
+    if not_coordinated:
+        tiers_out = sorted({t for t, v in scenario.tiers.items() if not v.coordination})
+        warnings.append(
+            f"{name}: {_count(not_coordinated)} in tiers that need no care coordinator "
+            f"({', '.join(tiers_out)}: coordination false) are left out of the assignment"
+        )
     for locality, ids in odd_locality.items():
         warnings.append(
             f"{name}: no care coordinator works in locality '{locality}' "
@@ -289,7 +324,7 @@ def read_people(path: str | Path, scenario: Scenario, display: str | None = None
         other_staff=others,
         tier_severity={t: v.severity for t, v in scenario.tiers.items()},
     )
-    return PeopleFile(instance, warnings, rows)
+    return PeopleFile(instance, warnings, rows, not_coordinated)
 
 
 def _count(ids: list[str]) -> str:

@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
 from optimiser import penalties
-from optimiser.caseload.instance import CaseloadInstance, qualified
+from optimiser.caseload.instance import CaseloadInstance, Person, qualified
 from optimiser.caseload.people import PeopleFile
 from optimiser.caseload.solve import FULL, NO_ELIGIBLE, CaseloadResult
 from optimiser.output import RISK_COLUMNS, csv_text, json_text, risk_rows
@@ -39,6 +39,7 @@ CASELOAD_COLUMNS = [
     "needs",
     "reason",
 ]
+HANDOVER_COLUMNS = ["person", "from", "to", "reason", "detail"]
 COORDINATOR_COLUMNS = [
     "coordinator",
     "role",
@@ -57,32 +58,92 @@ def _r2(value: float) -> float:
     return math.floor(value * 100 + 0.5 + 1e-9) / 100 + 0.0
 
 
-def move_reasons(result: CaseloadResult) -> dict[str, str]:
-    """Why each person placed with someone new left their previous coordinator."""
+#: why someone leaves their coordinator: kind -> the short words of handover.csv
+MOVE_KINDS = {
+    "left_the_team": "left the team",
+    "not_a_coordinator": "not a coordinator",
+    "not_registered": "needs a registered coordinator",
+    "lapsed_signoff": "lapsed sign-off",
+    "full": "full",
+    "not_proven": "moved (stage not proven optimal)",
+}
+
+
+def previous_coordinator(person: Person) -> str | None:
+    """The coordinator PEOPLE.csv names, whether or not they can keep the person."""
+    return person.current if person.current is not None else person.previous
+
+
+def move_kinds(result: CaseloadResult) -> dict[str, tuple[str, str]]:
+    """Why each person who had a coordinator has another one (or none) now:
+    person id -> (kind, words); kinds as :data:`MOVE_KINDS`."""
     instance = result.instance
     by_id = {c.id: c for c in instance.coordinators}
     load = result.loads()
-    out = {}
+    out: dict[str, tuple[str, str]] = {}
     for person, coord in zip(instance.people, result.assignment, strict=True):
-        prev = person.current
-        if prev is None or coord is None or coord == prev:
+        prev = previous_coordinator(person)
+        if prev is None or coord == prev:
             continue
         c = by_id.get(prev)
-        if c is None:
-            out[person.id] = f"moved: {prev} does not care-coordinate"
+        if person.previous is not None and prev not in instance.other_staff:
+            out[person.id] = ("left_the_team", f"moved: {prev} has left the team")
+        elif c is None:
+            out[person.id] = ("not_a_coordinator", f"moved: {prev} does not care-coordinate")
         elif person.registered_only and not c.registered:
             out[person.id] = (
+                "not_registered",
                 f"moved: {prev} is not registered and tier {person.tier} needs a registered "
-                f"coordinator"
+                "coordinator",
             )
         elif not person.needs <= c.competencies:
             lacking = ", ".join(sorted(person.needs - c.competencies))
-            out[person.id] = f"moved: {prev} does not hold {lacking} on the plan date"
+            out[person.id] = (
+                "lapsed_signoff",
+                f"moved: {prev} does not hold {lacking} on the plan date",
+            )
         elif load[prev] + person.weight > c.capacity + 1e-9:
-            out[person.id] = f"moved: {prev} is full ({load[prev]:g} of {c.capacity:g} points)"
+            out[person.id] = (
+                "full",
+                f"moved: {prev} is full ({load[prev]:g} of {c.capacity:g} points)",
+            )
         else:  # only when a stage was not proven optimal
-            out[person.id] = f"moved: {prev} has room ({load[prev]:g} of {c.capacity:g} points)"
+            out[person.id] = (
+                "not_proven",
+                f"moved: {prev} has room ({load[prev]:g} of {c.capacity:g} points)",
+            )
     return out
+
+
+def move_reasons(result: CaseloadResult) -> dict[str, str]:
+    """Why each person placed with someone new left their previous coordinator."""
+    return {
+        pid: words
+        for pid, (_, words) in move_kinds(result).items()
+        if result.reasons.get(pid) is None
+    }
+
+
+def handover_rows(result: CaseloadResult) -> list[dict[str, Any]]:
+    """``handover.csv``: every person who changes coordinator, for a team leader to
+    work through: ``person,from,to,reason`` (``to`` empty when nobody can take them)."""
+    kinds = move_kinds(result)
+    rows = []
+    for person, coord in zip(result.instance.people, result.assignment, strict=True):
+        if person.id not in kinds:
+            continue
+        kind, words = kinds[person.id]
+        unplaced = result.reasons.get(person.id)
+        rows.append(
+            {
+                "person": person.id,
+                "from": previous_coordinator(person),
+                "to": coord,
+                "reason": MOVE_KINDS[kind] + (f"; unplaced: {unplaced}" if unplaced else ""),
+                "detail": words,
+            }
+        )
+    return rows
 
 
 def caseload_rows(result: CaseloadResult) -> list[dict[str, Any]]:
@@ -97,13 +158,14 @@ def caseload_rows(result: CaseloadResult) -> list[dict[str, Any]]:
     moves = move_reasons(result)
     rows = []
     for person, coord in zip(result.instance.people, result.assignment, strict=True):
-        changed = person.current is not None and coord != person.current
+        prev = previous_coordinator(person)
+        changed = prev is not None and coord != prev
         why = result.reasons.get(person.id) or moves.get(person.id)
         rows.append(
             {
                 "person": person.id,
                 "coordinator": coord,
-                "previous_coordinator": person.current,
+                "previous_coordinator": prev,
                 "changed": "true" if changed else "false",
                 "tier": person.tier,
                 "points": person.weight,
@@ -155,19 +217,23 @@ def summary(result: CaseloadResult) -> dict[str, Any]:
     """Headline counts: people, placed, kept, changed, locality matches, unplaced by reason."""
     instance = result.instance
     o = result.objectives()
-    with_current = sum(1 for p in instance.people if p.current is not None)
+    with_current = sum(1 for p in instance.people if previous_coordinator(p) is not None)
     with_locality = sum(1 for p in instance.people if p.locality is not None)
     changed = sum(
         1
         for p, c in zip(instance.people, result.assignment, strict=True)
-        if p.current is not None and c != p.current
+        if previous_coordinator(p) is not None and c != previous_coordinator(p)
     )
     reasons = Counter(u.kind for u in result.reasons.values())
+    placed = sum(1 for c in result.assignment if c is not None)
+    moved = Counter(kind for kind, _ in move_kinds(result).values())
     return {
         "people": len(instance.people),
         "coordinators": len(instance.coordinators),
-        "placed": o.placed,
-        "unplaced": len(instance.people) - o.placed,
+        "placed": placed,
+        "placed_severity": o.placed,
+        "unplaced": len(instance.people) - placed,
+        "moved_by_reason": {MOVE_KINDS[k]: moved[k] for k in MOVE_KINDS if moved[k]},
         "unplaced_no_eligible": reasons.get(NO_ELIGIBLE, 0),
         "unplaced_all_full": reasons.get(FULL, 0),
         "with_current_coordinator": with_current,
@@ -354,6 +420,7 @@ def caseload_document(
             for s in result.stages
         ],
         "warnings": people.warnings,
+        "not_coordinated": people.not_coordinated,
         "coordinators": coordinator_rows(result),
         "risks": caseload_risks(scenario, result),
         "unplaced": [
@@ -371,6 +438,7 @@ def caseload_files(doc: dict[str, Any], result: CaseloadResult) -> dict[str, str
         "caseload-coordinators.csv": csv_text(doc["coordinators"], COORDINATOR_COLUMNS),
         "caseload-risks.csv": csv_text(risk_rows(doc["risks"]), RISK_COLUMNS),
         "caseload.json": json_text(doc),
+        "handover.csv": csv_text(handover_rows(result), HANDOVER_COLUMNS),
     }
 
 
@@ -411,6 +479,16 @@ def print_caseload(
             console.print(f"  {u['person']}: {u['reason']}: {u['detail']}")
         if len(doc["unplaced"]) > 10:
             console.print(f"  ... and {len(doc['unplaced']) - 10} more (caseload.csv)")
+    if s.get("moved_by_reason"):
+        console.print(
+            "changed coordinator, by reason: "
+            + ", ".join(f"{k} {n}" for k, n in s["moved_by_reason"].items())
+            + " (handover.csv lists them)"
+        )
+    if doc.get("not_coordinated"):
+        console.print(
+            f"not assigned (their tier needs no care coordinator): {len(doc['not_coordinated'])}"
+        )
     if doc["moved"]:
         console.print(f"moved to a new coordinator: {len(doc['moved'])}")
         for m in doc["moved"][:10]:

@@ -129,7 +129,8 @@ class StageResult:
 
 @dataclass(frozen=True)
 class Objectives:
-    """The priorities evaluated on an assignment of individuals."""
+    """The priorities evaluated on an assignment of individuals (``placed`` counts each
+    placed person at their priority, the tier severity; see :class:`Person`)."""
 
     placed: int
     kept: int
@@ -200,7 +201,7 @@ def evaluate(
     for person, coord in zip(instance.people, assignment, strict=True):
         if coord is None:
             continue
-        placed += 1
+        placed += person.priority
         kept += coord == person.current
         local += person.locality is not None and by_id[coord].locality == person.locality
     load = loads(instance, assignment)
