@@ -11,7 +11,7 @@ and the objective's relative distance to it, used for reporting only).
 
 Engines:
 
-* ``skillmix`` (default): :func:`optimiser.model.gap.solve_gap`, the engine
+* ``skillmix`` (default): :func:`gapengine.gap.solve_gap (benchmarks/gapengine/)`, the engine
   that ``caseload`` uses;
 * ``cpsat``: the plain CP-SAT model (x_ij booleans, exactly-one per job, one
   linear capacity row per agent), ``--workers`` workers, wall-clock limit;
@@ -154,7 +154,7 @@ def _run_cpsat(inst: Any, time_limit: float, workers: int, seed: int) -> dict[st
 
 # --------------------------------------------------------------------------- our engine
 def _run_skillmix(inst: Any, time_limit: float, workers: int, seed: int) -> dict[str, Any]:
-    from optimiser.model.gap import check_assignment, solve_gap
+    from gapengine.gap import check_assignment, solve_gap
 
     result = solve_gap(inst, time_limit=time_limit, workers=workers, seed=seed)
     has_sol = not math.isnan(result.objective)
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("give at least one instance file")
 
     sys.path.insert(0, str(ROOT))
-    from optimiser.model.gap import load_instances
+    from gapengine.gap import load_instances
 
     known = _known(args.known)
     rows: list[dict[str, Any]] = []

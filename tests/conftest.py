@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,10 @@ from typing import Any
 import pytest
 import yaml
 
-from optimiser.plan import Plan
+# benchmarks/ holds the GAP research engine (gapengine) that tests cross-check
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+from optimiser.plan import Plan  # noqa: E402
 from optimiser.scenario import Scenario, load_scenario
 from optimiser.solve import SolveParams, solve
 

@@ -311,8 +311,9 @@ def test_first_three_stages_match_the_gap_engine(tightness: float) -> None:
     one binary per person and coordinator, no grouping), with lexicographic
     costs: K1 per person left unplaced, -K2 per person kept, -K3 per local one.
     """
+    from gapengine.gap import GapInstance, solve_gap
+
     from optimiser.caseload.instance import qualified
-    from optimiser.model.gap import GapInstance, solve_gap
 
     instance = synthetic_instance(120, 8, localities=3, seed=5, tightness=tightness)
     people, coords = instance.people, instance.coordinators

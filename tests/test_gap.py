@@ -14,15 +14,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from optimiser.model.gap import (
+from gapengine.gap import (
     GapInstance,
     Status,
     check_assignment,
     load_instances,
     solve_gap,
 )
-from optimiser.model.gap_io import instance_names, parse_gap_text, read_gap_file
+from gapengine.gap_io import instance_names, parse_gap_text, read_gap_file
 
 DATA = Path(__file__).parent / "data" / "gap"
 
@@ -199,7 +198,7 @@ def test_same_answer_twice(workers: int) -> None:
 
 @pytest.mark.parametrize("highs_process", [True, False])
 def test_highs_in_a_child_process_or_in_a_thread(highs_process: bool) -> None:
-    from optimiser.model.gap import GapParams
+    from gapengine.gap import GapParams
 
     # One job per agent fits (weights 2 on capacity 3); the optimum pairs the
     # cheap diagonal: 1 + 1 + 1.  Both ways of running HiGHS must prove it.
@@ -214,7 +213,7 @@ def test_highs_in_a_child_process_or_in_a_thread(highs_process: bool) -> None:
 def test_a_failing_highs_child_falls_back_to_mathopt(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from optimiser.model import gap_highs
+    from gapengine import gap_highs
 
     broken = tmp_path / "worker.py"
     broken.write_text("raise SystemExit(3)\n")
@@ -227,7 +226,7 @@ def test_a_failing_highs_child_falls_back_to_mathopt(
 
 
 def test_highs_child_reports_infeasible() -> None:
-    from optimiser.model.gap_highs import HighsChild
+    from gapengine.gap_highs import HighsChild
 
     # Two jobs of weight 2 and two agents of capacity 3 fit; a third does not
     # (the pre-check passes: each job fits somewhere on its own).
@@ -268,7 +267,7 @@ def test_random_instances_match_brute_force() -> None:
 
 
 def test_local_search_repairs_and_is_reproducible() -> None:
-    from optimiser.model.gap_local import LocalSearch
+    from gapengine.gap_local import LocalSearch
 
     _, _, inst = load_instances(DATA / "gap1.txt")[0]
     m, n = inst.m, inst.n
@@ -290,7 +289,7 @@ def test_local_search_repairs_and_is_reproducible() -> None:
 
 
 def test_local_search_keeps_forbidden_pairs_and_uncapacitated_agents() -> None:
-    from optimiser.model.gap_local import LocalSearch
+    from gapengine.gap_local import LocalSearch
 
     # Job 0 may only go to agent 1; agent 2 has no capacity row (an "unassigned"
     # pseudo-agent at a high cost): the search must place both jobs on 0 and 1.
@@ -305,7 +304,7 @@ def test_local_search_keeps_forbidden_pairs_and_uncapacitated_agents() -> None:
 
 
 def test_local_search_finds_a_cyclic_exchange() -> None:
-    from optimiser.model.gap_local import LocalSearch
+    from gapengine.gap_local import LocalSearch
 
     # Three full agents, one job each; every job is cheapest on the next agent
     # and every single shift or swap overloads someone: only the 3-cycle helps.
@@ -320,7 +319,7 @@ def test_local_search_finds_a_cyclic_exchange() -> None:
 
 
 def test_local_search_own_mode_reports_the_calls_best() -> None:
-    from optimiser.model.gap_local import LocalSearch
+    from gapengine.gap_local import LocalSearch
 
     _, _, inst = load_instances(DATA / "gap1.txt")[0]
     m, n = inst.m, inst.n
@@ -339,7 +338,7 @@ def test_local_search_own_mode_reports_the_calls_best() -> None:
 
 
 def test_elite_set_keeps_the_best_distinct_solutions() -> None:
-    from optimiser.model.gap import _Elite
+    from gapengine.gap import _Elite
 
     elite = _Elite(2)
     a, b, c = np.array([0, 1]), np.array([1, 0]), np.array([1, 1])
@@ -354,7 +353,7 @@ def test_elite_set_keeps_the_best_distinct_solutions() -> None:
 
 
 def test_path_point_lies_between_two_elite_solutions() -> None:
-    from optimiser.model.gap import GapParams, _Incumbent, _prepare, _Search
+    from gapengine.gap import GapParams, _Incumbent, _prepare, _Search
 
     _, _, inst = load_instances(DATA / "gap1.txt")[0]
     p = _prepare(inst, False, None)
@@ -383,7 +382,7 @@ def test_path_point_lies_between_two_elite_solutions() -> None:
 
 @pytest.mark.skipif(not hasattr(__import__("signal"), "SIGSTOP"), reason="POSIX only")
 def test_highs_child_can_be_paused_and_resumed() -> None:
-    from optimiser.model import gap_highs
+    from gapengine import gap_highs
 
     if not gap_highs.available():
         pytest.skip("highspy is not installed")
@@ -413,8 +412,8 @@ def test_highs_child_can_be_paused_and_resumed() -> None:
 
 
 def test_a_hopeless_highs_is_paused_for_a_second_search() -> None:
-    from optimiser.model import gap_highs
-    from optimiser.model.gap import GapParams
+    from gapengine import gap_highs
+    from gapengine.gap import GapParams
 
     if not gap_highs.available() or not hasattr(__import__("signal"), "SIGSTOP"):
         pytest.skip("needs highspy and POSIX signals")
@@ -434,7 +433,7 @@ def test_a_hopeless_highs_is_paused_for_a_second_search() -> None:
 
 
 def test_highs_is_not_paused_while_its_gap_is_small() -> None:
-    from optimiser.model.gap import GapParams
+    from gapengine.gap import GapParams
 
     _, _, inst = load_instances(DATA / "d10100")[0]
     params = GapParams(pause_after=0.25, pause_gap=0.5)  # 50 %: never reached here
@@ -446,7 +445,7 @@ def test_highs_is_not_paused_while_its_gap_is_small() -> None:
 def test_a_silent_highs_child_is_given_up_in_time(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from optimiser.model import gap_highs
+    from gapengine import gap_highs
 
     # A worker that reports a bound once and then ignores every request.
     silent = tmp_path / "worker.py"

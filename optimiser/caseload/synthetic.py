@@ -57,6 +57,8 @@ def synthetic_instance(
     seed: int = 0,
     tightness: float = 0.98,
     with_current: float = 0.8,
+    weights: str = "tier",
+    severity: bool = False,
 ) -> CaseloadInstance:
     """A realistic caseload instance (see the module docstring).
 
@@ -70,6 +72,15 @@ def synthetic_instance(
         Total demand / total capacity (points).
     with_current
         Share of people who have a current coordinator.
+    weights
+        ``tier``: each person counts their tier's weight; ``scheme``: their own
+        points from a caseload-weighting tool with few distinct values (the tier
+        weight times 0.5, 1, 1.5 or 2); ``distinct``: their own points drawn
+        from 0.5 to 1.5 times the tier weight to the hundredth (hundreds of
+        distinct values).
+    severity
+        Place people by their tier's severity, as ``skillmix caseload`` does with
+        PEOPLE.csv (``False``: every person counts 1 in the first priority).
     """
     rng = random.Random(f"caseload-{people}-{coordinators}-{localities}-{seed}")
     names = [f"L{n + 1:02d}" for n in range(localities)]
@@ -101,7 +112,11 @@ def synthetic_instance(
     by_loc = {name: [c for c in coords if c.locality == name] for name in names}
     out = []
     for i in range(people):
-        tier, weight, _, _ = _pick(rng, TIERS, 2)
+        tier, weight, _, tier_severity = _pick(rng, TIERS, 2)
+        if weights == "scheme":
+            weight = weight * rng.choice((0.5, 1.0, 1.5, 2.0))
+        elif weights == "distinct":
+            weight = round(weight * rng.uniform(0.5, 1.5), 2)
         needs: frozenset[str] = frozenset()
         u = rng.random()
         for option, share in NEEDS:
@@ -133,6 +148,7 @@ def synthetic_instance(
                 locality=locality,
                 current=current,
                 registered_only=registered_only,
+                priority=tier_severity if severity else 1,
             )
         )
     return CaseloadInstance(

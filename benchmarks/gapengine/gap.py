@@ -74,10 +74,10 @@ from typing import Literal
 
 import numpy as np
 
-from optimiser.model import gap_highs
-from optimiser.model.gap_io import RawGap, instance_names, read_gap_file
-from optimiser.model.gap_local import LocalSearch
-from optimiser.model.gap_solvers import (
+from gapengine import gap_highs
+from gapengine.gap_io import RawGap, instance_names, read_gap_file
+from gapengine.gap_local import LocalSearch
+from gapengine.gap_solvers import (
     CpInterrupt,
     MipResult,
     solve_cpsat,

@@ -29,7 +29,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from optimiser.model.gap_solvers import MipResult
+from gapengine.gap_solvers import MipResult
 
 __all__ = ["HighsChild", "available"]
 
