@@ -561,5 +561,135 @@ def caseload(
     print_caseload(doc, directory)
 
 
+def _staff_scenario(scenario: str, what: str) -> Scenario:
+    loaded = _load(scenario)
+    if loaded.staff is None:
+        _err(
+            f"error: {scenario}: {what} needs named staff (a `staff:` list or CSV); "
+            "this scenario is in FTE mode"
+        )
+        sys.exit(EXIT_BAD_INPUT)
+    return loaded
+
+
+@main.command("review")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("activity", type=click.Path(dir_okay=False))
+@click.option("--supervision", type=click.Path(dir_okay=False), help="SUPERVISION.csv log.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: "
+              "the first activity date).")  # fmt: skip
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: the "
+              "last activity date).")  # fmt: skip
+@click.option("--audit", type=click.Path(dir_okay=False), help="A filled-in audit.xlsx.")
+@click.option("--replan", is_flag=True, help="Re-plan with the observed tier mix.")
+@_OUT_OPTION
+@handle_errors
+def review_command(
+    scenario: str,
+    activity: str,
+    supervision: str | None,
+    start: Any,
+    end: Any,
+    audit: str | None,
+    replan: bool,
+    out: str | None,
+) -> None:
+    """Staff mode: the quarterly review of delivered work (ACTIVITY.csv) against what
+    SCENARIO requires; writes review.json and review.csv."""
+    from optimiser.output import write_files
+    from optimiser.review import ActivityError
+    from optimiser.review.run import run_review
+    from optimiser.review.sample import AuditError
+    from optimiser.review.summary import print_review
+
+    loaded = _staff_scenario(scenario, "the review")
+    try:
+        doc, files = run_review(
+            loaded,
+            activity,
+            supervision,
+            start.date() if start else None,
+            end.date() if end else None,
+            audit,
+            replan,
+        )
+    except (ActivityError, AuditError) as exc:
+        for problem in exc.problems:
+            _err(f"error: {problem}")
+        sys.exit(EXIT_BAD_INPUT)
+    except ValueError as exc:
+        _err(f"error: {exc}")
+        sys.exit(EXIT_BAD_INPUT)
+    for problem in doc["problems"]:
+        _err(f"warning: {problem}")
+    directory = _out_dir(out, scenario)
+    write_files(directory, files)
+    print_review(doc, directory)
+
+
+@main.command("sample")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("activity", type=click.Path(dir_okay=False))
+@click.option("--size", type=click.IntRange(min=1), required=True, help="Cases to sample.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@_OUT_OPTION
+@handle_errors
+def sample_command(scenario: str, activity: str, size: int, seed: int, out: str | None) -> None:
+    """Staff mode: a stratified, reproducible case sample for governance audit;
+    writes sample.csv and the audit.xlsx checklist."""
+    from optimiser.output import write_files
+    from optimiser.review import ActivityError
+    from optimiser.review.run import run_sample
+
+    loaded = _staff_scenario(scenario, "case sampling")
+    try:
+        cases, files, table = run_sample(loaded, activity, size, seed)
+    except ActivityError as exc:
+        for problem in exc.problems:
+            _err(f"error: {problem}")
+        sys.exit(EXIT_BAD_INPUT)
+    for problem in table.problems:
+        _err(f"warning: {problem}")
+    directory = _out_dir(out, scenario)
+    write_files(directory, files)
+    reasons: dict[str, int] = {}
+    for case in cases:
+        key = case["reason"].split(":")[0].split(",")[0]
+        reasons[key] = reasons.get(key, 0) + 1
+    click.echo(
+        f"sampled {len(cases)} case(s) of {len(table.frame)} activity rows (seed {seed}): "
+        + ", ".join(f"{n} {k}" for k, n in sorted(reasons.items()))
+    )
+    click.echo(f"wrote {directory}/sample.csv, audit.xlsx")
+
+
+@main.command("synth-activity")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--weeks", type=click.IntRange(min=1, max=104), default=13, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--people-scale", type=click.FloatRange(min=0.01, max=100), default=1.0,
+              show_default=True, help="Scale every segment's people.")  # fmt: skip
+@_OUT_OPTION
+@handle_errors
+def synth_activity_command(
+    scenario: str, weeks: int, seed: int, people_scale: float, out: str | None
+) -> None:
+    """Staff mode: write a realistic synthetic quarter (ACTIVITY.csv, SUPERVISION.csv)
+    starting on plan_date, for demos and tests."""
+    from optimiser.output import write_files
+    from optimiser.review.synthetic import SynthParams, synth_activity
+
+    loaded = _staff_scenario(scenario, "synth-activity")
+    activity, supervision = synth_activity(
+        loaded, SynthParams(weeks=weeks, seed=seed, people_scale=people_scale)
+    )
+    directory = _out_dir(out, scenario)
+    write_files(directory, {"activity.csv": activity, "supervision.csv": supervision})
+    click.echo(
+        f"wrote {directory}/activity.csv ({activity.count(chr(10)) - 1} rows), "
+        f"supervision.csv ({supervision.count(chr(10)) - 1} rows)"
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

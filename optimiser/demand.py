@@ -180,22 +180,43 @@ def _role_agent(
     )
 
 
-def person_competencies(
+def competence_intervals(
     scenario: Scenario, role_id: str, signoffs: dict[str, date]
-) -> frozenset[str]:
-    """A named person's competencies on ``plan_date`` (SCENARIO.md, staff mode)."""
-    held = {
-        c
+) -> dict[str, tuple[date, date]]:
+    """When a named person holds each competency: ``[from, until)`` (SCENARIO.md).
+
+    The role's competencies without ``signoff_valid_months`` are held always
+    (``date.min`` to ``date.max``); a sign-off dated d of a competency with
+    ``signoff_valid_months`` m is valid from d until d + m months (exclusive);
+    one without such a rule (extended scope) from d on. The one sign-off
+    validity rule: :func:`person_competencies` and the review of delivered work
+    both read it.
+    """
+    out: dict[str, tuple[date, date]] = {
+        c: (date.min, date.max)
         for c in scenario.roles[role_id].competencies
         if scenario.competencies[c].signoff_valid_months is None
     }
     for comp, signed in signoffs.items():
         months = scenario.competencies[comp].signoff_valid_months
-        if (months is None and signed <= scenario.plan_date) or (
-            months is not None and signoff_valid(signed, months, scenario.plan_date)
-        ):
-            held.add(comp)
-    return frozenset(held)
+        if months is None:
+            if comp not in out:
+                out[comp] = (signed, date.max)
+        else:
+            out[comp] = (signed, add_months(signed, months))
+    return out
+
+
+def person_competencies(
+    scenario: Scenario, role_id: str, signoffs: dict[str, date]
+) -> frozenset[str]:
+    """A named person's competencies on ``plan_date`` (SCENARIO.md, staff mode)."""
+    on = scenario.plan_date
+    return frozenset(
+        c
+        for c, (start, until) in competence_intervals(scenario, role_id, signoffs).items()
+        if start <= on < until
+    )
 
 
 def build_team(scenario: Scenario, include_roles: frozenset[str] = frozenset()) -> Team:

@@ -1,0 +1,161 @@
+"""Reading the activity extract and the supervision log (pandas, vectorised).
+
+ACTIVITY.csv (PLAN.md): ``date,person,tier,stage,task,staff,hours`` and
+optionally ``signed_off_by,signed_off_date``; SUPERVISION.csv:
+``date,supervisee,supervisor,hours``. Every row that cannot be read (unknown
+task, staff, tier; a bad date; negative or non-numeric hours) is reported with
+file, row and column, and left out; the review of the rest still runs.
+Nothing is dropped silently: rows dated outside the review period are counted
+and listed, not mixed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from optimiser.scenario import Scenario
+
+ACTIVITY_COLUMNS = ("date", "person", "tier", "stage", "task", "staff", "hours")
+ACTIVITY_OPTIONAL = ("signed_off_by", "signed_off_date")
+SUPERVISION_COLUMNS = ("date", "supervisee", "supervisor", "hours")
+#: most row problems listed one by one (the rest are counted)
+MAX_LISTED = 200
+
+
+class ActivityError(ValueError):
+    """A file that cannot be reviewed at all (missing, not CSV, missing columns)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class RowProblem:
+    """One unreadable row: file, spreadsheet row (header = 1), column, what is wrong."""
+
+    file: str
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: row {self.row}, column '{self.column}': {self.message}"
+
+
+@dataclass
+class Table:
+    """The readable rows of one file (``row`` = spreadsheet row) and the problems."""
+
+    frame: pd.DataFrame
+    problems: list[RowProblem] = field(default_factory=list)
+    problem_count: int = 0
+
+
+def _read(path: Path, display: str, required: tuple[str, ...]) -> pd.DataFrame:
+    if not path.exists():
+        raise ActivityError([f"{display}: file not found"])
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise ActivityError([f"{display}: not a readable CSV file ({exc})"]) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise ActivityError(
+            [f"{display}: missing column(s) {', '.join(missing)} (needs {', '.join(required)})"]
+        )
+    frame = frame.copy()
+    for column in frame.columns:
+        frame[column] = frame[column].astype(str).str.strip()
+    frame["row"] = range(2, len(frame) + 2)
+    return frame
+
+
+class _Checker:
+    """Collects row problems column by column, vectorised."""
+
+    def __init__(self, frame: pd.DataFrame, display: str) -> None:
+        self.frame = frame
+        self.display = display
+        self.bad = pd.Series(False, index=frame.index)
+        self.problems: list[RowProblem] = []
+        self.count = 0
+
+    def flag(self, mask: pd.Series, column: str, message: str) -> None:
+        mask = mask & ~self.bad  # one problem per row is enough to leave it out
+        hits = self.frame.loc[mask]
+        self.count += len(hits)
+        room = MAX_LISTED - len(self.problems)
+        for _, row in hits.head(max(room, 0)).iterrows():
+            self.problems.append(
+                RowProblem(self.display, int(row["row"]), column, message.format(**row))
+            )
+        self.bad |= mask
+
+    def dates(self, column: str) -> pd.Series:
+        parsed = pd.to_datetime(self.frame[column], format="%Y-%m-%d", errors="coerce")
+        self.flag(parsed.isna(), column, "'{" + column + "}' is not a date YYYY-MM-DD")
+        return parsed
+
+    def hours(self, column: str = "hours") -> pd.Series:
+        value = pd.to_numeric(self.frame[column], errors="coerce")
+        self.flag(value.isna(), column, "'{" + column + "}' is not a number of hours")
+        self.flag(value < 0, column, "negative hours ({" + column + "})")
+        return value
+
+    def known(self, column: str, allowed: set[str], what: str) -> None:
+        self.flag(~self.frame[column].isin(allowed), column, f"unknown {what} '{{{column}}}'")
+
+
+def staff_ids(scenario: Scenario) -> set[str]:
+    return {m.id for m in scenario.staff or []}
+
+
+def read_activity(path: str | Path, scenario: Scenario) -> Table:
+    """The readable activity rows with parsed ``date``, ``hours`` (and sign-off date)."""
+    display = str(path)
+    frame = _read(Path(path), display, ACTIVITY_COLUMNS)
+    check = _Checker(frame, display)
+    frame["date"] = check.dates("date")
+    frame["hours"] = check.hours()
+    check.known("task", set(scenario.tasks), "task")
+    check.known("tier", set(scenario.tiers), "tier")
+    staff = staff_ids(scenario)
+    check.known("staff", staff, "staff id")
+    check.flag(frame["person"] == "", "person", "empty person id")
+    if "signed_off_by" not in frame.columns:
+        frame["signed_off_by"] = ""
+    if "signed_off_date" not in frame.columns:
+        frame["signed_off_date"] = ""
+    signed = frame["signed_off_by"] != ""
+    check.flag(signed & ~frame["signed_off_by"].isin(staff), "signed_off_by",
+               "unknown staff id '{signed_off_by}'")  # fmt: skip
+    when = pd.to_datetime(frame["signed_off_date"], format="%Y-%m-%d", errors="coerce")
+    check.flag(
+        (frame["signed_off_date"] != "") & when.isna(),
+        "signed_off_date",
+        "'{signed_off_date}' is not a date YYYY-MM-DD",
+    )
+    check.flag(signed & when.isna(), "signed_off_date", "a sign-off needs its date")
+    frame["signed_off_date"] = when
+    frame.loc[frame["stage"] == "", "stage"] = "all"
+    good = frame.loc[~check.bad].reset_index(drop=True)
+    return Table(good, check.problems, check.count)
+
+
+def read_supervision(path: str | Path, scenario: Scenario) -> Table:
+    """The readable supervision log rows."""
+    display = str(path)
+    frame = _read(Path(path), display, SUPERVISION_COLUMNS)
+    check = _Checker(frame, display)
+    frame["date"] = check.dates("date")
+    frame["hours"] = check.hours()
+    staff = staff_ids(scenario)
+    check.known("supervisee", staff, "staff id")
+    check.known("supervisor", staff, "staff id")
+    good = frame.loc[~check.bad].reset_index(drop=True)
+    return Table(good, check.problems, check.count)
