@@ -341,6 +341,8 @@ def _solve(
             starts = [] if values is None else [search.run(to_people(instance, model, values))]
             if relaxed.status is Status.OPTIMAL:
                 starts.append(search.run(to_people(instance, model, relaxed.values)))
+            elif values is None:  # no relaxation in time: start from the greedy placement
+                starts.append(search.run([None] * len(instance.people)))
             if stage is Stage.LOCALITY and values is not None:
                 rounded = _with_keeps(instance, model, variables, values, left())
                 if rounded is not None:

@@ -144,6 +144,7 @@ def read_activity(path: str | Path, scenario: Scenario) -> Table:
     frame["signed_off_date"] = when
     frame.loc[frame["stage"] == "", "stage"] = "all"
     good = frame.loc[~check.bad].reset_index(drop=True)
+    check.problems.sort(key=lambda p: (p.row, p.column))
     return Table(good, check.problems, check.count)
 
 

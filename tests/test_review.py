@@ -1,0 +1,220 @@
+"""``review``, ``sample`` and ``synth-activity``: hand arithmetic on a tiny team.
+
+tests/data/review/team.yaml, period 2027-04-01 to 2027-04-28 = 28 days = 4 weeks:
+
+* required: risk review, red tier, 2 people x 1 a week x 4 weeks = 8;
+  medication support, green tier, 4 people x 1/2 a week x 4 weeks = 8;
+* activity.csv (row = spreadsheet row, header 1): review rows 2-6 (row 6 by S1,
+  unregistered, in the registered-only red tier: role blur), delivered 5 of 8;
+  meds rows 7-12 delivered 6 of 8: row 7 signed off by N1 10 days later (fine),
+  row 8 15 days later, row 9 never, row 10 by S1 (not registered): unsigned
+  delegation; row 11 on 2027-04-22 after S1's medication sign-off lapsed on
+  2027-04-20: role blur; row 12 by N1 (registered: no sign-off needed);
+  row 13 is dated outside the period; rows 14-16 are unreadable (bad date,
+  unknown task, negative hours);
+* supervision.csv: N1 needs 1 h x 4 weeks = 4 h and gets 2 + 2 (just met);
+  S1 needs 0.5 h x 4 = 2 h and gets 1.5 (just missed).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+DATA = Path(__file__).resolve().parent / "data" / "review"
+TEAM = DATA / "team.yaml"
+ACTIVITY = DATA / "activity.csv"
+SUPERVISION = DATA / "supervision.csv"
+PERIOD = ["--from", "2027-04-01", "--to", "2027-04-28"]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def doc(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("review")
+    code, _, err = run(
+        "review", str(TEAM), str(ACTIVITY), "--supervision", str(SUPERVISION), *PERIOD,
+        "-o", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    assert (out / "review.csv").exists()
+    return json.loads((out / "review.json").read_text())
+
+
+def test_period_and_unreadable_rows(doc: dict) -> None:
+    assert doc["period"] == {"from": "2027-04-01", "to": "2027-04-28", "weeks": 4.0}
+    assert doc["unreadable_rows"] == 3 and doc["reviewed_rows"] == 11
+    assert doc["outside_period"] == {"count": 1, "rows": [13]}
+    assert doc["problems"] == [
+        f"{ACTIVITY}: row 14, column 'date': '2027-13-01' is not a date YYYY-MM-DD",
+        f"{ACTIVITY}: row 15, column 'task': unknown task 'dance'",
+        f"{ACTIVITY}: row 16, column 'hours': negative hours (-1)",
+    ]
+
+
+def test_completion_rate(doc: dict) -> None:
+    assert doc["completion"] == [
+        {"task": "meds", "tier": "green", "required": 8.0, "delivered": 6, "rate": 0.75},
+        {"task": "review", "tier": "red", "required": 8.0, "delivered": 5, "rate": 0.625},
+    ]
+
+
+def test_role_blur_on_the_activity_date_and_registered_only_tier(doc: dict) -> None:
+    assert [(r["row"], r["staff"], r["reason"]) for r in doc["role_blur"]] == [
+        (6, "S1", "unregistered, in a registered-only tier"),
+        (11, "S1", "did not hold medication on the day"),
+    ]
+    # row 7 (2027-04-10) was done by S1 while the sign-off held: no role blur
+
+
+def test_unsigned_delegation_within_14_days(doc: dict) -> None:
+    assert [(r["row"], r["reason"]) for r in doc["unsigned_delegation"]] == [
+        (8, "signed off 15 days after"),
+        (9, "no sign-off within 14 days"),
+        (10, "signed off by S1, not a registered holder of medication"),
+    ]
+
+
+def test_supervision_just_met_and_just_missed(doc: dict) -> None:
+    got = [(s["staff"], s["required_hours"], s["received_hours"], s["below"])
+           for s in doc["supervision"]]  # fmt: skip
+    assert got == [("N1", 4.0, 4.0, False), ("S1", 2.0, 1.5, True)]
+
+
+def test_acuity_and_risks(doc: dict) -> None:
+    assert [(a["tier"], a["seen"], a["drift"]) for a in doc["acuity"]] == [
+        ("red", 2, False),
+        ("green", 4, False),
+    ]
+    by_category: dict[str, list[dict]] = {}
+    for r in doc["risks"]:
+        by_category.setdefault(r["category"], []).append(r)
+    assert sorted(by_category) == [
+        "review_frequency", "role_blur", "supervision_lapse", "unsigned_delegation",
+    ]  # fmt: skip
+    (lapse,) = by_category["supervision_lapse"]
+    assert (lapse["staff"], lapse["shortfall"]) == ("S1", 0.5)
+    (short,) = by_category["review_frequency"]  # registered-only work below 90 %
+    assert (short["task"], short["tier"], short["shortfall"]) == ("review", "red", 3.0)
+    assert sorted(r for risk in by_category["role_blur"] for r in risk["rows"]) == [6, 11]
+
+
+def test_acuity_drift_when_the_mix_moves(tmp_path: Path) -> None:
+    # only red people seen: red 100 % of those seen against 33 % planned
+    text = ACTIVITY.read_text().splitlines()
+    path = tmp_path / "red.csv"
+    path.write_text("\n".join([text[0]] + [t for t in text[1:6]]) + "\n")
+    out = tmp_path / "out"
+    code, _, err = run("review", str(TEAM), str(path), *PERIOD, "-o", str(out))
+    assert code == 0, err
+    doc = json.loads((out / "review.json").read_text())
+    assert [(a["tier"], a["drift"]) for a in doc["acuity"]] == [("red", True), ("green", True)]
+    assert any(r["category"] == "acuity_drift" for r in doc["risks"])
+
+
+def test_missing_column_is_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("date,person,tier\n2027-04-01,x,red\n")
+    code, _, err = run("review", str(TEAM), str(path), "-o", str(tmp_path / "out"))
+    assert code == 2
+    assert f"{path}: missing column(s) stage, task, staff, hours" in err
+    assert "Traceback" not in err
+
+
+def test_fte_mode_scenario_is_refused(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[1] / "scenarios" / "cmht-north.yaml"
+    code, _, err = run("review", str(example), str(ACTIVITY), "-o", str(tmp_path))
+    assert code == 2 and "needs named staff" in err
+
+
+def _sample(tmp_path: Path, seed: int, size: int = 6) -> list[dict[str, str]]:
+    out = tmp_path / f"s{seed}-{size}"
+    code, _, err = run(
+        "sample", str(TEAM), str(ACTIVITY), "--size", str(size), "--seed", str(seed),
+        "-o", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    with (out / "sample.csv").open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_sample_is_reproducible_stratified_and_flags_come_first(tmp_path: Path) -> None:
+    first = _sample(tmp_path, 3)
+    assert first == _sample(tmp_path, 3)  # same seed, same sample
+    assert len(first) == 6
+    assert {c["tier"] for c in first} == {"red", "green"}  # every tier present
+    flagged = [c for c in first if c["reason"].startswith("flagged")]
+    assert flagged  # role blur / unsigned delegation rows are over-sampled
+    assert [c["case"] for c in first] == [f"A{n:04d}" for n in range(1, 7)]
+    everything = _sample(tmp_path, 3, size=100)
+    assert len(everything) == 12  # fewer rows than asked for: all the readable ones
+
+
+def test_audit_round_trip(tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    code, _, err = run("sample", str(TEAM), str(ACTIVITY), "--size", "4", "-o", str(out))
+    assert code == 0, err
+    book = openpyxl.load_workbook(out / "audit.xlsx")
+    sheet = book["audit"]
+    header = [c.value for c in sheet[1]]
+    role, appropriate, oversight = (header.index(h) + 1 for h in
+                                    ("role", "appropriate_role", "oversight_occurred"))  # fmt: skip
+    rows = list(range(2, sheet.max_row + 1))
+    assert len(rows) == 4
+    # answers: the first three compliant, the last not
+    for n, r in enumerate(rows):
+        sheet.cell(r, appropriate).value = "yes"
+        sheet.cell(r, oversight).value = "yes" if n < 3 else "no"
+    filled = tmp_path / "filled.xlsx"
+    book.save(filled)
+    code, _, err = run(
+        "review", str(TEAM), str(ACTIVITY), *PERIOD, "--audit", str(filled),
+        "-o", str(tmp_path / "r"),
+    )  # fmt: skip
+    assert code == 0, err
+    audit = json.loads((tmp_path / "r" / "review.json").read_text())["audit"]
+    assert (audit["audited"], audit["compliant"], audit["rate"]) == (4, 3, 0.75)
+    # Wilson 95 % interval of 3/4: 0.3006 .. 0.9544
+    assert (audit["ci_low"], audit["ci_high"]) == (0.3006, 0.9544)
+    roles = {sheet.cell(r, role).value for r in rows}
+    assert {b["key"] for b in audit["by_role"]} == roles
+
+
+def test_audit_answers_other_than_yes_no_are_bad_input(tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    assert run("sample", str(TEAM), str(ACTIVITY), "--size", "2", "-o", str(out))[0] == 0
+    book = openpyxl.load_workbook(out / "audit.xlsx")
+    book["audit"].cell(2, 9).value = "maybe"
+    book.save(tmp_path / "bad.xlsx")
+    code, _, err = run("review", str(TEAM), str(ACTIVITY), "--audit", str(tmp_path / "bad.xlsx"))
+    assert code == 2 and "row 2, column I (appropriate_role): 'maybe' is not yes or no" in err
+
+
+def test_synthetic_quarter_reviews_cleanly(tmp_path: Path) -> None:
+    staff = Path(__file__).resolve().parents[1] / "scenarios" / "cmht-north-staff.yaml"
+    out = tmp_path / "synth"
+    code, stdout, err = run("synth-activity", str(staff), "-o", str(out), "--seed", "1")
+    assert code == 0, err
+    again = tmp_path / "again"
+    assert run("synth-activity", str(staff), "-o", str(again), "--seed", "1")[0] == 0
+    assert (out / "activity.csv").read_bytes() == (again / "activity.csv").read_bytes()
+    code, _, err = run(
+        "review", str(staff), str(out / "activity.csv"), "--supervision",
+        str(out / "supervision.csv"), "-o", str(tmp_path / "review"), "--replan",
+    )  # fmt: skip
+    assert code == 0, err
+    doc = json.loads((tmp_path / "review" / "review.json").read_text())
+    assert doc["unreadable_rows"] == 0 and doc["reviewed_rows"] > 1000
+    assert 0.8 < doc["kpis"]["contact_completion"] < 1.2  # Poisson counts around the plan
+    assert set(doc["replan"]) >= {"planned", "observed", "change"}
