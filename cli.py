@@ -691,5 +691,48 @@ def synth_activity_command(
     )
 
 
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8321, show_default=True)
+@click.option("--data", default="skillmix-data", show_default=True,
+              type=click.Path(file_okay=False), help="Folder of the database and run files.")  # fmt: skip
+@click.option("--database", default=None, help="A database URL (default: SQLite in --data).")
+@click.option("--token", default=None, envvar="SKILLMIX_TOKEN",
+              help="Access token, required on every request (also SKILLMIX_TOKEN).")  # fmt: skip
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Background runs at a time.")  # fmt: skip
+@handle_errors
+def serve(
+    host: str, port: int, data: str, database: str | None, token: str | None, workers: int
+) -> None:
+    """The planners' web app: upload and edit scenarios, plan, size, compare, see the
+    register and the report, download every output. Binds 127.0.0.1 unless given a
+    token."""
+    if not _loopback(host) and not token:
+        _err(
+            f"error: refusing to bind {host}: beyond this machine every request must carry "
+            "an access token (--token or SKILLMIX_TOKEN)"
+        )
+        sys.exit(EXIT_BAD_INPUT)
+    import uvicorn
+
+    from optimiser.web import create_app
+
+    app = create_app(data, token=token, database=database, workers=workers)
+    click.echo(f"skillmix serve: http://{host}:{port}/ (data in {data})", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
