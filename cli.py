@@ -705,8 +705,13 @@ def _loopback(host: str) -> bool:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8321, show_default=True)
-@click.option("--data", default="skillmix-data", show_default=True,
-              type=click.Path(file_okay=False), help="Folder of the database and run files.")  # fmt: skip
+@click.option(
+    "--data",
+    default="skillmix-data",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder of the database and run files.",
+)
 @click.option("--database", default=None, help="A database URL (default: SQLite in --data).")
 @click.option("--token", default=None, envvar="SKILLMIX_TOKEN",
               help="Access token, required on every request (also SKILLMIX_TOKEN).")  # fmt: skip
