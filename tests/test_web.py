@@ -90,7 +90,7 @@ def test_bad_scenario_is_422_naming_the_key(client: TestClient, tmp_path: Path) 
     text = EXAMPLE.read_text().replace("people: 15}", "people: -15}", 1)
     response = client.post("/api/scenarios", files={"file": ("bad.yaml", text.encode())})
     assert response.status_code == 422
-    problems = response.json()["detail"]["problems"]
+    problems = response.json()["problems"]
     assert any(p["path"] == "cohort[0].people" for p in problems), problems
     assert all("bad.yaml" in p["text"] for p in problems)  # the user's file, not a temp path
 
@@ -123,7 +123,7 @@ def test_bad_run_requests(client: TestClient) -> None:
                  {"command": "simulate", "options": {}}):  # fmt: skip
         response = client.post(f"/api/scenarios/{sid}/runs", json=body)
         assert response.status_code == 422, body
-        assert response.json()["detail"]["problems"]
+        assert response.json()["problems"]
     assert client.post("/api/scenarios/999/runs", json={"command": "solve"}).status_code == 404
 
 

@@ -135,6 +135,12 @@ def create_app(data: str | Path, token: str | None = None, database: str | None 
     app.state.store = store
     app.state.jobs = jobs
 
+    @app.exception_handler(HTTPException)
+    async def problems_json(_: Request, exc: HTTPException) -> JSONResponse:
+        # PLAN.md: bad input is ``422 {"problems": [...]}``, other errors ``{"error": ...}``
+        body = exc.detail if isinstance(exc.detail, dict) else {"error": exc.detail}
+        return JSONResponse(body, exc.status_code)
+
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
         if token is not None:
