@@ -287,7 +287,10 @@ def create_app(data: str | Path, token: str | None = None, database: str | None 
         path = (folder / name).resolve()
         if path.parent != folder or not path.is_file():
             raise HTTPException(404, "no such file")
-        return FileResponse(path, filename=name)
+        inline = name.endswith((".html", ".json"))  # shown in the page; the rest download
+        return FileResponse(
+            path, filename=name, content_disposition_type="inline" if inline else "attachment"
+        )
 
     @app.get("/api/template.xlsx")
     def api_template() -> Any:
