@@ -11,7 +11,7 @@ LATEST := .venv-latest
 # uv never downloads a Python: it uses the one that made .venv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test test-latest lock lint bench clean chromium
+.PHONY: demo test test-latest lock lint bench clean chromium serve
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed chromium
 	$(BIN)/python -m pytest
+
+# the planners' web app on http://127.0.0.1:8321/ (data in ./skillmix-data)
+serve: $(VENV)/.installed
+	$(BIN)/skillmix serve
 
 # The suite on the newest releases pyproject.toml allows, ignoring the lock, in
 # its own venv: shows a breaking upstream release before anyone relocks.
