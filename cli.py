@@ -408,6 +408,16 @@ def simulate(
     type=click.FloatRange(min=0, min_open=True),
     help="Seconds per solver call (default: prove optimality).",
 )
+@click.option(
+    "--activity",
+    type=click.Path(dir_okay=False),
+    help="Staff mode: add the review of this ACTIVITY.csv (see `review`).",
+)
+@click.option(
+    "--supervision-log",
+    type=click.Path(dir_okay=False),
+    help="With --activity: the SUPERVISION.csv log.",
+)
 @_WORKERS_OPTION
 @handle_errors
 def report(
@@ -420,6 +430,8 @@ def report(
     resilience_json: str | None,
     sizing_json: str | None,
     time_limit: float | None,
+    activity: str | None,
+    supervision_log: str | None,
     workers: int | None,
 ) -> None:
     """The skill-mix rationale of SCENARIO as one self-contained HTML file (or --format
@@ -479,7 +491,21 @@ def report(
         whatif = WhatIf(
             resilience=ran.resilience or whatif.resilience, sizing=ran.sizing or whatif.sizing
         )
-    document = build_report(loaded, plan, whatif)  # type: ignore[arg-type]
+    review_doc = None
+    if activity:
+        from optimiser.review import ActivityError
+        from optimiser.review.run import run_review
+
+        if loaded.staff is None:
+            _err(f"error: {scenario}: --activity needs named staff (staff mode)")
+            sys.exit(EXIT_BAD_INPUT)
+        try:
+            review_doc, _ = run_review(loaded, activity, supervision_log)
+        except ActivityError as exc:
+            for problem in exc.problems:
+                _err(f"error: {problem}")
+            sys.exit(EXIT_BAD_INPUT)
+    document = build_report(loaded, plan, whatif, review_doc)  # type: ignore[arg-type]
     target = Path(out) if out else Path("out") / Path(scenario).stem / f"report{SUFFIX[fmt]}"
     write_report(target, render(document, fmt))  # type: ignore[arg-type]
     click.echo(f"wrote {target}")

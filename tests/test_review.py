@@ -218,3 +218,18 @@ def test_synthetic_quarter_reviews_cleanly(tmp_path: Path) -> None:
     assert doc["unreadable_rows"] == 0 and doc["reviewed_rows"] > 1000
     assert 0.8 < doc["kpis"]["contact_completion"] < 1.2  # Poisson counts around the plan
     assert set(doc["replan"]) >= {"planned", "observed", "change"}
+
+
+def test_report_has_a_review_section_with_activity(tmp_path: Path) -> None:
+    target = tmp_path / "report.md"
+    code, _, err = run(
+        "report", str(TEAM), "--activity", str(ACTIVITY), "--supervision-log", str(SUPERVISION),
+        "-o", str(target),
+    )  # fmt: skip
+    assert code == 0, err
+    text = target.read_text()
+    assert "## Quarterly review of delivered work" in text
+    assert "supervision below need for 1 of 2 people" in text
+    without = tmp_path / "plain.md"
+    assert run("report", str(TEAM), "-o", str(without))[0] == 0
+    assert "Quarterly review" not in without.read_text()

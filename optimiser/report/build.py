@@ -18,6 +18,7 @@ from optimiser.report.model import Report
 from optimiser.report.operating import operating_model_section, summary_section
 from optimiser.report.oversight import continuity_section, oversight_section
 from optimiser.report.register import risk_section, whatif_section
+from optimiser.report.review import review_section
 
 if TYPE_CHECKING:
     from optimiser.plan import Plan
@@ -27,7 +28,10 @@ __all__ = ["WhatIf", "build_report"]
 
 
 def build_report(
-    scenario: Scenario, plan: Plan | dict[str, Any], whatif: WhatIf | None = None
+    scenario: Scenario,
+    plan: Plan | dict[str, Any],
+    whatif: WhatIf | None = None,
+    review: dict[str, Any] | None = None,
 ) -> Report:
     """The report of ``plan`` for ``scenario`` as plain data.
 
@@ -39,6 +43,8 @@ def build_report(
         Its plan (a :class:`~optimiser.plan.Plan` or the ``plan.json`` mapping).
     whatif
         Resilience and sizing results to include, where run.
+    review
+        A ``review.json`` document (``report --activity``): adds the review section.
 
     Returns
     -------
@@ -62,6 +68,10 @@ def build_report(
     sections += [
         risk_section(c),
         whatif_section(c, whatif or WhatIf()),
+    ]
+    if review is not None:
+        sections.append(review_section(review))
+    sections += [
         kpi_section(c),
         assumptions_section(c),
     ]
