@@ -123,6 +123,12 @@ def validate(scenario: str) -> None:
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--no-mitigations", is_flag=True, help="Skip the costed mitigations (faster).")
+@click.option(
+    "--check",
+    "check",
+    is_flag=True,
+    help="Check the plan with the independent checker (optimiser/check.py); exit 1 if it fails.",
+)
 @handle_errors
 def solve(
     scenario: str,
@@ -132,9 +138,10 @@ def solve(
     workers: int,
     seed: int,
     no_mitigations: bool,
+    check: bool,
 ) -> None:
-    """Plan the team of SCENARIO and write plan.json, allocation.csv, risks.csv and
-    utilisation.csv."""
+    """Plan the team of SCENARIO and write plan.json, allocation.csv, risks.csv,
+    shortfalls.csv and utilisation.csv."""
     from optimiser.output import plan_files, write_files
     from optimiser.pipeline import plan as run_solve
     from optimiser.solve import SolveParams
@@ -152,6 +159,24 @@ def solve(
     directory = _out_dir(out, scenario)
     write_files(directory, plan_files(plan))
     print_summary(plan, directory)
+    if check:
+        import json
+
+        from optimiser.check import check_plan, load_scenario_dict
+        from optimiser.excel import read_workbook
+
+        raw = (
+            read_workbook(scenario)[0]
+            if Path(scenario).suffix.lower() == ".xlsx"
+            else load_scenario_dict(scenario)
+        )
+        problems = check_plan(raw, json.loads(json.dumps(plan.to_dict())))
+        if problems:
+            _err(f"independent check: FAILED ({len(problems)} problem(s)):")
+            for problem in problems:
+                _err(f"  {problem}")
+            sys.exit(EXIT_INTERNAL)
+        click.echo("independent check: passed (C1-C8, every shortfall row and register entry)")
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""Tests of the independent plan checker (``tests/checker.py``).
+"""Tests of the independent plan checker (``optimiser/check.py``).
 
 Every scenario and plan here is built by hand (no solver). ``fte_scenario`` /
 ``fte_plan`` is a correct tiny plan; each test breaks one rule just enough and
@@ -27,28 +27,16 @@ from typing import Any
 import pytest
 import yaml
 
-try:
-    from checker import (
-        CheckerInputError,
-        add_months,
-        check_files,
-        check_plan,
-        derive_demand,
-        expected_shortfalls,
-        load_scenario_dict,
-        merge_scenarios,
-    )
-except ImportError:  # tests/ became a package
-    from tests.checker import (  # type: ignore[no-redef]
-        CheckerInputError,
-        add_months,
-        check_files,
-        check_plan,
-        derive_demand,
-        expected_shortfalls,
-        load_scenario_dict,
-        merge_scenarios,
-    )
+from optimiser.check import (
+    CheckerInputError,
+    add_months,
+    check_files,
+    check_plan,
+    derive_demand,
+    expected_shortfalls,
+    load_scenario_dict,
+    merge_scenarios,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "cmht-north.yaml"
 
@@ -1062,3 +1050,29 @@ def test_example_scenario_empty_plan_reports_every_shortfall() -> None:
     violations = check_plan(scenario, {"mode": "fte", "status": "optimal"})
     unreported = [v for v in violations if "not reported" in v]
     assert len(unreported) == len(shortfalls)
+
+
+def test_the_checker_imports_nothing_else_of_the_package() -> None:
+    # independent means independent: no solver, no scenario loader, no optimiser module
+    import ast
+
+    source = (Path(__file__).resolve().parents[1] / "optimiser" / "check.py").read_text()
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert "optimiser" not in imported and "ortools" not in imported
+    assert imported <= {"__future__", "calendar", "csv", "json", "math", "collections",
+                        "dataclasses", "datetime", "pathlib", "typing", "yaml"}  # fmt: skip
+
+
+def test_solve_check_runs_the_independent_checker(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    result = CliRunner().invoke(main, ["solve", str(EXAMPLE), "-o", str(tmp_path), "--check"])
+    assert result.exit_code == 0, result.output
+    assert "independent check: passed" in result.output

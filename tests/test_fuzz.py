@@ -30,15 +30,11 @@ from hypothesis import strategies as st
 
 from cli import main
 from optimiser.caseload.people import PeopleError, read_people
+from optimiser.check import check_plan, load_scenario_dict
 from optimiser.excel import read_workbook, write_scenario_workbook
 from optimiser.model import Status
 from optimiser.scenario import ScenarioError, load_scenario
 from optimiser.solve import SolveParams, solve
-
-try:
-    from checker import check_plan, load_scenario_dict
-except ImportError:  # pragma: no cover - run as a package
-    from tests.checker import check_plan, load_scenario_dict  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

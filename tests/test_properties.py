@@ -13,12 +13,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import fte_of, load_dict, scenarios, with_more_fte, with_roles_reordered
 
+from optimiser.check import check_plan
 from optimiser.solve import SolveParams, solve
-
-try:
-    from checker import check_plan
-except ImportError:  # tests/ became a package
-    from tests.checker import check_plan  # type: ignore[no-redef]
 
 PARAMS = SolveParams(mitigations=False)
 SETTINGS = settings(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from checker import check_plan, load_scenario_dict
 
+from optimiser.check import check_plan, load_scenario_dict
 from optimiser.scenario import load_scenario
 from optimiser.solve import SolveParams, solve
 

@@ -43,7 +43,7 @@ def wait(client: TestClient, run: int, limit: float = 60.0) -> dict:
 
 
 def test_upload_solve_fetch_plan(client: TestClient) -> None:
-    from checker import check_plan, load_scenario_dict
+    from optimiser.check import check_plan, load_scenario_dict
 
     sid = upload(client, EXAMPLE)
     doc = client.get(f"/api/scenarios/{sid}").json()

@@ -1,9 +1,9 @@
-"""Independent checker for skillmix ``plan.json`` files.
+"""Independent checker for skillmix ``plan.json`` files (``skillmix solve --check``).
 
 The checker re-derives every constraint of ``SCENARIO.md`` (C1-C8) from the raw
-scenario mapping and the rows of a plan, with no solver code and no import from
-the ``optimiser`` package, in the spirit of PyPSA rebuilding the physics from
-its results. A plan passes (``check_plan`` returns ``[]``) when, within the
+scenario mapping and the rows of a plan, with no solver code and no import
+from the rest of the ``optimiser`` package (a test asserts it), in the spirit of
+PyPSA rebuilding the physics from its results. A plan passes (``check_plan`` returns ``[]``) when, within the
 tolerances of ``PLAN.md``:
 
 * the hard constraints (C1 capacity, C2 competence / registration /
