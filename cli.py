@@ -154,6 +154,7 @@ def solve(
         workers=workers,
         seed=seed,
         mitigations=not no_mitigations,
+        progress=sys.stderr.isatty(),
     )
     plan = run_solve(loaded, params)
     directory = _out_dir(out, scenario)

@@ -3,8 +3,8 @@
 The checker re-derives every constraint of ``SCENARIO.md`` (C1-C8) from the raw
 scenario mapping and the rows of a plan, with no solver code and no import
 from the rest of the ``optimiser`` package (a test asserts it), in the spirit of
-PyPSA rebuilding the physics from its results. A plan passes (``check_plan`` returns ``[]``) when, within the
-tolerances of ``PLAN.md``:
+PyPSA rebuilding the physics from its results. A plan passes (``check_plan``
+returns ``[]``) when, within the tolerances of ``PLAN.md``:
 
 * the hard constraints (C1 capacity, C2 competence / registration /
   supervision caps, the C7 caseload caps) hold for every row, and every row

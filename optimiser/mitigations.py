@@ -15,6 +15,7 @@ competence is tried in the same model; renewals of lapsed sign-offs come first.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -487,8 +488,10 @@ def mitigate(
     risks: list[dict[str, Any]],
     base_slacks: dict[Key, float],
     params: SolveParams,
+    advance: Callable[[int], None] | None = None,
 ) -> None:
-    """Fill ``risk["mitigations"]`` for every shortfall risk, cheapest first.
+    """Fill ``risk["mitigations"]`` for every shortfall risk, cheapest first
+    (``advance(1)`` after each, for a progress bar).
 
     Each add-FTE option is the fewest ``fte_step`` increments of one role after
     which re-planning (the same solve) leaves the risk's requirement met: a MILP
@@ -508,7 +511,9 @@ def mitigate(
         risk = {**entry, **representative(team, keys[0])}
         targets = model_keys(scenario, plan_targets)
         if targets in done:
-            risk["mitigations"] = [dict(o) for o in done[targets]]
+            entry["mitigations"] = [dict(o) for o in done[targets]]
+            if advance is not None:
+                advance(1)
             continue
         # a MILP lower bound per candidate; candidates are confirmed cheapest bound
         # first, and only while their bound can still beat the options kept
@@ -548,3 +553,5 @@ def mitigate(
                 options.append(extra)
         done[targets] = options
         entry["mitigations"] = options
+        if advance is not None:
+            advance(1)

@@ -16,6 +16,7 @@ from typing import Any
 
 from optimiser.demand import Team, build_team, new_recruit, with_fte
 from optimiser.plan import Plan, r2
+from optimiser.progress import Progress
 from optimiser.risks import SOLVER_EPS
 from optimiser.scenario import Scenario
 from optimiser.solve import SolveParams, solve, solve_values
@@ -82,7 +83,9 @@ def mitigation_package(scenario: Scenario, plan_: Plan, params: SolveParams) -> 
             "clears": [],
             "unfixable": [],
         }
-    outcome = size_establishment(with_todays_floor(scenario), None, params.time_limit)
+    with Progress(params.progress).task("Mitigation package: sizing", 1) as advance:
+        outcome = size_establishment(with_todays_floor(scenario), None, params.time_limit)
+        advance(1)
     if outcome.status not in ("optimal", "feasible"):
         return {"status": outcome.status, "additions": [], "annual_cost": None}
     today = todays_fte(scenario)
@@ -97,24 +100,30 @@ def mitigation_package(scenario: Scenario, plan_: Plan, params: SolveParams) -> 
     )
     cleared = [r["id"] for r in entries if r["id"] not in left]
     rows = []
-    for role_id, fte in additions.items():
-        without = {r: f for r, f in additions.items() if r != role_id}
-        heads_without = {**heads, role_id: math.ceil(today[role_id] - 1e-9)}
-        reopened, _ = _open_entries(
-            scenario, plan_, _team_with(scenario, without, heads_without), params
-        )
-        role = scenario.roles[role_id]
-        rows.append(
-            {
-                "role": role_id,
-                "title": role.title,
-                "fte": fte,
-                "current_fte": today[role_id],
-                "new_heads": max(0, outcome.headcount[role_id] - _heads_today(scenario, role_id)),
-                "annual_cost": r2(fte * role.annual_cost),
-                "clears": [rid for rid in cleared if rid in reopened],
-            }
-        )
+    bar = Progress(params.progress).task(
+        "Mitigation package: what each addition clears", len(additions)
+    )
+    with bar as advance:
+        for role_id in additions:
+            # the entries that come back when this addition is left out are the ones it clears
+            without = {r: f for r, f in additions.items() if r != role_id}
+            heads_without = {**heads, role_id: math.ceil(today[role_id] - 1e-9)}
+            reopened, _ = _open_entries(
+                scenario, plan_, _team_with(scenario, without, heads_without), params
+            )
+            role = scenario.roles[role_id]
+            rows.append(
+                {
+                    "role": role_id,
+                    "title": role.title,
+                    "fte": additions[role_id],
+                    "current_fte": today[role_id],
+                    "new_heads": max(0, heads[role_id] - _heads_today(scenario, role_id)),
+                    "annual_cost": r2(additions[role_id] * role.annual_cost),
+                    "clears": [rid for rid in cleared if rid in reopened],
+                }
+            )
+            advance(1)
     by_entry: dict[str, list[str]] = {}
     for row in rows:
         for rid in row["clears"]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from optimiser import penalties
 from optimiser.demand import DemandRow, Team
 from optimiser.plan import Plan, r2
+from optimiser.progress import Progress
 
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario
@@ -470,7 +471,8 @@ def register(
                 }
             )
     if params.mitigations and risks:
-        mitigate(scenario, team, risks, solver_slacks, params)
+        with Progress(params.progress).task("Mitigations", len(risks)) as advance:
+            mitigate(scenario, team, risks, solver_slacks, params, advance)
     risks += skill_mix_risks(scenario, team, start=len(risks) + 1)
     if team.mode == "staff" and params.expiry_risks:
         base_penalty = float(plan.objective.get("risk_penalty") or 0.0)

@@ -48,6 +48,9 @@ class SolveParams:
         Staff mode: re-plan each sign-off lapsing within 90 days for
         ``signoff_expiry`` risks (what-if loops that re-plan many variants
         turn this off).
+    progress
+        Progress bars on stderr for the stages that can take more than a
+        second (mitigations, the mitigation package).
     """
 
     strict: bool = False
@@ -56,6 +59,7 @@ class SolveParams:
     seed: int = 0
     mitigations: bool = True
     expiry_risks: bool = True
+    progress: bool = False
 
     def __post_init__(self) -> None:
         if self.time_limit is not None and self.time_limit <= 0:

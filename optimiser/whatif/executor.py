@@ -22,10 +22,11 @@ import math
 import os
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import contextmanager
 from typing import Any, TypeVar
+
+from optimiser.progress import Progress
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -68,42 +69,6 @@ def chunked(items: Sequence[T], workers: int) -> list[list[tuple[int, T]]]:
         return []
     size = max(1, math.ceil(len(indexed) / (max(1, workers) * CHUNKS_PER_WORKER)))
     return [indexed[i : i + size] for i in range(0, len(indexed), size)]
-
-
-class Progress:
-    """A ``rich`` progress bar on stderr, or nothing (``enabled=False``)."""
-
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
-
-    @contextmanager
-    def task(self, description: str, total: int) -> Iterator[Callable[[int], None]]:
-        """A bar for ``total`` items; yields ``advance(n)``."""
-        if not self.enabled or total <= 0:
-            yield lambda n: None
-            return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-        from rich.progress import Progress as RichProgress
-
-        bar = RichProgress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        with bar:
-            task_id = bar.add_task(description, total=total)
-            yield lambda n: bar.advance(task_id, n)
 
 
 class Executor(ABC):
