@@ -233,3 +233,24 @@ def test_report_has_a_review_section_with_activity(tmp_path: Path) -> None:
     without = tmp_path / "plain.md"
     assert run("report", str(TEAM), "-o", str(without))[0] == 0
     assert "Quarterly review" not in without.read_text()
+
+
+def test_days_from_escalation_to_decision(tmp_path: Path) -> None:
+    # two escalations in the red tier, decided after 2 days and the same day: median 1
+    path = tmp_path / "escalations.csv"
+    path.write_text(
+        "date,person,tier,stage,task,staff,hours,escalation_date,decision_date\n"
+        "2027-04-01,r1,red,all,review,N1,1,2027-04-01,2027-04-03\n"
+        "2027-04-02,r2,red,all,review,N1,1,2027-04-02,2027-04-02\n"
+        "2027-04-03,r2,red,all,review,N1,1,,\n"
+        "2027-04-04,r2,red,all,review,N1,1,2027-04-04,soon\n"
+    )
+    out = tmp_path / "out"
+    code, _, err = run("review", str(TEAM), str(path), "-o", str(out))
+    assert code == 0, err
+    doc = json.loads((out / "review.json").read_text())
+    red = doc["kpis"]["days_escalation_to_decision"]["red"]
+    assert (red["escalations"], red["median_days"], red["max_days"]) == (2, 1.0, 2)
+    assert doc["problems"] == [
+        f"{path}: row 5, column 'decision_date': 'soon' is not a date YYYY-MM-DD"
+    ]

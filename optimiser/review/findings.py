@@ -143,6 +143,7 @@ def review(
         out["supervision_unreadable_rows"] = supervision.problem_count
     out["acuity"] = _acuity(scenario, frame)
     out["kpis"] = _kpis(scenario, out["completion"])
+    out["kpis"]["days_escalation_to_decision"] = _escalations(frame)
     out["risks"] = review_risks(scenario, out)
     return out
 
@@ -314,6 +315,24 @@ def _acuity(scenario: Scenario, frame: pd.DataFrame) -> list[dict[str, Any]]:
                 "drift": bool(abs(share_seen - share_planned) > DRIFT_POINTS),
             }
         )
+    return out
+
+
+def _escalations(frame: pd.DataFrame) -> dict[str, Any]:
+    """Days from an escalation to the clinical decision, by tier, for the rows of
+    the extract that have both dates (``escalation_date``, ``decision_date``)."""
+    both = frame.dropna(subset=["escalation_date", "decision_date"])
+    if both.empty:
+        return {}
+    days = (both["decision_date"] - both["escalation_date"]).dt.days
+    out = {}
+    for tier, values in days.groupby(both["tier"]):
+        out[str(tier)] = {
+            "escalations": int(len(values)),
+            "median_days": float(values.median()),
+            "p90_days": float(values.quantile(0.9)),
+            "max_days": int(values.max()),
+        }
     return out
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from optimiser.scenario import Scenario
 
 ACTIVITY_COLUMNS = ("date", "person", "tier", "stage", "task", "staff", "hours")
-ACTIVITY_OPTIONAL = ("signed_off_by", "signed_off_date")
+ACTIVITY_OPTIONAL = ("signed_off_by", "signed_off_date", "escalation_date", "decision_date")
 SUPERVISION_COLUMNS = ("date", "supervisee", "supervisor", "hours")
 #: most row problems listed one by one (the rest are counted)
 MAX_LISTED = 200
@@ -142,6 +142,16 @@ def read_activity(path: str | Path, scenario: Scenario) -> Table:
     )
     check.flag(signed & when.isna(), "signed_off_date", "a sign-off needs its date")
     frame["signed_off_date"] = when
+    for column in ("escalation_date", "decision_date"):  # optional: the KPI needs both
+        if column not in frame.columns:
+            frame[column] = ""
+        parsed = pd.to_datetime(frame[column], format="%Y-%m-%d", errors="coerce")
+        check.flag(
+            (frame[column] != "") & parsed.isna(),
+            column,
+            "'{" + column + "}' is not a date YYYY-MM-DD",
+        )
+        frame[column] = parsed
     frame.loc[frame["stage"] == "", "stage"] = "all"
     good = frame.loc[~check.bad].reset_index(drop=True)
     check.problems.sort(key=lambda p: (p.row, p.column))
