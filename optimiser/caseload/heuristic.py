@@ -27,6 +27,13 @@ from optimiser.caseload.instance import POINTS_EPS, CaseloadInstance
 Assignment = list[int | None]
 
 
+#: placed people tried per insertion by moving (cheapest first): bounds the work
+#: at trust scale, where thousands of candidates would each scan every coordinator
+MOVE_TRIES = 50
+#: insertions by moving tried per pass (the exact stages and LNS do the rest)
+MOVE_INSERTS = 1000
+
+
 class LocalSearch:
     """Moves on an assignment of people to coordinator indices.
 
@@ -151,12 +158,24 @@ class LocalSearch:
             (i for i, k in enumerate(a) if k is None and self.eligible[i]),
             key=lambda i: (-self.weight[i], i),
         )
+        # a person of the same weight and eligibility as one who could not be
+        # inserted cannot be either until some move changes the loads
+        failed: set[tuple[float, int]] = set()
+        tries = 0
         for i in waiting:
             k = self._best_place(i, load)
             if k is not None:
                 self._move(a, load, members, i, k)
+                failed.clear()
                 continue
-            self._insert_by_moving(i, a, load, members)
+            key = (self.weight[i], id(self.eligible[i]))
+            if key in failed or tries >= MOVE_INSERTS:
+                continue
+            tries += 1
+            if self._insert_by_moving(i, a, load, members):
+                failed.clear()
+            else:
+                failed.add(key)
 
     def _insert_by_moving(
         self, i: int, a: Assignment, load: list[float], members: list[set[int]]
@@ -168,9 +187,14 @@ class LocalSearch:
             for j in members[k]:
                 if self.weight[j] >= need and self.current[j] != k:
                     options.append((self._gain(j, k), self.weight[j], j, k))
-        for _, _, j, k in sorted(options):
+        nowhere: set[tuple[float, int]] = set()  # (weight, eligibility) with no room left
+        for _, _, j, k in sorted(options)[:MOVE_TRIES]:
+            kind = (self.weight[j], id(self.eligible[j]))
+            if kind in nowhere:
+                continue
             target = self._best_place(j, load, exclude=k)
             if target is None:
+                nowhere.add(kind)
                 continue
             before = (*self._gain(j, k),)
             after = self._gain(j, target)
