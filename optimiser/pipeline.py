@@ -1,7 +1,8 @@
 """What ``skillmix solve`` runs: the plan, then its mitigation package.
 
-Stages, one way: :func:`optimiser.solve.solve` plans the team and builds the
-register; :func:`mitigation_package` then sizes the least-cost additions to
+Stages, one way: :func:`optimiser.solve.solve` plans the team and derives the
+register, :func:`optimiser.whatif.assess.assess` adds the costed mitigations
+and sign-off expiry; :func:`mitigation_package` then sizes the least-cost additions to
 today's team that remove every removable risk (the same model and bounds as
 ``skillmix size`` without ``--clean-sheet``), re-plans with them to see what
 is left, and re-plans without each addition in turn to say which register
@@ -19,7 +20,8 @@ from optimiser.plan import Plan, r2
 from optimiser.progress import Progress
 from optimiser.risks import SOLVER_EPS
 from optimiser.scenario import Scenario
-from optimiser.solve import SolveParams, solve, solve_values
+from optimiser.solve import SolveParams, solve_values
+from optimiser.whatif.assess import assess
 from optimiser.whatif.bounds import todays_fte, with_todays_floor
 from optimiser.whatif.sizing import establishment_scenario, size_establishment
 
@@ -29,7 +31,7 @@ Key = tuple[str, ...]
 def plan(scenario: Scenario, params: SolveParams | None = None) -> Plan:
     """Plan ``scenario``; with mitigations on, add the mitigation package."""
     params = params or SolveParams()
-    result = solve(scenario, params)
+    result = assess(scenario, params)
     if params.mitigations and result.status != "infeasible" and not params.strict:
         result.mitigation_package = mitigation_package(scenario, result, params)
     return result

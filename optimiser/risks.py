@@ -3,7 +3,9 @@
 Shortfalls are re-derived from the plan's rounded rows (exactly as an
 independent checker would) and reported where the optimiser's own shortfall
 variable is positive too, so rounding noise never becomes a risk.  Scoring
-uses :mod:`optimiser.penalties`; mitigations come from :mod:`optimiser.mitigations`.
+uses :mod:`optimiser.penalties`.  Nothing here re-optimises: costed mitigations
+(:mod:`optimiser.whatif.mitigations`) and sign-off expiry
+(:mod:`optimiser.whatif.expiry`) are later stages (:mod:`optimiser.whatif.assess`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,9 @@ from typing import TYPE_CHECKING, Any
 from optimiser import penalties
 from optimiser.demand import DemandRow, Team
 from optimiser.plan import Plan, r2
-from optimiser.progress import Progress
 
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario
-    from optimiser.solve import SolveParams
 
 Key = tuple[str, ...]
 SOLVER_EPS = 1e-4  # hours or people; far below the 0.01 rounding of the plan
@@ -265,7 +265,7 @@ def describe(scenario: Scenario, s: Shortfall) -> tuple[str, str]:
     return title, detail
 
 
-def _min_score_flag(scenario: Scenario, score: int) -> bool:
+def min_score_flag(scenario: Scenario, score: int) -> bool:
     flags = scenario.policies.red_flags
     return bool(flags and flags.min_score is not None and score >= flags.min_score)
 
@@ -390,16 +390,16 @@ def register(
     demand: list[DemandRow],
     plan: Plan,
     solver_slacks: dict[Key, float],
-    params: SolveParams,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The risk register of a solved plan and its shortfall rows (PLAN.md).
 
     Every unmet requirement is one shortfall row; rows with one cause
-    (:func:`cause`) form one register entry, sorted by score, then file order.
-    Returns ``(risks, shortfall_rows)``.
+    (:func:`cause`) form one register entry, sorted by score, then file order;
+    ``skill_mix_dilution`` follows.  Pure: derived from the plan rows and the
+    solver's slacks, no re-optimising (mitigations and sign-off expiry are
+    stages after it, :mod:`optimiser.whatif.assess`).  Returns
+    ``(risks, shortfall_rows)``.
     """
-    from optimiser.mitigations import mitigate
-
     derived = derive_shortfalls(scenario, team, demand, plan)
     found = [
         s
@@ -470,15 +470,7 @@ def register(
                     "risk": risk["id"],
                 }
             )
-    if params.mitigations and risks:
-        with Progress(params.progress).task("Mitigations", len(risks)) as advance:
-            mitigate(scenario, team, risks, solver_slacks, params, advance)
     risks += skill_mix_risks(scenario, team, start=len(risks) + 1)
-    if team.mode == "staff" and params.expiry_risks:
-        base_penalty = float(plan.objective.get("risk_penalty") or 0.0)
-        risks += expiry_risks(
-            scenario, team, solver_slacks, base_penalty, params, start=len(risks) + 1
-        )
     return risks, rows_out
 
 
@@ -525,7 +517,7 @@ def skill_mix_risks(scenario: Scenario, team: Team, start: int = 1) -> list[dict
             "consequence": consequence,
             "likelihood": likelihood,
             "score": score,
-            "red_flag": _min_score_flag(scenario, score),
+            "red_flag": min_score_flag(scenario, score),
             "title": f"Only {100 * registered / total:.0f}% of the team's FTE is registered, "
             f"below the {100 * share:.0f}% floor: {add:.2f} more registered FTE are needed.",
             "detail": f"Registered {registered:g} of {total:g} FTE; "
@@ -545,104 +537,7 @@ def skill_mix_risks(scenario: Scenario, team: Team, start: int = 1) -> list[dict
     ]
 
 
-def expiry_risks(
-    scenario: Scenario,
-    team: Team,
-    base_slacks: dict[Key, float],
-    base_penalty: float,
-    params: SolveParams,
-    start: int = 1,
-) -> list[dict[str, Any]]:
-    """``signoff_expiry``: sign-offs lapsing within 90 days whose lapse, re-planned,
-    raises the least achievable risk penalty (a new or deeper shortfall).
-
-    The shortfall reported is the net increase, per category, of what the
-    re-planned team leaves undone (shifts between people of one category cancel).
-    """
-    from dataclasses import replace
-
-    from optimiser.competencies import expiring_signoffs
-    from optimiser.solve import solve_values
-
-    risks: list[dict[str, Any]] = []
-    for cell in expiring_signoffs(scenario):
-        agent = team.by_id[cell.staff]
-        if cell.competency not in agent.competencies:
-            continue
-        lapsed = Team.of(
-            team.mode,
-            [
-                replace(a, competencies=a.competencies - {cell.competency})
-                if a.id == agent.id
-                else a
-                for a in team.agents
-            ],
-        )
-        values = solve_values(scenario, replace(params, strict=False), lapsed)
-        if values.penalty <= base_penalty + 0.01:
-            continue
-        net: dict[str, float] = defaultdict(float)
-        for k in set(values.slacks) | set(base_slacks):
-            net[k[0]] += values.slacks.get(k, 0.0) - base_slacks.get(k, 0.0)
-        worse = {
-            k: v - base_slacks.get(k, 0.0)
-            for k, v in values.slacks.items()
-            if v - base_slacks.get(k, 0.0) > 0.005 and net[k[0]] > 0.005
-        }
-        if not worse:
-            continue
-        hours = sum(
-            v
-            for kind, v in net.items()
-            if v > 0.005 and kind not in ("supervision", "coordination")
-        )
-        people = sum(
-            v for kind, v in net.items() if v > 0.005 and kind in ("supervision", "coordination")
-        )
-        consequence = max(_key_consequence(scenario, team, k) for k in worse)
-        days = (cell.expires - scenario.plan_date).days if cell.expires else 0
-        likelihood = 5 if days <= 30 else 4 if days <= 60 else 3
-        comp = scenario.competencies[cell.competency].title
-        what = "; ".join(requirement_name(scenario, team, k) for k in list(worse)[:3])
-        amount = f"{hours:.2f} hours a week" if hours > 0 else f"{people:g} people"
-        expires = cell.expires.isoformat() if cell.expires else "?"
-        risks.append(
-            {
-                "id": f"R{start + len(risks)}",
-                "category": "signoff_expiry",
-                "consequence": consequence,
-                "likelihood": likelihood,
-                "score": consequence * likelihood,
-                "red_flag": _min_score_flag(scenario, consequence * likelihood),
-                "title": f"{cell.staff}'s sign-off in {comp} lapses on {expires}; without renewal "
-                f"{amount} of work would go unmet.",
-                "detail": f"Re-planned with the lapse: {what}.",
-                "task": None,
-                "tier": None,
-                "segment": None,
-                "role": cell.role,
-                "staff": cell.staff,
-                "competency": cell.competency,
-                "expires": expires,
-                "shortfall": r2(hours if hours > 0 else people),
-                "unit": "hours_per_week" if hours > 0 else "people",
-                "key": ["signoff_expiry", cell.staff, cell.competency],
-                "mitigations": [
-                    {
-                        "action": "renew_signoff",
-                        "role": cell.role,
-                        "staff": cell.staff,
-                        "competency": cell.competency,
-                        "annual_cost": None,
-                        "text": f"Renew {cell.staff}'s sign-off in {comp} before {expires}",
-                    }
-                ],
-            }
-        )
-    return risks
-
-
-def _key_consequence(scenario: Scenario, team: Team, key: Key) -> int:
+def key_consequence(scenario: Scenario, team: Team, key: Key) -> int:
     if key[0] == "coverage":
         seg = next(s for s in scenario.cohort if s.id == key[2])
         return penalties.coverage_consequence(

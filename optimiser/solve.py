@@ -1,7 +1,12 @@
-"""``solve(scenario, params) -> Plan``: the one entry point to the optimiser.
+"""``solve(scenario, params) -> Plan``: the plan of one team and its derived register.
 
-No solver object leaves this module; what-if work (mitigations, sizing,
-resilience) calls :func:`solve` or :func:`solve_values` on changed scenarios.
+The first stage of the pipeline (:mod:`optimiser.pipeline`): both models are
+solved, their values rounded into the rows of PLAN.md, and the shortfall rows
+and register entries derived from those rows (:func:`optimiser.risks.register`).
+Nothing here re-optimises; the re-optimising stages (mitigations, sign-off
+expiry, the mitigation package, sizing, resilience) live in
+:mod:`optimiser.whatif` and call :func:`solve` or :func:`solve_values` on
+changed scenarios or teams.  No solver object leaves this module.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from optimiser.model import (
     minimal_conflicts,
 )
 from optimiser.plan import Plan, plan_rows, r2
+from optimiser.risks import conflict_risks, register
 
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario
@@ -122,7 +128,8 @@ def solve_values(
 
 
 def solve(scenario: Scenario, params: SolveParams | None = None) -> Plan:
-    """Plan the team of ``scenario``: allocation, risks and their mitigations.
+    """Plan the team of ``scenario``: allocation, shortfall rows and register entries
+    (without mitigations: :func:`optimiser.whatif.assess.assess` adds them).
 
     Parameters
     ----------
@@ -136,8 +143,6 @@ def solve(scenario: Scenario, params: SolveParams | None = None) -> Plan:
     Plan
         The rounded plan rows and the workforce risk register.
     """
-    from optimiser import risks as risk_register
-
     params = params or SolveParams()
     started = time.perf_counter()
     values = solve_values(scenario, params)
@@ -146,12 +151,10 @@ def solve(scenario: Scenario, params: SolveParams | None = None) -> Plan:
     if values.status is Status.INFEASIBLE and params.strict:
         conflicts = minimal_conflicts(scenario, team, demand, params.time_limit)
         plan = _plan(scenario, params, values, demand, started, infeasible=True)
-        plan.risks = risk_register.conflict_risks(scenario, team, demand, conflicts)
+        plan.risks = conflict_risks(scenario, team, demand, conflicts)
         return plan
     plan = _plan(scenario, params, values, demand, started)
-    plan.risks, plan.shortfall_rows = risk_register.register(
-        scenario, team, demand, plan, values.slacks, params
-    )
+    plan.risks, plan.shortfall_rows = register(scenario, team, demand, plan, values.slacks)
     plan.solve_seconds = round(time.perf_counter() - started, 3)
     return plan
 

@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from optimiser.check import check_plan  # noqa: E402  (fails loudly if it is missing)
 from optimiser.plan import Plan  # noqa: E402
 from optimiser.scenario import Scenario, load_scenario
-from optimiser.solve import SolveParams, solve
+from optimiser.solve import SolveParams
+from optimiser.whatif.assess import assess
 
 
 def base_scenario(**overrides: Any) -> dict[str, Any]:
@@ -126,7 +127,7 @@ class Tiny:
     def solve_plan(
         self, data: dict[str, Any], *, strict: bool = False, mitigations: bool = False
     ) -> Plan:
-        return solve(self.load(data), SolveParams(strict=strict, mitigations=mitigations))
+        return assess(self.load(data), SolveParams(strict=strict, mitigations=mitigations))
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from cli import main
 from optimiser.competencies import dashboard, status_of
 from optimiser.demand import add_months, signoff_valid
 from optimiser.scenario import load_scenario
-from optimiser.solve import SolveParams, solve
+from optimiser.solve import SolveParams
+from optimiser.whatif.assess import assess
 
 PLAN_DATE = date(2027, 4, 1)
 
@@ -91,7 +92,7 @@ def test_expiring_signoff_that_opens_a_shortfall_is_a_risk(tmp_path: Path) -> No
     # N1 is the only person signed off in medication (10 h/week of reviews, 30 h
     # available); the sign-off lapses on 2027-05-01, 30 days after plan_date:
     # re-planned without it, the 10 h go undone -> signoff_expiry, likelihood 5
-    plan = solve(load_scenario(_tiny_staff(tmp_path, "2026-05-01")), SolveParams())
+    plan = assess(load_scenario(_tiny_staff(tmp_path, "2026-05-01")), SolveParams())
     assert [r["category"] for r in plan.risks] == ["signoff_expiry"]
     risk = plan.risks[0]
     assert (risk["staff"], risk["competency"], risk["expires"]) == ("N1", "medication",
@@ -102,13 +103,13 @@ def test_expiring_signoff_that_opens_a_shortfall_is_a_risk(tmp_path: Path) -> No
 
 
 def test_current_signoff_is_no_risk(tmp_path: Path) -> None:
-    plan = solve(load_scenario(_tiny_staff(tmp_path, "2026-12-01")), SolveParams())
+    plan = assess(load_scenario(_tiny_staff(tmp_path, "2026-12-01")), SolveParams())
     assert plan.risks == []
 
 
 def test_expired_signoff_is_not_held(tmp_path: Path) -> None:
     # signed 2026-03-01: lapsed on 2027-03-01, before plan_date -> nobody holds it
-    plan = solve(load_scenario(_tiny_staff(tmp_path, "2026-03-01")), SolveParams())
+    plan = assess(load_scenario(_tiny_staff(tmp_path, "2026-03-01")), SolveParams())
     (risk,) = plan.risks
     assert risk["category"] == "competence_gap"
     assert {m["action"] for m in risk["mitigations"]} >= {"renew_signoff"}

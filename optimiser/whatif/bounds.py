@@ -28,6 +28,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from optimiser.demand import Team, build_team, demand_rows
+from optimiser.scenario import Sizing
 
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario
@@ -153,7 +154,6 @@ def with_todays_floor(scenario: Scenario) -> Scenario:
     ``size`` starts from today's team by default: a mobilisation inherits its
     staff, so sizing only adds posts (``--clean-sheet`` skips this).
     """
-    from optimiser.scenario import Sizing
 
     sizing = scenario.sizing or Sizing()
     today = todays_fte(scenario)
@@ -173,7 +173,6 @@ def with_sizing_bounds(scenario: Scenario) -> Scenario:
     Bounds the user gave are kept; the others come from :func:`useful_max_fte`
     (never below the role's ``min_fte``).
     """
-    from optimiser.scenario import Sizing
 
     sizing = scenario.sizing or Sizing()
     useful = useful_max_fte(scenario)

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from optimiser.scenario import Segment
+
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario
 
@@ -110,7 +112,6 @@ class CohortModel:
 
     def scenario(self, scenario: Scenario, people: tuple[int, ...]) -> Scenario:
         """``scenario`` with the cohort replaced by these segment sizes."""
-        from optimiser.scenario import Segment
 
         known = {(s.tier, s.stage): s for s in scenario.cohort}
         cohort = []

@@ -11,10 +11,14 @@ scenario.
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optimiser.plan import r2
 from optimiser.risks import SHORTFALL_CATEGORIES
+from optimiser.solve import SolveParams
+from optimiser.whatif.assess import assess
+from optimiser.whatif.executor import SerialExecutor
 
 if TYPE_CHECKING:
     from optimiser.plan import Plan
@@ -78,14 +82,11 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
 
 def compare_one(_shared: None, scenario: Scenario) -> dict[str, Any]:
     """Plan one scenario and summarise it (runs on any executor)."""
-    from optimiser.solve import SolveParams, solve
-
-    return plan_summary(solve(scenario, SolveParams(mitigations=False)))
+    return plan_summary(assess(scenario, SolveParams(mitigations=False)))
 
 
 def labels(paths: list[str]) -> list[str]:
     """Column labels: file stems, made unique."""
-    from pathlib import Path
 
     out: list[str] = []
     for path in paths:
@@ -112,7 +113,6 @@ def compare(
     executor
         Where the plans run (default: this process).
     """
-    from optimiser.whatif.executor import SerialExecutor
 
     executor = executor or SerialExecutor()
     summaries = executor.map(compare_one, None, scenarios, description="Planning scenarios")

@@ -27,6 +27,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from optimiser.plan import r2
+from optimiser.solve import SolveParams, solve
+from optimiser.whatif.assess import assess
+from optimiser.whatif.executor import SerialExecutor
 
 if TYPE_CHECKING:
     from optimiser.plan import Plan
@@ -92,8 +95,6 @@ def summary(plan: Plan) -> dict[str, Any]:
 
 def plan_absence(scenario: Scenario, absence: Absence) -> dict[str, Any]:
     """Re-plan without one person (runs on any executor)."""
-    from optimiser.solve import SolveParams, solve
-
     return summary(
         solve(without(scenario, absence), SolveParams(mitigations=False, expiry_risks=False))
     )
@@ -101,9 +102,7 @@ def plan_absence(scenario: Scenario, absence: Absence) -> dict[str, Any]:
 
 def mitigate_absence(scenario: Scenario, absence: Absence) -> list[dict[str, Any]]:
     """The absence plan's risks with their costed mitigations (for single points of failure)."""
-    from optimiser.solve import SolveParams, solve
-
-    return _risks(solve(without(scenario, absence), SolveParams(mitigations=True)))
+    return _risks(assess(without(scenario, absence), SolveParams(mitigations=True)))
 
 
 def changed_risks(base: list[dict[str, Any]], absent: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -178,8 +177,6 @@ def resilience(scenario: Scenario, executor: Executor | None = None) -> dict[str
     executor
         Where the absences are re-planned (default: this process).
     """
-    from optimiser.solve import SolveParams, solve
-    from optimiser.whatif.executor import SerialExecutor
 
     executor = executor or SerialExecutor()
     started = time.perf_counter()

@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from optimiser.plan import r2
-from optimiser.risks import SHORTFALL_CATEGORIES
+from optimiser.risks import SHORTFALL_CATEGORIES, coverage_category
+from optimiser.solve import SolveParams, solve_values
 from optimiser.whatif.cohorts import CohortModel, default_seed
+from optimiser.whatif.executor import SerialExecutor
 
 if TYPE_CHECKING:
     from optimiser.demand import Team
@@ -46,7 +48,6 @@ def unit_of(category: str) -> str:
 
 def classify(scenario: Scenario, team: Team, key: Key) -> tuple[str, str | None]:
     """Risk category and tier of one shortfall key of :func:`solve_values`."""
-    from optimiser.risks import coverage_category
 
     kind = key[0]
     if kind == "coverage":
@@ -74,7 +75,6 @@ class SimulationTask:
 
 def shortfalls(scenario: Scenario) -> dict[str, Any]:
     """Re-plan one scenario; shortfall totals per category and per tier."""
-    from optimiser.solve import SolveParams, solve_values
 
     values = solve_values(scenario, SolveParams(mitigations=False))
     categories: dict[str, float] = defaultdict(float)
@@ -180,7 +180,6 @@ def simulate(
     executor
         Where the samples are re-planned (default: this process).
     """
-    from optimiser.whatif.executor import SerialExecutor
 
     executor = executor or SerialExecutor()
     seed = default_seed(scenario) if seed is None else seed

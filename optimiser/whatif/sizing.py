@@ -49,8 +49,15 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from optimiser.model.lp import Status
+from optimiser.model.sizing import SizingModel
 from optimiser.plan import r2
+from optimiser.scenario import Post
+from optimiser.solve import SolveParams, solve_values
+from optimiser.whatif.assess import assess
 from optimiser.whatif.bounds import todays_fte, with_sizing_bounds, with_todays_floor
+from optimiser.whatif.cohorts import default_seed, percentile_cohort
+from optimiser.whatif.executor import SerialExecutor
 
 if TYPE_CHECKING:
     from optimiser.model.sizing import SizingModel
@@ -141,7 +148,6 @@ def forbid_sole_self_supervision(model: SizingModel) -> None:
 
 def build_model(scenario: Scenario, budget: float | None = None) -> SizingModel:
     """The sizing MILP of ``scenario`` (bounds made explicit, options set)."""
-    from optimiser.model.sizing import SizingModel
 
     model = SizingModel(with_sizing_bounds(scenario), budget)
     forbid_sole_self_supervision(model)
@@ -168,7 +174,6 @@ def _lexicographic(
     With ``try_zero``, first the least cost with every shortfall at 0: when
     that is feasible it is the lexicographic optimum (level 1 is 0).
     """
-    from optimiser.model.lp import Status
 
     lp = model.lp
     objective = [
@@ -240,7 +245,6 @@ def establishment_scenario(
     scenario: Scenario, fte: dict[str, float], headcount: dict[str, int] | None = None
 ) -> Scenario:
     """``scenario`` in FTE mode with this establishment (headcount default ``ceil(fte)``)."""
-    from optimiser.scenario import Post
 
     posts = {
         role: Post(
@@ -253,8 +257,6 @@ def establishment_scenario(
 
 
 def _verify(scenario: Scenario, fte: dict[str, float], head: dict[str, int]) -> Any:
-    from optimiser.solve import SolveParams, solve_values
-
     return solve_values(establishment_scenario(scenario, fte, head), SolveParams(mitigations=False))
 
 
@@ -530,12 +532,10 @@ class FrontierTask:
 
 def frontier_point(task: FrontierTask, budget: float) -> dict[str, Any]:
     """Size under one budget and score its plan (runs on any executor)."""
-    from optimiser.solve import SolveParams, solve
-
     outcome = size_establishment(task.scenario, budget, task.time_limit)
     if outcome.status not in ("optimal", "feasible"):
         return {"budget": r2(budget), "status": outcome.status}
-    plan = solve(
+    plan = assess(
         establishment_scenario(task.scenario, outcome.fte, outcome.headcount),
         SolveParams(mitigations=False),
     )
@@ -616,15 +616,12 @@ def size(
         today's team is kept: every role at least at today's FTE (the
         establishment, or the sum over named staff), so sizing only adds posts.
     """
-    from optimiser.solve import SolveParams, solve
-    from optimiser.whatif.executor import SerialExecutor
 
     if budget is None and scenario.sizing is not None:
         budget = scenario.sizing.budget
     extra: dict[str, Any] = {}
     target = scenario
     if percentile is not None:
-        from optimiser.whatif.cohorts import default_seed, percentile_cohort
 
         seed = default_seed(scenario) if seed is None else seed
         target, people = percentile_cohort(scenario, percentile, samples, seed)
@@ -655,7 +652,7 @@ def size(
     plan = None
     if outcome.status in ("optimal", "feasible"):
         recommended = establishment_scenario(target, outcome.fte, outcome.headcount)
-        plan = solve(recommended, SolveParams())
+        plan = assess(recommended, SolveParams())
         cost = annual_cost(scenario, outcome.fte)
         data.update(
             {

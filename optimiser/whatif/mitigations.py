@@ -31,10 +31,11 @@ from optimiser.demand import (
 from optimiser.model import CoordinationModel, Flex, FlexSearch, HoursModel, ModelOptions
 from optimiser.model.hours import demand_group
 from optimiser.plan import r2
+from optimiser.risks import SOLVER_EPS
+from optimiser.solve import SolveParams, solve_values
 
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario
-    from optimiser.solve import SolveParams
 
 Key = tuple[str, ...]
 MAX_OPTIONS = 3
@@ -213,9 +214,6 @@ def replan_clears(
 ) -> bool:
     """Whether re-planning ``team`` (the same solve as ``skillmix solve``) leaves every
     target requirement met."""
-    from optimiser.risks import SOLVER_EPS
-    from optimiser.solve import solve_values
-
     values = solve_values(scenario, replace(params, strict=False), team, _parts(targets))
     return all(values.slacks.get(k, 0.0) <= SOLVER_EPS for k in targets)
 
@@ -253,8 +251,6 @@ class Verifier:
 
     def clears(self, targets: frozenset[Key], steps: int) -> bool:
         """Whether re-planning with ``steps`` more steps meets every target."""
-        from optimiser.risks import SOLVER_EPS
-
         kind = "coordination" if next(iter(targets))[0] == "coordination" else "hours"
         if (kind, steps) not in self._cache:
             search = self.flex.search(next(iter(targets)))
