@@ -164,7 +164,7 @@ def solve(
         import json
 
         from optimiser.check import check_plan, load_scenario_dict
-        from optimiser.excel import read_workbook
+        from optimiser.scenario.excel import read_workbook
 
         raw = (
             read_workbook(scenario)[0]
@@ -391,7 +391,7 @@ def simulate(
     print_simulation(doc, directory)
 
 
-# -- evidence: report and Excel template (optimiser.report, optimiser.excel) ------------------
+# -- evidence: report and Excel template (optimiser.report, optimiser.scenario.excel) --
 
 
 @main.command()
@@ -466,7 +466,8 @@ def report(
     import json
 
     from optimiser.pipeline import plan as run_solve
-    from optimiser.report import SUFFIX, WhatIf, build_report, render, run_whatif, write_report
+    from optimiser.pipeline import run_whatif
+    from optimiser.report import SUFFIX, WhatIf, build_report, render, write_report
     from optimiser.solve import SolveParams
 
     if fmt is None:
@@ -557,7 +558,7 @@ def report(
 def template(out: str, source: str | None) -> None:
     """Write an Excel scenario template a planner fills in (one sheet per section, a
     comment on every column); `validate`, `solve` and the rest read it back."""
-    from optimiser.excel import write_scenario_workbook
+    from optimiser.scenario.excel import write_scenario_workbook
 
     if Path(out).suffix.lower() != ".xlsx":
         _err(f"error: {out}: the template is an Excel workbook; name it *.xlsx")

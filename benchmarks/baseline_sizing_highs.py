@@ -5,7 +5,7 @@
 
 The same definition as ``optimiser/model/sizing.py`` (SCENARIO.md C1-C8 with
 every role's FTE a decision, ``fte = fte_step x k``, ``headcount = ceil(fte)``,
-the bounds of :func:`optimiser.whatif.bounds.with_sizing_bounds`), written the
+the bounds of :func:`optimiser.bounds.with_sizing_bounds`), written the
 obvious way, like ``benchmarks/naive_model.py`` for the solve model:
 
 * one continuous ``x[task, segment, role]`` per demand row and eligible role
@@ -21,7 +21,7 @@ obvious way, like ``benchmarks/naive_model.py`` for the solve model:
 
 This process imports only ``highspy``, NumPy, the scenario loader and the
 solver-free modules ``optimiser.demand``, ``optimiser.penalties`` and
-``optimiser.whatif.bounds``; never ``ortools`` (loading HiGHS from ``highspy``
+``optimiser.bounds``; never ``ortools`` (loading HiGHS from ``highspy``
 and from OR-Tools in one process breaks OR-Tools).
 
 Prints one JSON object (``penalty``, ``cost``, ``fte``, ``seconds_build``,
@@ -49,9 +49,9 @@ from baseline_highs import _highs, _status  # noqa: E402
 from naive_model import INF, NaiveModel  # noqa: E402
 
 from optimiser import penalties  # noqa: E402
+from optimiser.bounds import role_team, with_sizing_bounds  # noqa: E402
 from optimiser.demand import demand_rows  # noqa: E402
 from optimiser.scenario import Scenario, load_scenario  # noqa: E402
-from optimiser.whatif.bounds import role_team, with_sizing_bounds  # noqa: E402
 
 
 def build_sizing(scenario: Scenario, budget: float | None = None) -> tuple[NaiveModel, dict]:

@@ -6,7 +6,8 @@ and sign-off expiry; :func:`mitigation_package` then sizes the least-cost additi
 today's team that remove every removable risk (the same model and bounds as
 ``skillmix size`` without ``--clean-sheet``), re-plans with them to see what
 is left, and re-plans without each addition in turn to say which register
-entries it clears. The CLI, the report and the web app call :func:`plan`.
+entries it clears. The CLI, the report and the web app call :func:`plan`;
+:func:`run_whatif` runs resilience and sizing for ``skillmix report``.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ import math
 from dataclasses import replace
 from typing import Any
 
+from optimiser.bounds import todays_fte, with_todays_floor
 from optimiser.demand import Team, build_team, new_recruit, with_fte
 from optimiser.plan import Plan, r2
 from optimiser.progress import Progress
+from optimiser.report import WhatIf
 from optimiser.risks import SOLVER_EPS
 from optimiser.scenario import Scenario
 from optimiser.solve import SolveParams, solve_values
 from optimiser.whatif.assess import assess
-from optimiser.whatif.bounds import todays_fte, with_todays_floor
+from optimiser.whatif.resilience import resilience as run_resilience
 from optimiser.whatif.sizing import establishment_scenario, size_establishment
+from optimiser.whatif.sizing import size as run_size
 
 Key = tuple[str, ...]
 
@@ -156,3 +160,30 @@ def _heads_today(scenario: Scenario, role_id: str) -> int:
         return sum(1 for m in scenario.staff if m.role == role_id)
     post = (scenario.establishment or {}).get(role_id)
     return post.headcount if post else 0
+
+
+def run_whatif(
+    scenario: Scenario,
+    *,
+    resilience: bool = False,
+    sizing: bool = False,
+    executor: Any = None,
+) -> WhatIf:
+    """Run resilience and/or sizing with :mod:`optimiser.whatif` for the report.
+
+    Parameters
+    ----------
+    scenario
+        A loaded scenario.
+    resilience, sizing
+        Which to run.
+    executor
+        A :mod:`optimiser.whatif.executor` executor for the resilience
+        re-plans (default: this process).
+    """
+    res = size = None
+    if resilience:
+        res = run_resilience(scenario, executor)
+    if sizing:
+        size = run_size(scenario).data
+    return WhatIf(resilience=res, sizing=size)

@@ -3,6 +3,7 @@ rows stay in the files the user asked for."""
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,6 @@ def _amount(value: float, unit: str) -> str:
 
 
 def _console() -> Console:
-    import sys
 
     width = None if sys.stdout.isatty() else 140
     return Console(highlight=False, soft_wrap=False, width=width)

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from test_report_support import SCENARIOS, hostile_scenario
 
 from cli import main
-from optimiser.excel import SHEETS, fill_template, read_workbook, template_workbook
 from optimiser.scenario import ScenarioError, load_scenario
+from optimiser.scenario.excel import SHEETS, fill_template, read_workbook, template_workbook
 
 NORTH = SCENARIOS / "cmht-north.yaml"
 STAFF = SCENARIOS / "cmht-north-staff.yaml"

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from conftest import Tiny, base_scenario, role, task
 
+from optimiser.bounds import useful_max_fte, with_sizing_bounds
 from optimiser.scenario import Scenario, load_scenario
 from optimiser.solve import SolveParams, solve_values
-from optimiser.whatif.bounds import useful_max_fte, with_sizing_bounds
 from optimiser.whatif.executor import SerialExecutor
 from optimiser.whatif.sizing import (
     FrontierTask,

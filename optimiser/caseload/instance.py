@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from optimiser.demand import build_team
+
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario
 
@@ -174,7 +176,6 @@ def scenario_coordinators(scenario: Scenario) -> tuple[list[Coordinator], frozen
     is ``caseload_capacity x fte``; competencies are those held on ``plan_date``
     (:func:`optimiser.demand.build_team`).
     """
-    from optimiser.demand import build_team
 
     if scenario.staff is None:
         raise ValueError("caseload assignment needs a staff-mode scenario (named staff)")

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from optimiser.bounds import useful_max_fte
 from optimiser.demand import DemandRow, Team, build_team, demand_rows
 from optimiser.model.coordination import CoordinationModel
 from optimiser.model.flex import Flex, FlexVars
@@ -60,7 +61,6 @@ def sizing_bounds(scenario: Scenario, team: Team, demand: list[DemandRow]) -> Si
     max_fte = sizing.max_fte if sizing else {}
     # a role without max_fte: the FTE beyond which it can add nothing (plain
     # arithmetic shared with the benchmark baseline, which must not load OR-Tools)
-    from optimiser.whatif.bounds import useful_max_fte
 
     useful = useful_max_fte(scenario) if any(r not in max_fte for r in scenario.roles) else {}
     min_steps, max_steps = {}, {}

@@ -7,8 +7,9 @@ Rendering from plain data, in two steps::
     report = build_report(scenario, plan)            # plain data (sections, tables, charts)
     html = render(report, "html")                   # str; "md" -> str; "xlsx" -> bytes
 
-:func:`make_report` does both and, when asked, runs resilience and sizing
-through :mod:`optimiser.whatif` to include them.
+:func:`make_report` does both.  The report runs no solver: resilience and
+sizing for it are run by :func:`optimiser.pipeline.run_whatif` and passed in
+as a :class:`WhatIf`.
 """
 
 from __future__ import annotations
@@ -43,37 +44,6 @@ def render(report: Report, fmt: Format = "html") -> str | bytes:
     raise ValueError(f"unknown report format {fmt!r} (expected one of {', '.join(FORMATS)})")
 
 
-def run_whatif(
-    scenario: Scenario,
-    *,
-    resilience: bool = False,
-    sizing: bool = False,
-    executor: Any = None,
-) -> WhatIf:
-    """Run resilience and/or sizing with :mod:`optimiser.whatif` for the report.
-
-    Parameters
-    ----------
-    scenario
-        A loaded scenario.
-    resilience, sizing
-        Which to run.
-    executor
-        A :mod:`optimiser.whatif.executor` executor for the resilience
-        re-plans (default: this process).
-    """
-    res = size = None
-    if resilience:
-        from optimiser.whatif.resilience import resilience as run_resilience
-
-        res = run_resilience(scenario, executor)
-    if sizing:
-        from optimiser.whatif.sizing import size as run_size
-
-        size = run_size(scenario).data
-    return WhatIf(resilience=res, sizing=size)
-
-
 def write_report(path: str | Path, content: str | bytes) -> Path:
     """Write a rendered report to ``path`` atomically (whole or not at all)."""
     return write_bytes(path, content)
@@ -105,6 +75,5 @@ __all__ = [
     "render_html",
     "render_markdown",
     "render_xlsx",
-    "run_whatif",
     "write_report",
 ]

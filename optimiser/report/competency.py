@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from optimiser.competencies import dashboard
 from optimiser.report.context import (
     Context,
 )
@@ -9,7 +10,6 @@ from optimiser.report.model import Chart, Column, Section, Table
 
 
 def competency_section(c: Context) -> Section | None:
-    from optimiser.competencies import dashboard
 
     if not c.staff_mode or c.s.staff is None:
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from optimiser.competencies import dashboard
 from optimiser.report.context import (
     Context,
     hours,
@@ -167,7 +168,6 @@ def kpi_section(c: Context) -> Section:
             "100% of delegated work signed off",
         )
     if c.staff_mode:
-        from optimiser.competencies import dashboard
 
         cells = [x for x in dashboard(s) if x.status != "not_required"]
         current = sum(1 for x in cells if x.status in ("current", "expiring"))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from optimiser.output import csv_text, json_text
+from optimiser.pipeline import plan
 from optimiser.review.findings import REVIEW_COLUMNS, review, review_rows
 from optimiser.review.reading import Table, read_activity, read_supervision
 from optimiser.review.sample import (
@@ -66,7 +67,6 @@ def observed_scenario(scenario: Scenario, doc: dict[str, Any]) -> Scenario:
 
 def replan_observed(scenario: Scenario, doc: dict[str, Any]) -> dict[str, Any]:
     """Re-plan with the observed tier mix: the change in risk and in the package."""
-    from optimiser.pipeline import plan
 
     before = plan(scenario)
     after = plan(observed_scenario(scenario, doc))

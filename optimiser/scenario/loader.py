@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from .checks import check_mode, check_scenario
+from .excel import read_workbook
 from .merging import read_with_extends
 from .models import Scenario, model_sources
 from .problems import Key, Loc, LocTree, Problem, ScenarioError, format_path
@@ -34,7 +35,7 @@ def load_scenario(path: str | Path) -> Scenario:
     path
         A ``.yaml`` / ``.yml`` or ``.json`` scenario file. ``extends`` and a
         CSV ``staff`` path are resolved relative to the file that names them.
-        An ``.xlsx`` workbook (see :mod:`optimiser.excel`) is read into the
+        An ``.xlsx`` workbook (see :mod:`optimiser.scenario.excel`) is read into the
         same mapping and validated the same way.
 
     Returns
@@ -54,8 +55,6 @@ def load_scenario(path: str | Path) -> Scenario:
     if file.suffix.lower() == ".xlsx":
         # An Excel workbook: the same raw mapping, then the same validation below;
         # its locations name sheet, row and column.
-        from optimiser.excel import read_workbook
-
         data, tree, problems = read_workbook(file, display)
     else:
         data, tree, problems = read_with_extends(file, display)

@@ -21,6 +21,7 @@ folder, by exact name.
 from __future__ import annotations
 
 import hmac
+import io
 import json
 import secrets
 import tempfile
@@ -34,8 +35,9 @@ from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import DictLoader, Environment, select_autoescape
 
+import optimiser.web.pages as pages
 from optimiser.scenario import ScenarioError, load_scenario
-from optimiser.web import pages
+from optimiser.scenario.excel import scenario_workbook
 from optimiser.web.jobs import Jobs, check_options, load_version
 from optimiser.web.store import Store
 
@@ -294,9 +296,7 @@ def create_app(data: str | Path, token: str | None = None, database: str | None 
 
     @app.get("/api/template.xlsx")
     def api_template() -> Any:
-        import io
 
-        from optimiser.excel import scenario_workbook
 
         buffer = io.BytesIO()
         scenario_workbook().save(buffer)

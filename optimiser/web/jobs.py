@@ -20,9 +20,16 @@ from typing import Any
 
 from optimiser.io import write_files
 from optimiser.output import json_text, plan_files
+from optimiser.pipeline import plan
+from optimiser.report import build_report, render
 from optimiser.scenario import Scenario, ScenarioError, load_scenario
 from optimiser.scenario.problems import Problem
-from optimiser.web.store import Store
+from optimiser.solve import SolveParams
+from optimiser.web.store import Store, VersionRow
+from optimiser.whatif.executor import make_executor
+from optimiser.whatif.resilience import resilience
+from optimiser.whatif.simulate import simulate
+from optimiser.whatif.sizing import size
 
 COMMANDS = ("solve", "size", "resilience", "simulate")
 #: options each command accepts, with their types (anything else is a 422)
@@ -75,9 +82,6 @@ def execute(
 ) -> dict[str, str | bytes]:
     """The files of one run (the CLI's functions, the CLI's file names)."""
     if command == "solve":
-        from optimiser.pipeline import plan
-        from optimiser.report import build_report, render
-        from optimiser.solve import SolveParams
 
         params = SolveParams(
             strict=bool(options.get("strict", False)),
@@ -90,7 +94,6 @@ def execute(
         files["report.html"] = render(build_report(scenario, result), "html")
         return files
     if command == "size":
-        from optimiser.whatif.sizing import size
 
         report = size(
             scenario, options.get("budget"), clean_sheet=bool(options.get("clean_sheet", False))
@@ -101,13 +104,9 @@ def execute(
             files.update(plan_files(report.plan))
         return files
     if command == "resilience":
-        from optimiser.whatif.executor import make_executor
-        from optimiser.whatif.resilience import resilience
 
         with make_executor(1) as executor:
             return {"resilience.json": json_text(resilience(scenario, executor))}
-    from optimiser.whatif.executor import make_executor
-    from optimiser.whatif.simulate import simulate
 
     if scenario.volatility is None:
         raise ScenarioError([Problem("scenario", "volatility", None, "simulate needs it")])
@@ -178,7 +177,6 @@ class Jobs:
 
 
 def _version_by_id(store: Store, version_id: int) -> Any:
-    from optimiser.web.store import VersionRow
 
     with store.session() as s:
         row = s.get(VersionRow, version_id)

@@ -5,6 +5,6 @@ Every what-if composes :func:`optimiser.solve.solve` (or the sizing MILP of
 the model.  Multi-plan work runs through :mod:`optimiser.whatif.executor`
 (local processes or a Dask cluster, results identical either way).
 
-Submodules are imported on use: :mod:`optimiser.whatif.bounds` and
+Submodules are imported on use: :mod:`optimiser.bounds` (now outside the package) and
 :mod:`optimiser.whatif.cohorts` load no solver.
 """

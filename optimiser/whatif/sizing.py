@@ -11,7 +11,7 @@ recommended establishment with :func:`optimiser.solve.solve_values`.
 How it is solved, exactly but faster than the plain MILP:
 
 1. **Bounds.** Roles without ``sizing.max_fte`` get the arithmetic bound of
-   :func:`optimiser.whatif.bounds.useful_max_fte`, beyond which more of a
+   :func:`optimiser.bounds.useful_max_fte`, beyond which more of a
    role cannot lower any shortfall, so the bound never cuts an optimum off.
 2. **Relax, then verify.** The care-coordination counts ``y[segment, role]``
    are made continuous and the lexicographic pair is solved on that
@@ -49,13 +49,13 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from optimiser.bounds import todays_fte, with_sizing_bounds, with_todays_floor
 from optimiser.model.lp import Status
 from optimiser.model.sizing import SizingModel
 from optimiser.plan import r2
 from optimiser.scenario import Post
 from optimiser.solve import SolveParams, solve_values
 from optimiser.whatif.assess import assess
-from optimiser.whatif.bounds import todays_fte, with_sizing_bounds, with_todays_floor
 from optimiser.whatif.cohorts import default_seed, percentile_cohort
 from optimiser.whatif.executor import SerialExecutor
 

@@ -38,6 +38,7 @@ are written in one cell, separated by commas. Blank cells mean "not given"
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -47,13 +48,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from optimiser.io import write_bytes
-from optimiser.scenario.problems import Key, Loc, LocTree, Problem, format_path
-from optimiser.scenario.reading import MAX_FILE_BYTES, MAX_NODES
+
+from .problems import Key, Loc, LocTree, Problem, format_path
+from .reading import MAX_FILE_BYTES, MAX_NODES
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
 
-    from optimiser.scenario import Scenario
+    from .models import Scenario
 
 Kind = Literal["text", "number", "int", "bool", "list", "date", "any"]
 
@@ -1310,7 +1312,6 @@ def scenario_workbook(scenario: Scenario | None = None) -> Workbook:
 
 def write_scenario_workbook(path: str | Path, scenario: Scenario | None = None) -> Path:
     """Write :func:`scenario_workbook` to ``path`` (atomically) and return the path."""
-    import io
 
     buffer = io.BytesIO()
     scenario_workbook(scenario).save(buffer)
