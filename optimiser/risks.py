@@ -12,61 +12,26 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from optimiser import penalties
+from optimiser.categories import (
+    CATEGORIES,
+    Key,
+    Shortfall,
+    coverage_category,
+)
+from optimiser.categories import consequence as requirement_consequence
 from optimiser.demand import DemandRow, Team
 from optimiser.plan import Plan, r2
 
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario
 
-Key = tuple[str, ...]
 SOLVER_EPS = 1e-4  # hours or people; far below the 0.01 rounding of the plan
-
-#: Categories whose shortfall an independent check matches against plan rows.
-SHORTFALL_CATEGORIES = (
-    "competence_gap",
-    "review_frequency",
-    "coverage_shortfall",
-    "clinical_oversight",
-    "supervision_capacity",
-    "continuity_erosion",
-    "caseload_over_capacity",
-    "duty_cover",
-)
-
-
-@dataclass
-class Shortfall:
-    """One soft requirement left short, re-derived from plan rows."""
-
-    key: Key
-    category: str
-    amount: float
-    requirement: float
-    unit: str
-    consequence: int
-    task: str | None = None
-    tier: str | None = None
-    segment: str | None = None
-    role: str | None = None
-    staff: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
 
 def _who(row: dict, role_key: str = "role", staff_key: str = "staff") -> str:
     return row[staff_key] if row.get(staff_key) is not None else row[role_key]
-
-
-def coverage_category(scenario: Scenario, team: Team, task_id: str, tier: str) -> str:
-    """competence_gap / review_frequency / coverage_shortfall for a task and tier (C3)."""
-    task = scenario.tasks[task_id]
-    registered_only = tier in task.registered_for
-    if not team.holders(task.competence, registered_only):
-        return "competence_gap"
-    return "review_frequency" if registered_only else "coverage_shortfall"
 
 
 def derive_shortfalls(
@@ -176,95 +141,6 @@ def derive_shortfalls(
     return out
 
 
-# -- wording ---------------------------------------------------------------------
-
-
-def _segment_words(scenario: Scenario, segment: str | None, tier: str | None) -> str:
-    if tier is None:
-        return ""
-    title = scenario.tiers[tier].title
-    stage = segment.split("/", 1)[1] if segment else "all"
-    return f"{tier} tier ({title})" + ("" if stage == "all" else f", {stage} stage")
-
-
-def _plural(n: float, word: str) -> str:
-    return f"{n:g} {word}" + ("" if n == 1 else "s")  # person -> persons (a count of heads)
-
-
-def describe(scenario: Scenario, s: Shortfall) -> tuple[str, str]:
-    """Plain-English title and detail of a shortfall."""
-    amount = r2(s.amount)
-    pct = 100 * s.amount / s.requirement if s.requirement else 100.0
-    if s.task is not None:
-        task = scenario.tasks[s.task]
-        task_title = task.title
-        comp = scenario.competencies[task.competence].title
-    where = _segment_words(scenario, s.segment, s.tier)
-    if s.category == "competence_gap":
-        registered = " registered" if s.tier in task.registered_for else ""
-        title = (
-            f"No{registered} member of the team holds '{comp}', so {task_title.lower()} "
-            f"for people in the {where} cannot be done: {amount:g} hours a week."
-        )
-        detail = (
-            f"Demand {r2(s.requirement):g} h/week; the task needs competence "
-            f"'{task.competence}'{' from a registered professional' if registered else ''}."
-        )
-    elif s.category == "review_frequency":
-        title = (
-            f"Registered staff cannot keep {task_title.lower()} at the planned frequency "
-            f"for people in the {where}: {amount:g} hours a week ({pct:.0f}%) go undone."
-        )
-        detail = (
-            f"Registered-only work: demand {r2(s.requirement):g} h/week, "
-            f"{r2(s.requirement - s.amount):g} h/week planned."
-        )
-    elif s.category == "coverage_shortfall":
-        title = (
-            f"{task_title} for people in the {where} falls {amount:g} hours a week "
-            f"({pct:.0f}%) short of the planned frequency."
-        )
-        detail = (
-            f"Demand {r2(s.requirement):g} h/week, {r2(s.requirement - s.amount):g} h/week planned."
-        )
-    elif s.category == "clinical_oversight":
-        title = (
-            f"Work delegated to non-registered staff on {task_title.lower()} lacks "
-            f"{amount:g} hours a week of registered clinical sign-off."
-        )
-        detail = (
-            f"Sign-off needed {r2(s.requirement):g} h/week "
-            f"({task.signoff_share:g} of the delegated hours)."
-        )
-    elif s.category == "supervision_capacity":
-        role = scenario.roles[s.role].title if s.role else ""
-        who = (
-            f"{s.staff} ({role})" if s.staff else f"{_plural(amount, 'person')} in the role {role}"
-        )
-        hours = s.extra.get("needs_hours_per_week", 0)
-        title = (
-            f"{who} cannot be given the required {hours:g} hours a week of supervision "
-            f"within supervisors' caps and time."
-        )
-        detail = f"{amount:g} of {s.requirement:g} persons unsupervised."
-    elif s.category == "continuity_erosion":
-        role = scenario.roles[s.role].title if s.role else ""
-        who = f"{s.staff} ({role})" if s.staff else role
-        title = f"{who} loses {amount:g} hours a week of protected continuity time to other work."
-        detail = f"Protected continuity time {r2(s.requirement):g} h/week."
-    elif s.category == "caseload_over_capacity":
-        people = "1 person" if amount == 1 else f"{amount:g} people"
-        title = f"{people} in the {where} cannot be given a care coordinator within caseload caps."
-        detail = f"{amount:g} of {s.requirement:g} people uncoordinated."
-    else:  # duty_cover
-        title = (
-            f"Duty clinician cover is {amount:g} hours a week short of the "
-            f"{r2(s.requirement):g} hours required."
-        )
-        detail = "Rapid access to clinical advice is not available for the whole week."
-    return title, detail
-
-
 def min_score_flag(scenario: Scenario, score: int) -> bool:
     flags = scenario.policies.red_flags
     return bool(flags and flags.min_score is not None and score >= flags.min_score)
@@ -289,99 +165,9 @@ def is_red_flag(scenario: Scenario, s: Shortfall, score: int) -> bool:
     return False
 
 
-COVERAGE = ("competence_gap", "review_frequency", "coverage_shortfall")
-
-
-def cause(scenario: Scenario, s: Shortfall) -> tuple[Any, ...]:
-    """What leaves a shortfall short: the register groups rows with one cause.
-
-    Coverage rows of a tier share a cause when they need the same competence
-    with the same registration (the scarce resource is registered, or any,
-    time with that competence); sign-off rows when they need registered
-    holders of the same competence; supervision and continuity rows by role
-    (the supervisors, or the role's own time); caseload rows by tier and
-    whether a registered coordinator is needed; duty is one.
-    """
-    cat = s.category
-    if cat in COVERAGE:
-        task = scenario.tasks[s.task]  # type: ignore[index]
-        return (cat, task.competence, s.tier in task.registered_for, s.tier)
-    if cat == "clinical_oversight":
-        return (cat, scenario.tasks[s.task].competence)  # type: ignore[index]
-    if cat in ("supervision_capacity", "continuity_erosion"):
-        return (cat, s.role)
-    if cat == "caseload_over_capacity":
-        return (cat, s.tier, s.tier in scenario.policies.coordination_registered_for)
-    return (cat,)
-
-
 def _same(values: list[Any]) -> Any:
     """The value all rows share, else ``None``."""
     return values[0] if len(set(values)) == 1 else None
-
-
-def _group_words(scenario: Scenario, rows: list[Shortfall]) -> tuple[str, str]:
-    """Title and detail of a register entry that groups several rows."""
-    first = rows[0]
-    total = r2(sum(r.amount for r in rows))
-    need = sum(r.requirement for r in rows)
-    pct = 100 * total / need if need else 100.0
-    tasks = list(dict.fromkeys(r.task for r in rows if r.task))
-    segments = list(dict.fromkeys(r.segment for r in rows if r.segment))
-    cat = first.category
-    if cat in COVERAGE:
-        task = scenario.tasks[first.task]  # type: ignore[index]
-        comp = scenario.competencies[task.competence].title
-        where = f"{first.tier} tier ({scenario.tiers[first.tier].title})"  # type: ignore[index]
-        n_tasks = f"{len(tasks)} task{'s' if len(tasks) != 1 else ''}"
-        n_segs = f"{len(segments)} pathway stage{'s' if len(segments) != 1 else ''}"
-        if cat == "competence_gap":
-            registered = " registered" if first.tier in task.registered_for else ""
-            title = (
-                f"No{registered} member of the team holds '{comp}': {total:g} hours a week of "
-                f"work for people in the {where} cannot be done ({n_tasks}, {n_segs})."
-            )
-        elif cat == "review_frequency":
-            title = (
-                f"Registered work for people in the {where} falls {total:g} hours a week "
-                f"({pct:.0f}%) short across {n_tasks} and {n_segs}: not enough registered "
-                f"time with '{comp}'."
-            )
-        else:
-            title = (
-                f"Work for people in the {where} falls {total:g} hours a week ({pct:.0f}%) short "
-                f"across {n_tasks} and {n_segs}: not enough time with '{comp}'."
-            )
-        detail = "Tasks: " + ", ".join(scenario.tasks[t].title for t in tasks) + "."
-    elif cat == "clinical_oversight":
-        comp = scenario.competencies[scenario.tasks[first.task].competence].title  # type: ignore[index]
-        title = (
-            f"Delegated work on {len(tasks)} tasks lacks {total:g} hours a week of registered "
-            f"clinical sign-off: not enough registered time with '{comp}'."
-        )
-        detail = "Tasks: " + ", ".join(scenario.tasks[t].title for t in tasks) + "."
-    elif cat == "supervision_capacity":
-        role = scenario.roles[first.role].title if first.role else ""  # type: ignore[index]
-        title = (
-            f"{total:g} {role} staff cannot be given their supervision within supervisors' "
-            "caps and time."
-        )
-        detail = "Unsupervised: " + ", ".join(r.staff or r.role or "" for r in rows) + "."
-    elif cat == "continuity_erosion":
-        role = scenario.roles[first.role].title if first.role else ""  # type: ignore[index]
-        title = (
-            f"{len(rows)} {role} staff lose {total:g} hours a week of protected continuity time "
-            "to other work."
-        )
-        detail = "Affected: " + ", ".join(r.staff or r.role or "" for r in rows) + "."
-    else:  # caseload_over_capacity
-        where = f"{first.tier} tier ({scenario.tiers[first.tier].title})"  # type: ignore[index]
-        title = (
-            f"{total:g} people in the {where} cannot be given a care coordinator within "
-            f"caseload caps ({len(segments)} pathway stages)."
-        )
-        detail = "Segments: " + ", ".join(segments) + "."
-    return title, detail
 
 
 def register(
@@ -408,7 +194,7 @@ def register(
     ]
     groups: dict[tuple[Any, ...], list[Shortfall]] = {}
     for s in found:
-        groups.setdefault(cause(scenario, s), []).append(s)
+        groups.setdefault(CATEGORIES[s.category].cause(scenario, s), []).append(s)
     risks: list[dict[str, Any]] = []
     members: list[list[Shortfall]] = []
     for rows in groups.values():
@@ -418,10 +204,11 @@ def register(
         likelihood = penalties.likelihood(amount, requirement)
         score = consequence * likelihood
         first = rows[0]
+        entry = CATEGORIES[first.category]
         if len(rows) == 1:
-            title, detail = describe(scenario, first)
+            title, detail = entry.describe(scenario, first)
         else:
-            title, detail = _group_words(scenario, rows)
+            title, detail = entry.describe_group(scenario, rows)
         combined = Shortfall(
             first.key, first.category, amount, requirement, first.unit, consequence,
             task=first.task, tier=first.tier, segment=first.segment,
@@ -537,15 +324,6 @@ def skill_mix_risks(scenario: Scenario, team: Team, start: int = 1) -> list[dict
     ]
 
 
-def key_consequence(scenario: Scenario, team: Team, key: Key) -> int:
-    if key[0] == "coverage":
-        seg = next(s for s in scenario.cohort if s.id == key[2])
-        return penalties.coverage_consequence(
-            scenario.tiers[seg.tier].severity, scenario.tasks[key[1]].criticality
-        )
-    return _requirement_consequence(scenario, team, key, None)
-
-
 def conflict_risks(
     scenario: Scenario, team: Team, demand: list[DemandRow], conflicts: list[list[Key]]
 ) -> list[dict[str, Any]]:
@@ -556,7 +334,7 @@ def conflict_risks(
         names = [requirement_name(scenario, team, k) for k in conflict]
         for key, name in zip(conflict, names, strict=True):
             d = demand_by_key.get(key)
-            consequence = _requirement_consequence(scenario, team, key, d)
+            consequence = requirement_consequence(scenario, team, key)
             by_agent = key[0] in ("supervision", "continuity")
             risks.append(
                 {
@@ -594,23 +372,6 @@ def _renumber(risks: list[dict[str, Any]], start: int = 1) -> list[dict[str, Any
         rest = {k: v for k, v in risk.items() if k != "id"}
         out.append({"id": f"R{n}", **rest})
     return out
-
-
-def _requirement_consequence(scenario: Scenario, team: Team, key: Key, d: DemandRow | None) -> int:
-    kind = key[0]
-    if d is not None:
-        return penalties.coverage_consequence(
-            scenario.tiers[d.tier].severity, scenario.tasks[d.task].criticality
-        )
-    if kind == "signoff":
-        return scenario.tasks[key[1]].criticality
-    if kind == "supervision":
-        return penalties.supervision_consequence(team.by_id[key[1]].registered)
-    if kind == "continuity":
-        return penalties.CONSEQUENCE_CONTINUITY
-    if kind == "coordination":
-        return scenario.tiers[key[1].split("/", 1)[0]].severity
-    return penalties.CONSEQUENCE_DUTY
 
 
 def requirement_name(scenario: Scenario, team: Team, key: Key) -> str:

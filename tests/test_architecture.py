@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("demand", "bounds", "competencies"),
     ("model",),
     ("plan",),
-    ("risks",),
+    ("categories", "risks"),
     ("solve", "summary", "output"),
     ("whatif", "report"),
     ("pipeline",),

@@ -14,8 +14,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optimiser.categories import SHORTFALL_CATEGORIES
 from optimiser.plan import r2
-from optimiser.risks import SHORTFALL_CATEGORIES
 from optimiser.solve import SolveParams
 from optimiser.whatif.assess import assess
 from optimiser.whatif.executor import SerialExecutor

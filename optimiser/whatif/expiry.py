@@ -11,10 +11,12 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from optimiser.categories import Key
+from optimiser.categories import consequence as requirement_consequence
 from optimiser.competencies import expiring_signoffs
 from optimiser.demand import Team
 from optimiser.plan import r2
-from optimiser.risks import Key, key_consequence, min_score_flag, requirement_name
+from optimiser.risks import min_score_flag, requirement_name
 from optimiser.solve import SolveParams, solve_values
 
 if TYPE_CHECKING:
@@ -70,7 +72,7 @@ def expiry_risks(
         people = sum(
             v for kind, v in net.items() if v > 0.005 and kind in ("supervision", "coordination")
         )
-        consequence = max(key_consequence(scenario, team, k) for k in worse)
+        consequence = max(requirement_consequence(scenario, team, k) for k in worse)
         days = (cell.expires - scenario.plan_date).days if cell.expires else 0
         likelihood = 5 if days <= 30 else 4 if days <= 60 else 3
         comp = scenario.competencies[cell.competency].title

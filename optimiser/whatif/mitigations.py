@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from optimiser.categories import CATEGORIES
 from optimiser.demand import (
     Agent,
     DemandRow,
@@ -43,7 +44,6 @@ MAX_OPTIONS = 3
 MAX_VERIFIED_ROLES = 3
 MAX_EXTRA_FTE = 10.0
 MAX_SIGNOFF_TRIES = 3
-SIGNOFF_CATEGORIES = ("review_frequency", "coverage_shortfall", "clinical_oversight")
 
 
 def _step(scenario: Scenario) -> float:
@@ -57,45 +57,10 @@ def _max_extra(scenario: Scenario, role: str, fte: float) -> float:
 
 
 def candidate_roles(scenario: Scenario, risk: dict[str, Any]) -> list[str]:
-    """Roles whose extra FTE could remove the risk, cheapest first."""
+    """Roles whose extra FTE could remove the risk (:data:`CATEGORIES`), cheapest first."""
     roles = scenario.roles
-    cat = risk["category"]
-    if cat in ("competence_gap", "review_frequency", "coverage_shortfall"):
-        task = scenario.tasks[risk["task"]]
-        reg = risk["tier"] in task.registered_for
-        out = [
-            r
-            for r, role in roles.items()
-            if task.competence in role.competencies and (role.registered or not reg)
-        ]
-    elif cat == "clinical_oversight":
-        comp = scenario.tasks[risk["task"]].competence
-        out = [r for r, role in roles.items() if role.registered and comp in role.competencies]
-    elif cat == "supervision_capacity":
-        sup = roles[risk["role"]].supervision
-        out = [
-            r
-            for r in (sup.supervised_by if sup else [])
-            if (s := roles[r].supervision) is not None and s.max_supervisees > 0
-        ]
-    elif cat == "continuity_erosion":
-        out = [risk["role"]]
-    elif cat == "caseload_over_capacity":
-        reg = risk["tier"] in scenario.policies.coordination_registered_for
-        out = [
-            r
-            for r, role in roles.items()
-            if role.caseload_capacity > 0 and (role.registered or not reg)
-        ]
-    elif cat == "duty_cover":
-        duty = scenario.policies.duty
-        out = [
-            r
-            for r, role in roles.items()
-            if duty and role.registered and duty.competence in role.competencies
-        ]
-    else:
-        out = []
+    entry = CATEGORIES.get(risk["category"])
+    out = entry.roles(scenario, risk) if entry else []
     # only roles whose competencies hold without a sign-off apply in FTE mode
     return sorted(out, key=lambda r: (roles[r].annual_cost, list(roles).index(r)))
 
@@ -540,7 +505,7 @@ def mitigate(
                 options.sort(key=lambda o: (o["annual_cost"], o["role"]))
                 options = options[:MAX_OPTIONS]
         if risk["category"] == "competence_gap" or (
-            team.mode == "staff" and risk["category"] in SIGNOFF_CATEGORIES
+            team.mode == "staff" and CATEGORIES[risk["category"]].signoff_mitigation
         ):
             options += signoff_options(scenario, team, risk, plan_targets, params)
         if risk["category"] == "competence_gap":

@@ -22,14 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from optimiser.categories import SHORTFALL_CATEGORIES, classify, unit_of
 from optimiser.plan import r2
-from optimiser.risks import SHORTFALL_CATEGORIES, coverage_category
 from optimiser.solve import SolveParams, solve_values
 from optimiser.whatif.cohorts import CohortModel, default_seed
 from optimiser.whatif.executor import SerialExecutor
 
 if TYPE_CHECKING:
-    from optimiser.demand import Team
     from optimiser.scenario import Scenario
     from optimiser.whatif.executor import Executor
 
@@ -37,31 +36,7 @@ Key = tuple[str, ...]
 
 #: shortfalls below this (hours or people) count as none: they round to 0.00
 EPS = 0.005
-PEOPLE_CATEGORIES = ("supervision_capacity", "caseload_over_capacity")
 QUANTILES = (50, 80, 95)
-
-
-def unit_of(category: str) -> str:
-    """``people`` for supervision and coordination, else ``hours_per_week``."""
-    return "people" if category in PEOPLE_CATEGORIES else "hours_per_week"
-
-
-def classify(scenario: Scenario, team: Team, key: Key) -> tuple[str, str | None]:
-    """Risk category and tier of one shortfall key of :func:`solve_values`."""
-
-    kind = key[0]
-    if kind == "coverage":
-        segment = key[2]
-        tier = segment.split("/", 1)[0]
-        return coverage_category(scenario, team, key[1], tier), tier
-    if kind == "coordination":
-        return "caseload_over_capacity", key[1].split("/", 1)[0]
-    return {
-        "signoff": "clinical_oversight",
-        "duty": "duty_cover",
-        "supervision": "supervision_capacity",
-        "continuity": "continuity_erosion",
-    }.get(kind, kind), None
 
 
 @dataclass(frozen=True)

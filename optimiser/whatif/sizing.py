@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from optimiser.bounds import todays_fte, with_sizing_bounds, with_todays_floor
+from optimiser.categories import CATEGORIES
 from optimiser.model.lp import Status
 from optimiser.model.sizing import SizingModel
 from optimiser.plan import r2
@@ -403,95 +404,13 @@ def _role_list_reason(
 def why_unfixable(
     scenario: Scenario, outcome: SizingOutcome, risk: dict[str, Any]
 ) -> tuple[str, str]:
-    """Why no establishment within the bounds (and budget) removes ``risk``."""
-    category = risk["category"]
-    roles = scenario.roles
-    if category in ("competence_gap", "review_frequency", "coverage_shortfall"):
-        task = scenario.tasks[risk["task"]]
-        registered_only = risk.get("tier") in task.registered_for
-        comp = scenario.competencies[task.competence].title
-        holders = [
-            r
-            for r, role in roles.items()
-            if task.competence in role.competencies and (role.registered or not registered_only)
-        ]
-        who = "registered role" if registered_only else "role"
-        return _role_list_reason(
-            scenario,
-            outcome,
-            holders,
-            f"do {task.title.lower()}",
-            f"no {who} in the scenario holds '{comp}' ({task.competence}), so no "
-            f"establishment can do {task.title.lower()}"
-            + (" for this tier" if registered_only else ""),
-        )
-    if category == "clinical_oversight":
-        task = scenario.tasks[risk["task"]]
-        holders = [
-            r
-            for r, role in roles.items()
-            if role.registered and task.competence in role.competencies
-        ]
-        return _role_list_reason(
-            scenario,
-            outcome,
-            holders,
-            f"sign off delegated {task.title.lower()}",
-            f"no registered role holds '{scenario.competencies[task.competence].title}' to sign "
-            f"off delegated {task.title.lower()}",
-        )
-    if category == "duty_cover":
-        duty = scenario.policies.duty
-        comp = duty.competence if duty else ""
-        holders = [r for r, role in roles.items() if role.registered and comp in role.competencies]
-        return _role_list_reason(
-            scenario,
-            outcome,
-            holders,
-            "cover duty",
-            f"no registered role holds '{scenario.competencies[comp].title if comp else comp}' "
-            f"to cover duty",
-        )
-    if category == "supervision_capacity":
-        role = roles[risk["role"]]
-        sup = role.supervision
-        supervisors = [
-            r
-            for r in (sup.supervised_by if sup else [])
-            if roles[r].supervision is not None and roles[r].supervision.max_supervisees > 0
-        ]
-        return _role_list_reason(
-            scenario,
-            outcome,
-            supervisors,
-            f"supervise the {role.title} role",
-            f"no role may supervise the {role.title} role (none of supervised_by "
-            f"{list(sup.supervised_by) if sup else []} has max_supervisees > 0)",
-        )
-    if category == "caseload_over_capacity":
-        registered_only = risk.get("tier") in scenario.policies.coordination_registered_for
-        coordinators = [
-            r
-            for r, role in roles.items()
-            if role.caseload_capacity > 0 and (role.registered or not registered_only)
-        ]
-        who = "registered role" if registered_only else "role"
-        return _role_list_reason(
-            scenario,
-            outcome,
-            coordinators,
-            "care-coordinate people in this tier",
-            f"no {who} has a caseload_capacity, so nobody may care-coordinate people in this tier",
-        )
-    if category == "continuity_erosion":
-        return _role_list_reason(
-            scenario,
-            outcome,
-            [risk["role"]],
-            "protect its own continuity time",
-            "",
-        )
-    return "other", "no establishment within the bounds removes it"
+    """Why no establishment within the bounds (and budget) removes ``risk``
+    (the roles that could, from :data:`optimiser.categories.CATEGORIES`)."""
+    entry = CATEGORIES.get(risk["category"])
+    if entry is None:
+        return "other", "no establishment within the bounds removes it"
+    what, none_text = entry.cannot(scenario, risk)
+    return _role_list_reason(scenario, outcome, entry.roles(scenario, risk), what, none_text)
 
 
 def unfixable_risks(scenario: Scenario, outcome: SizingOutcome, plan: Plan) -> list[dict[str, Any]]:
