@@ -528,3 +528,63 @@ def unit_of(category: str) -> str:
     """The unit a category's shortfall is counted in."""
     entry = CATEGORIES.get(category)
     return entry.unit if entry else HOURS
+
+
+# -- register entries ----------------------------------------------------------------------
+
+
+def risk_entry(
+    id: str,
+    category: str,
+    consequence: int,
+    likelihood: int,
+    red_flag: bool,
+    title: str,
+    *,
+    shortfall: float | None,
+    unit: str | None,
+    detail: str | None = None,
+    task: str | None = None,
+    tier: str | None = None,
+    segment: str | None = None,
+    role: str | None = None,
+    staff: str | None = None,
+    about: dict[str, Any] | None = None,
+    shortfall_fte: float | None = None,
+    requirement: float | None = None,
+    extra: dict[str, Any] | None = None,
+    key: list[Any] | None = None,
+    keys: list[list[Any]] | None = None,
+    mitigations: list[dict[str, Any]] | None = None,
+) -> Risk:
+    """One risk of a register (plan, resilience, review, caseload) as PLAN.md writes it.
+
+    Every register builds its entries here, so the keys always come in one order:
+    id, category, consequence, likelihood, score (= consequence x likelihood),
+    red_flag, title, detail, task, tier, segment, role, staff, ``about`` (e.g. the
+    competency and expiry of a sign-off), shortfall, unit, shortfall_fte,
+    requirement, ``extra`` (register-specific), key, keys, mitigations.  Optional
+    keys given as ``None`` are left out.
+    """
+    out: Risk = {
+        "id": id,
+        "category": category,
+        "consequence": consequence,
+        "likelihood": likelihood,
+        "score": consequence * likelihood,
+        "red_flag": red_flag,
+        "title": title,
+    }
+    if detail is not None:
+        out["detail"] = detail
+    out.update(task=task, tier=tier, segment=segment, role=role, staff=staff)
+    out.update(about or {})
+    out.update(shortfall=shortfall, unit=unit)
+    for name, value in (("shortfall_fte", shortfall_fte), ("requirement", requirement)):
+        if value is not None:
+            out[name] = value
+    out.update(extra or {})
+    for name, value in (("key", key), ("keys", keys), ("mitigations", mitigations)):
+        if value is not None:
+            out[name] = value
+    return out

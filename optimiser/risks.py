@@ -20,6 +20,7 @@ from optimiser.categories import (
     Key,
     Shortfall,
     coverage_category,
+    risk_entry,
 )
 from optimiser.categories import consequence as requirement_consequence
 from optimiser.demand import DemandRow, Team
@@ -215,31 +216,31 @@ def register(
         )  # fmt: skip
         red = any(is_red_flag(scenario, r, r.consequence * likelihood) for r in rows)
         risks.append(
-            {
-                "category": first.category,
-                "consequence": consequence,
-                "likelihood": likelihood,
-                "score": score,
-                "red_flag": red or is_red_flag(scenario, combined, score),
-                "title": title,
-                "detail": detail,
-                "task": _same([r.task for r in rows]),
-                "tier": _same([r.tier for r in rows]),
-                "segment": _same([r.segment for r in rows]),
-                "role": _same([r.role for r in rows]),
-                "staff": _same([r.staff for r in rows]),
-                "shortfall": r2(amount),
-                "unit": first.unit,
-                "requirement": r2(requirement),
-                "rows": len(rows),
-                "key": list(first.key),
-                "keys": [list(r.key) for r in rows],
-                "mitigations": [],
-            }
+            risk_entry(
+                "",
+                first.category,
+                consequence,
+                likelihood,
+                red or is_red_flag(scenario, combined, score),
+                title,
+                detail=detail,
+                task=_same([r.task for r in rows]),
+                tier=_same([r.tier for r in rows]),
+                segment=_same([r.segment for r in rows]),
+                role=_same([r.role for r in rows]),
+                staff=_same([r.staff for r in rows]),
+                shortfall=r2(amount),
+                unit=first.unit,
+                requirement=r2(requirement),
+                extra={"rows": len(rows)},
+                key=list(first.key),
+                keys=[list(r.key) for r in rows],
+                mitigations=[],
+            )
         )
         members.append(rows)
     order = sorted(range(len(risks)), key=lambda i: (-risks[i]["score"], i))
-    risks = [{"id": f"R{n}", **risks[i]} for n, i in enumerate(order, start=1)]
+    risks = [{**risks[i], "id": f"R{n}"} for n, i in enumerate(order, start=1)]
     rows_out: list[dict[str, Any]] = []
     for risk, i in zip(risks, order, strict=True):
         for r in members[i]:
@@ -298,29 +299,23 @@ def skill_mix_risks(scenario: Scenario, team: Team, start: int = 1) -> list[dict
             }
         )
     return [
-        {
-            "id": f"R{start}",
-            "category": "skill_mix_dilution",
-            "consequence": consequence,
-            "likelihood": likelihood,
-            "score": score,
-            "red_flag": min_score_flag(scenario, score),
-            "title": f"Only {100 * registered / total:.0f}% of the team's FTE is registered, "
+        risk_entry(
+            f"R{start}",
+            "skill_mix_dilution",
+            consequence,
+            likelihood,
+            min_score_flag(scenario, score),
+            f"Only {100 * registered / total:.0f}% of the team's FTE is registered, "
             f"below the {100 * share:.0f}% floor: {add:.2f} more registered FTE are needed.",
-            "detail": f"Registered {registered:g} of {total:g} FTE; "
+            detail=f"Registered {registered:g} of {total:g} FTE; "
             f"policies.registered_share_min {share:g}.",
-            "task": None,
-            "tier": None,
-            "segment": None,
-            "role": None,
-            "staff": None,
-            "shortfall": r2(add * scenario.hours_per_fte),
-            "unit": "hours_per_week",
-            "shortfall_fte": r2(add),
-            "requirement": r2(share * total * scenario.hours_per_fte),
-            "key": ["skill_mix"],
-            "mitigations": mitigations,
-        }
+            shortfall=r2(add * scenario.hours_per_fte),
+            unit="hours_per_week",
+            shortfall_fte=r2(add),
+            requirement=r2(share * total * scenario.hours_per_fte),
+            key=["skill_mix"],
+            mitigations=mitigations,
+        )
     ]
 
 
@@ -337,30 +332,29 @@ def conflict_risks(
             consequence = requirement_consequence(scenario, team, key)
             by_agent = key[0] in ("supervision", "continuity")
             risks.append(
-                {
-                    "id": f"R{len(risks) + 1}",
-                    "category": "infeasible_requirements",
-                    "consequence": consequence,
-                    "likelihood": 5,
-                    "score": consequence * 5,
-                    "red_flag": True,
-                    "title": f"Under strict rules the team cannot meet {name} together with the "
+                risk_entry(
+                    f"R{len(risks) + 1}",
+                    "infeasible_requirements",
+                    consequence,
+                    5,
+                    True,
+                    f"Under strict rules the team cannot meet {name} together with the "
                     f"other {len(conflict) - 1} requirement(s) of conflict {c}.",
-                    "detail": f"Conflict {c} ({len(conflict)} requirements that cannot all hold; "
+                    detail=f"Conflict {c} ({len(conflict)} requirements that cannot all hold; "
                     f"relaxing any one of them lets the others hold): " + "; ".join(names) + ".",
-                    "task": key[1] if key[0] in ("coverage", "signoff") else None,
-                    "tier": d.tier
+                    task=key[1] if key[0] in ("coverage", "signoff") else None,
+                    tier=d.tier
                     if d
                     else (key[1].split("/", 1)[0] if key[0] == "coordination" else None),
-                    "segment": d.segment if d else (key[1] if key[0] == "coordination" else None),
-                    "role": team.by_id[key[1]].role if by_agent else None,
-                    "staff": team.by_id[key[1]].staff if by_agent else None,
-                    "shortfall": None,
-                    "unit": None,
-                    "conflict": c,
-                    "key": list(key),
-                    "mitigations": [],
-                }
+                    segment=d.segment if d else (key[1] if key[0] == "coordination" else None),
+                    role=team.by_id[key[1]].role if by_agent else None,
+                    staff=team.by_id[key[1]].staff if by_agent else None,
+                    shortfall=None,
+                    unit=None,
+                    extra={"conflict": c},
+                    key=list(key),
+                    mitigations=[],
+                )
             )
     return _renumber(sorted(risks, key=lambda r: (-r["score"], r["conflict"])))
 

@@ -19,6 +19,7 @@ from optimiser import penalties
 from optimiser.caseload.instance import CaseloadInstance, Person, qualified
 from optimiser.caseload.people import PeopleFile
 from optimiser.caseload.solve import FULL, NO_ELIGIBLE, CaseloadResult
+from optimiser.categories import risk_entry
 from optimiser.output import RISK_COLUMNS, csv_text, json_text, risk_rows
 
 if TYPE_CHECKING:
@@ -364,26 +365,21 @@ def caseload_risks(scenario: Scenario, result: CaseloadResult) -> list[dict[str,
         likelihood = penalties.likelihood(count, tier_people[tier])
         score = consequence * likelihood
         risks.append(
-            {
-                "id": "",
-                "category": category,
-                "consequence": consequence,
-                "likelihood": likelihood,
-                "score": score,
-                "red_flag": bool(min_score is not None and score >= min_score),
-                "title": title,
-                "detail": f"{detail_why}; {points:g} caseload points; people: {ids}",
-                "task": None,
-                "tier": tier,
-                "segment": None,
-                "role": None,
-                "staff": None,
-                "shortfall": count,
-                "unit": "people",
-                "requirement": tier_people[tier],
-                "people": [p.id for p in people],
-                "mitigations": mitigations,
-            }
+            risk_entry(
+                "",
+                category,
+                consequence,
+                likelihood,
+                bool(min_score is not None and score >= min_score),
+                title,
+                detail=f"{detail_why}; {points:g} caseload points; people: {ids}",
+                tier=tier,
+                shortfall=count,
+                unit="people",
+                requirement=tier_people[tier],
+                extra={"people": [p.id for p in people]},
+                mitigations=mitigations,
+            )
         )
     risks.sort(
         key=lambda r: (-int(r["score"]), -int(r["shortfall"]), str(r["tier"]), str(r["title"]))

@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from optimiser import penalties
+from optimiser.categories import risk_entry
 from optimiser.demand import competence_intervals, task_applies
 from optimiser.review.reading import RowProblem, Table
 from optimiser.scenario import Scenario
@@ -364,25 +365,22 @@ def _risk(
     **where: Any,
 ) -> dict[str, Any]:
     likelihood = penalties.likelihood(short, need)
-    return {
-        "id": f"V{n}",
-        "category": category,
-        "consequence": consequence,
-        "likelihood": likelihood,
-        "score": consequence * likelihood,
-        "red_flag": consequence * likelihood >= 15,
-        "title": title,
-        "task": where.get("task"),
-        "tier": where.get("tier"),
-        "segment": None,
-        "role": where.get("role"),
-        "staff": where.get("staff"),
-        "shortfall": round(short, 2),
-        "unit": unit,
-        "requirement": round(need, 2),
-        "rows": rows[:ROWS_PER_RISK],
-        "row_count": len(rows),
-    }
+    return risk_entry(
+        f"V{n}",
+        category,
+        consequence,
+        likelihood,
+        consequence * likelihood >= 15,
+        title,
+        task=where.get("task"),
+        tier=where.get("tier"),
+        role=where.get("role"),
+        staff=where.get("staff"),
+        shortfall=round(short, 2),
+        unit=unit,
+        requirement=round(need, 2),
+        extra={"rows": rows[:ROWS_PER_RISK], "row_count": len(rows)},
+    )
 
 
 def review_risks(scenario: Scenario, doc: dict[str, Any]) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from optimiser.categories import Key
+from optimiser.categories import Key, risk_entry
 from optimiser.categories import consequence as requirement_consequence
 from optimiser.competencies import expiring_signoffs
 from optimiser.demand import Team
@@ -80,27 +80,22 @@ def expiry_risks(
         amount = f"{hours:.2f} hours a week" if hours > 0 else f"{people:g} people"
         expires = cell.expires.isoformat() if cell.expires else "?"
         risks.append(
-            {
-                "id": f"R{start + len(risks)}",
-                "category": "signoff_expiry",
-                "consequence": consequence,
-                "likelihood": likelihood,
-                "score": consequence * likelihood,
-                "red_flag": min_score_flag(scenario, consequence * likelihood),
-                "title": f"{cell.staff}'s sign-off in {comp} lapses on {expires}; without renewal "
+            risk_entry(
+                f"R{start + len(risks)}",
+                "signoff_expiry",
+                consequence,
+                likelihood,
+                min_score_flag(scenario, consequence * likelihood),
+                f"{cell.staff}'s sign-off in {comp} lapses on {expires}; without renewal "
                 f"{amount} of work would go unmet.",
-                "detail": f"Re-planned with the lapse: {what}.",
-                "task": None,
-                "tier": None,
-                "segment": None,
-                "role": cell.role,
-                "staff": cell.staff,
-                "competency": cell.competency,
-                "expires": expires,
-                "shortfall": r2(hours if hours > 0 else people),
-                "unit": "hours_per_week" if hours > 0 else "people",
-                "key": ["signoff_expiry", cell.staff, cell.competency],
-                "mitigations": [
+                detail=f"Re-planned with the lapse: {what}.",
+                role=cell.role,
+                staff=cell.staff,
+                about={"competency": cell.competency, "expires": expires},
+                shortfall=r2(hours if hours > 0 else people),
+                unit="hours_per_week" if hours > 0 else "people",
+                key=["signoff_expiry", cell.staff, cell.competency],
+                mitigations=[
                     {
                         "action": "renew_signoff",
                         "role": cell.role,
@@ -110,6 +105,6 @@ def expiry_risks(
                         "text": f"Renew {cell.staff}'s sign-off in {comp} before {expires}",
                     }
                 ],
-            }
+            )
         )
     return risks

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from optimiser.categories import risk_entry
 from optimiser.plan import r2
 from optimiser.solve import SolveParams, solve
 from optimiser.whatif.assess import assess
@@ -144,27 +145,25 @@ def spof_risk(
     )
     if more:
         title = title.rstrip(".") + f" (and {more} more new risk{'s' if more > 1 else ''})."
-    return {
-        "id": f"S{number}",
-        "category": "single_point_of_failure",
-        "consequence": consequence,
-        "likelihood": SPOF_LIKELIHOOD,
-        "score": consequence * SPOF_LIKELIHOOD,
-        "red_flag": any(r["red_flag"] for r in opened),
-        "title": title,
-        "detail": f"Re-planned without {who}; new risks: "
+    return risk_entry(
+        f"S{number}",
+        "single_point_of_failure",
+        consequence,
+        SPOF_LIKELIHOOD,
+        any(r["red_flag"] for r in opened),
+        title,
+        detail=f"Re-planned without {who}; new risks: "
         + "; ".join(f"{r['category']} ({r['title']})" for r in opened),
-        "task": worst.get("task"),
-        "tier": worst.get("tier"),
-        "segment": worst.get("segment"),
-        "role": absence.role,
-        "staff": absence.staff,
-        "shortfall": worst["shortfall"],
-        "unit": worst["unit"],
-        "absent": absence.role,
-        "opens": [r["key"] for r in opened],
-        "mitigations": mitigations,
-    }
+        task=worst.get("task"),
+        tier=worst.get("tier"),
+        segment=worst.get("segment"),
+        role=absence.role,
+        staff=absence.staff,
+        shortfall=worst["shortfall"],
+        unit=worst["unit"],
+        extra={"absent": absence.role, "opens": [r["key"] for r in opened]},
+        mitigations=mitigations,
+    )
 
 
 def resilience(scenario: Scenario, executor: Executor | None = None) -> dict[str, Any]:
