@@ -119,9 +119,19 @@ def validate(scenario: str) -> None:
 )
 @click.option("--strict", is_flag=True, help="Make every soft constraint hard.")
 @click.option(
-    "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Solver threads."
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="HiGHS threads of the plan's solves.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="HiGHS random seed (another seed may pick another of several equal optima).",
+)
 @click.option("--no-mitigations", is_flag=True, help="Skip the costed mitigations (faster).")
 @click.option(
     "--check",
@@ -684,7 +694,13 @@ def review_command(
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.argument("activity", type=click.Path(dir_okay=False))
 @click.option("--size", type=click.IntRange(min=1), required=True, help="Cases to sample.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="HiGHS random seed (another seed may pick another of several equal optima).",
+)
 @_OUT_OPTION
 @handle_errors
 def sample_command(scenario: str, activity: str, size: int, seed: int, out: str | None) -> None:

@@ -25,6 +25,7 @@ from optimiser.model import (
     Status,
     minimal_conflicts,
 )
+from optimiser.model.lp import HighsOptions
 from optimiser.plan import Plan, plan_rows, r2
 from optimiser.risks import conflict_risks, register
 
@@ -44,10 +45,11 @@ class SolveParams:
     time_limit
         Seconds per solver call (``None``: prove optimality).
     workers
-        Threads for the solver (HiGHS runs its simplex single-threaded; kept
-        for the CP-SAT parts and the CLI contract).
+        HiGHS ``threads`` of the plan's solves (default 1: on these small MILPs
+        more threads cost more than they bring).
     seed
-        Random seed (the HiGHS solves used are deterministic whatever the seed).
+        HiGHS ``random_seed`` of the plan's solves (HiGHS is deterministic for a
+        given seed; another seed may pick another of several equal optima).
     mitigations
         Compute costed mitigations for every risk by re-optimising.
     expiry_risks
@@ -67,11 +69,17 @@ class SolveParams:
     expiry_risks: bool = True
     progress: bool = False
 
+    def highs(self) -> HighsOptions:
+        """The HiGHS options of these parameters (the one place they are made)."""
+        return HighsOptions(threads=self.workers, random_seed=self.seed)
+
     def __post_init__(self) -> None:
         if self.time_limit is not None and self.time_limit <= 0:
             raise ValueError("time_limit must be > 0")
         if self.workers < 1:
             raise ValueError("workers must be >= 1")
+        if self.seed < 0:
+            raise ValueError("seed must be >= 0")
 
 
 @dataclass
@@ -113,15 +121,14 @@ def solve_values(
     team = team if team is not None else build_team(scenario)
     if "hours" in parts:
         demand = demand_rows(scenario)
-        hours = HoursModel(scenario, team, demand, ModelOptions(strict=params.strict)).solve(
-            params.time_limit
-        )
+        options = ModelOptions(strict=params.strict, highs=params.highs())
+        hours = HoursModel(scenario, team, demand, options).solve(params.time_limit)
     else:
         hours = HoursSolution(Status.OPTIMAL, 0.0, 0.0, [], {}, {}, {}, {})
     if "coordination" in parts:
-        coordination = CoordinationModel(scenario, team, strict=params.strict).solve(
-            params.time_limit
-        )
+        coordination = CoordinationModel(
+            scenario, team, strict=params.strict, highs=params.highs()
+        ).solve(params.time_limit)
     else:
         coordination = CoordinationSolution(Status.OPTIMAL, 0.0, 0.0, {}, {})
     return Values(team, hours, coordination)

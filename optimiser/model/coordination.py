@@ -14,7 +14,7 @@ from optimiser import penalties
 from optimiser.demand import Agent, Team
 from optimiser.model.flex import Flex, FlexSearch, FlexVars
 from optimiser.model.hours import Key
-from optimiser.model.lp import INF, LinearModel, Status
+from optimiser.model.lp import INF, HighsOptions, LinearModel, Status
 
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario
@@ -43,10 +43,11 @@ class CoordinationModel:
         flex: Flex | None = None,
         lp: LinearModel | None = None,
         flexvars: FlexVars | None = None,
+        highs: HighsOptions | None = None,
     ) -> None:
         self.scenario = scenario
         self.team = team
-        self.lp = lp if lp is not None else LinearModel("coordination")
+        self.lp = lp if lp is not None else LinearModel("coordination", highs)
         self.y: dict[tuple[str, str], Any] = {}
         self.slacks: list[tuple[Key, Any, float]] = []
         self.strict = strict

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from optimiser import penalties
 from optimiser.demand import Agent, DemandRow, Team
 from optimiser.model.flex import Flex, FlexSearch, FlexVars
-from optimiser.model.lp import INF, LinearModel, Status
+from optimiser.model.lp import INF, HighsOptions, LinearModel, Status
 
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario
@@ -36,6 +36,8 @@ class ModelOptions:
     strict: bool = False
     aggregate: bool = True
     flex: Flex | None = None
+    #: HiGHS options of the model's own LinearModel (not of a shared one)
+    highs: HighsOptions = field(default_factory=HighsOptions)
 
 
 @dataclass
@@ -89,10 +91,12 @@ class HoursModel:
     demand: list[DemandRow]
     options: ModelOptions = field(default_factory=ModelOptions)
     #: share a model and flex variables with another model (sizing)
-    lp: LinearModel = field(default_factory=lambda: LinearModel("hours"))
+    lp: LinearModel = None  # type: ignore[assignment]  # made from options.highs
     flexvars: FlexVars = None  # type: ignore[assignment]  # made in build_variables
 
     def __post_init__(self) -> None:
+        if self.lp is None:
+            self.lp = LinearModel("hours", self.options.highs)
         self.slacks: list[Slack] = []
         self.x: dict[tuple[int, str], Any] = {}
         self.z: dict[tuple[str, str], Any] = {}

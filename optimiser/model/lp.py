@@ -9,6 +9,7 @@ subpackage imports ``ortools``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import math
 import os
@@ -24,8 +25,46 @@ INF = math.inf
 #: an LP value this close to a whole number counts as whole (see LinearModel.solve)
 INTEGRALITY_TOL = 1e-7
 
-#: HiGHS options, one ``name=value`` a line (see LinearModel)
-HIGHS_OPTIONS = "mip_rel_gap=1e-9\nthreads=1\noutput_flag=false"
+
+
+@dataclass(frozen=True)
+class HighsOptions:
+    """HiGHS options of one model, typed; :meth:`text` is what reaches HiGHS.
+
+    OR-Tools' HiGHS interface ignores ``MPSolverParameters`` and ``SetNumThreads``
+    but passes a ``name=value`` text to HiGHS (the call returns False all the
+    same; an unknown option name makes the solve fail, which shows it is
+    applied).  Defaults: a proven optimum (gap 1e-9, not HiGHS' 1e-4) and one
+    thread (on these small MILPs worker threads cost more than they bring:
+    18 ms -> 9.5 ms measured).  ``skillmix solve --workers/--seed`` set
+    ``threads`` and ``random_seed`` (:meth:`optimiser.solve.SolveParams.highs`);
+    HiGHS keeps the thread count of a thread's first solve
+    (:func:`scheduler_threads`), so ``--workers`` holds for a whole command.
+    ``output_flag=false`` is always set: it silences the banner HiGHS prints on
+    every solve.
+    """
+
+    mip_rel_gap: float = 1e-9
+    threads: int = 1
+    random_seed: int = 0
+    presolve: bool = True
+    mip_feasibility_tolerance: float | None = None
+    mip_heuristic_effort: float | None = None
+
+    def text(self) -> str:
+        """The options as HiGHS reads them, one ``name=value`` a line."""
+        lines = [f"mip_rel_gap={self.mip_rel_gap!r}"]
+        if self.mip_feasibility_tolerance is not None:
+            lines.append(f"mip_feasibility_tolerance={self.mip_feasibility_tolerance!r}")
+        if not self.presolve:
+            lines.append("presolve=off")
+        if self.mip_heuristic_effort is not None:
+            lines.append(f"mip_heuristic_effort={self.mip_heuristic_effort!r}")
+        lines.append(f"threads={self.threads}")
+        if self.random_seed:
+            lines.append(f"random_seed={self.random_seed}")
+        lines.append("output_flag=false")
+        return "\n".join(lines)
 
 
 class Status(enum.Enum):
@@ -53,6 +92,19 @@ class Term:
 
 
 _STDOUT_LOCK = threading.Lock()
+
+#: HiGHS fixes its thread pool the first time a thread solves (one scheduler per
+#: calling thread; a later model asking for another ``threads`` fails with
+#: "global scheduler has already been initialized"): the count in use, by thread
+_SCHEDULER = threading.local()
+
+
+def scheduler_threads(wanted: int) -> int:
+    """The HiGHS ``threads`` a solve on this thread can use: the first one asked for."""
+    fixed = getattr(_SCHEDULER, "threads", None)
+    if fixed is None:
+        _SCHEDULER.threads = fixed = wanted
+    return int(fixed)
 
 
 @contextlib.contextmanager
@@ -84,24 +136,35 @@ class LinearModel:
     ----------
     name
         Model name (shown in exported files only).
+    highs
+        HiGHS options (:class:`HighsOptions`).
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, highs: HighsOptions | None = None) -> None:
         solver = pywraplp.Solver.CreateSolver("HIGHS")
         if solver is None:  # pragma: no cover - OR-Tools always bundles HiGHS
             raise RuntimeError("OR-Tools was built without HiGHS")
         solver.SuppressOutput()
-        # OR-Tools' HiGHS interface ignores MPSolverParameters and SetNumThreads, but
-        # passes this text to HiGHS (the call returns False all the same; an unknown
-        # option name makes the solve fail, which shows it is applied).  A proven
-        # optimum (gap 1e-9, not HiGHS' default 1e-4), and one thread: on these small
-        # MILPs worker threads cost more than they bring (18 ms -> 9.5 ms measured);
-        # output_flag=false also silences the banner HiGHS prints on every solve.
-        solver.SetSolverSpecificParametersAsString(HIGHS_OPTIONS)
         self.solver = solver
+        self.highs = highs or HighsOptions()
+        self.set_highs(self.highs)
         self.name = name
         self._params = pywraplp.MPSolverParameters()
         self._integers: list[pywraplp.Variable] = []
+
+    def set_highs(self, highs: HighsOptions) -> None:
+        """Solve with these HiGHS options from now on."""
+        self.highs = highs
+        self._applied = highs
+        self.solver.SetSolverSpecificParametersAsString(highs.text())
+
+    def relax(self, variables: Iterable[pywraplp.Variable]) -> None:
+        """Make ``variables`` continuous for every later solve."""
+        relaxed = set()
+        for var in variables:
+            var.SetInteger(False)
+            relaxed.add(var.index())
+        self._integers = [var for var in self._integers if var.index() not in relaxed]
 
     def num(self, lb: float, ub: float, name: str) -> pywraplp.Variable:
         """A continuous variable."""
@@ -170,6 +233,10 @@ class LinearModel:
         return _STATUS.get(self._run(), Status.UNKNOWN)
 
     def _run(self) -> int:
+        threads = scheduler_threads(self.highs.threads)
+        if threads != self._applied.threads:  # this thread's HiGHS pool is fixed
+            self._applied = dataclasses.replace(self.highs, threads=threads)
+            self.solver.SetSolverSpecificParametersAsString(self._applied.text())
         with _quiet_stdout():
             return int(self.solver.Solve(self._params))
 

@@ -17,11 +17,28 @@ from optimiser.bounds import useful_max_fte
 from optimiser.demand import DemandRow, Team, build_team, demand_rows
 from optimiser.model.coordination import CoordinationModel
 from optimiser.model.flex import Flex, FlexVars
-from optimiser.model.hours import HoursModel, Key, ModelOptions
-from optimiser.model.lp import INF, LinearModel, Status
+from optimiser.model.hours import HoursModel, ModelOptions
+from optimiser.model.lp import INF, HighsOptions, LinearModel, Status
 
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario
+
+
+#: HiGHS options of every sizing solve: a proven optimum (OR-Tools does not pass
+#: its own gap on to HiGHS, which would stop at 1e-4, up to a hundred pounds off
+#: on a million), no presolve (a few hundred columns: its restarts cost more than
+#: they save) and little time on primal heuristics
+SIZING_HIGHS = HighsOptions(
+    mip_feasibility_tolerance=1e-7, presolve=False, mip_heuristic_effort=0.01
+)
+#: a retry when a solve ends in a solver error (HiGHS flags an "optimal" point
+#: with a 1e-6 row violation as an error; presolve avoids it)
+FALLBACK_HIGHS = HighsOptions(mip_feasibility_tolerance=1e-7)
+#: per-step cost perturbation (GBP a year) of role i: ``TIE_BREAK * sqrt(2 + i)``
+TIE_BREAK = 1e-3
+#: relative and absolute slack on the level-1 penalty when minimising cost
+PENALTY_RTOL = 1e-7
+PENALTY_ATOL = 1e-5
 
 
 @dataclass(frozen=True)
@@ -31,19 +48,6 @@ class SizingBounds:
     step: float
     min_steps: dict[str, int]
     max_steps: dict[str, int]
-
-
-@dataclass
-class SizingResult:
-    """Outcome of a sizing solve."""
-
-    status: Status
-    penalty: float
-    cost: float
-    fte: dict[str, float]
-    headcount: dict[str, int]
-    slacks: dict[Key, float]
-    bounds: SizingBounds
 
 
 def sizing_team(scenario: Scenario) -> Team:
@@ -97,7 +101,7 @@ class SizingModel:
         self.team = sizing_team(scenario)
         demand = demand_rows(scenario)
         self.bounds = sizing_bounds(scenario, self.team, demand)
-        self.lp = LinearModel("sizing")
+        self.lp = LinearModel("sizing", SIZING_HIGHS)
         flexes = tuple(
             Flex(r, self.bounds.step, self.bounds.max_steps[r], min_steps=self.bounds.min_steps[r])
             for r in scenario.roles
@@ -121,27 +125,85 @@ class SizingModel:
         """Level 1: the risk penalty of hours and coordination together."""
         return self.hours.penalty_terms() + self.coordination.penalty_terms()
 
-    def solve(self, time_limit: float | None = None) -> SizingResult:
-        """Least reachable penalty, then least establishment cost."""
-        self.lp.minimise(self.penalty_terms())
-        status = self.lp.solve(time_limit)
+    def relax_coordination(self) -> None:
+        """Make the care-coordination counts ``y[segment, role]`` continuous (the
+        relaxation sizing solves first; see :mod:`optimiser.whatif.sizing`)."""
+        self.lp.relax(self.coordination.y.values())
+
+    def solve(
+        self, time_limit: float | None = None, try_zero: bool = True
+    ) -> tuple[Status, float, float]:
+        """Level 1 (least penalty), then level 2 (least cost); returns status, penalty, cost.
+
+        With ``try_zero``, first the least cost with every shortfall at 0: when
+        that is feasible it is the lexicographic optimum (level 1 is 0).  The
+        level-2 objective carries :data:`TIE_BREAK` (see the module docstring);
+        the cost returned is the true one.  A solve that ends in a solver error
+        is retried once with :data:`FALLBACK_HIGHS`.
+        """
+        lp = self.lp
+        objective = [
+            (var, cost + TIE_BREAK * math.sqrt(2 + i))
+            for i, (var, cost) in enumerate(self.cost_terms)
+        ]
+
+        def run() -> Status:
+            status = lp.solve(time_limit)
+            if status is Status.UNKNOWN and time_limit is None:
+                lp.set_highs(FALLBACK_HIGHS)
+                status = lp.solve(time_limit)
+                lp.set_highs(SIZING_HIGHS)
+            return status
+
+        if try_zero:
+            # most teams can be sized risk-free: try penalty 0 first (every shortfall
+            # fixed at 0, least cost); only if that is infeasible is level 1 needed
+            slacks = [var for var, _ in self.penalty_terms()]
+            saved = [(var.lb(), var.ub()) for var in slacks]
+            for var in slacks:
+                var.SetBounds(0.0, 0.0)
+            lp.minimise(objective)
+            status = run()
+            if status in (Status.OPTIMAL, Status.FEASIBLE):
+                return status, 0.0, self._cost()
+            for var, (lo, hi) in zip(slacks, saved, strict=True):
+                var.SetBounds(lo, hi)
+
+        lp.minimise(self.penalty_terms())
+        status = run()
         if status not in (Status.OPTIMAL, Status.FEASIBLE):
-            return SizingResult(status, 0.0, 0.0, {}, {}, {}, self.bounds)
-        best = self.lp.objective_value()
-        self.lp.row(
-            -INF, best + 1e-7 * max(1.0, best) + 1e-6, self.penalty_terms(), "lexicographic_penalty"
+            return status, math.nan, math.nan
+        best = lp.objective_value()
+        cap = lp.row(
+            -INF,
+            best + PENALTY_RTOL * max(1.0, abs(best)) + PENALTY_ATOL,
+            self.penalty_terms(),
+            "lexicographic_penalty",
         )
-        self.lp.minimise(self.cost_terms)
-        status2 = self.lp.solve(time_limit)
-        if Status.FEASIBLE in (status, status2) or status2 is not Status.OPTIMAL:
-            status = Status.FEASIBLE if status2 in (Status.OPTIMAL, Status.FEASIBLE) else status2
+        lp.minimise(objective)
+        status2 = run()
+        if status2 not in (Status.OPTIMAL, Status.FEASIBLE):
+            # numerically stuck at the tolerance: widen it once, then give up on level 2
+            cap.SetBounds(-INF, best + 1e-4 * max(1.0, abs(best)) + 1e-3)
+            status2 = run()
+            if status2 not in (Status.OPTIMAL, Status.FEASIBLE):  # pragma: no cover - defensive
+                cap.SetBounds(-INF, INF)
+                lp.minimise(self.penalty_terms())
+                lp.solve(time_limit)
+                status2 = Status.FEASIBLE
+        final = Status.OPTIMAL if status is status2 is Status.OPTIMAL else Status.FEASIBLE
+        penalty = sum(v.solution_value() * w for v, w in self.penalty_terms())
+        return final, penalty, self._cost()
+
+    def _cost(self) -> float:
+        return sum(round(v.solution_value()) * c for v, c in self.cost_terms)
+
+    def chosen(self) -> tuple[dict[str, float], dict[str, int]]:
+        """The FTE (whole steps) and headcount ``ceil(fte)`` of every role at the solution."""
+        step = self.bounds.step
         fte = {
-            r: round(self.bounds.step * round(self.flexvars.k[r].solution_value()), 6)
+            r: round(step * round(self.flexvars.k[r].solution_value()), 6)
             for r in self.scenario.roles
         }
-        head = {r: int(round(self.flexvars.head[r].solution_value())) for r in self.scenario.roles}
-        slacks = self.hours.segment_slacks()
-        slacks.update({key: var.solution_value() for key, var, _ in self.coordination.slacks})
-        penalty = sum(v.solution_value() * w for v, w in self.penalty_terms())
-        cost = sum(v.solution_value() * c for v, c in self.cost_terms)
-        return SizingResult(status, penalty, cost, fte, head, slacks, self.bounds)
+        head = {r: math.ceil(f - 1e-9) for r, f in fte.items()}
+        return fte, head

@@ -4,9 +4,10 @@ The definition is the joint sizing MILP of :mod:`optimiser.model.sizing`
 (every role's FTE a decision in ``fte_step`` steps, headcount ``ceil(fte)``):
 level 1 the least risk penalty any establishment within the bounds reaches
 (under a budget: within the budget), level 2 the least annual cost at that
-penalty.  This module drives that model; it adds no constraint family of its
-own except the one noted below, and it checks every answer by solving the
-recommended establishment with :func:`optimiser.solve.solve_values`.
+penalty.  This module decides what to solve and checks every answer by
+solving the recommended establishment with :func:`optimiser.solve.solve_values`;
+the model, its solver options and its lexicographic solve live in
+:mod:`optimiser.model.sizing` (no solver object is touched here).
 
 How it is solved, exactly but faster than the plain MILP:
 
@@ -20,11 +21,8 @@ How it is solved, exactly but faster than the plain MILP:
    per coordinator).  If that reaches the relaxation's penalty, the
    establishment is optimal for the exact model too (its cost is the lower
    bound).  Otherwise the exact model is solved from scratch.
-3. **Solver options.** HiGHS is told to prove optimality (``mip_rel_gap`` 1e-9;
-   OR-Tools does not pass its own gap parameter on to HiGHS, which would stop
-   at 1e-4, i.e. up to a hundred pounds off on a million), to skip presolve
-   (these models have a few hundred columns; presolve's restarts cost more
-   than they save) and to spend little time on primal heuristics.
+3. **Solver options** (:data:`optimiser.model.sizing.SIZING_HIGHS`): a proven
+   optimum (``mip_rel_gap`` 1e-9), no presolve, little primal heuristic time.
 4. **No objective integrality.** Level 2 costs whole steps of whole-pound
    salaries, so HiGHS detects an integral objective and cuts off any node
    that cannot beat the incumbent by a whole step.  With an incumbent a few
@@ -36,10 +34,10 @@ How it is solved, exactly but faster than the plain MILP:
    true one.  Establishments whose costs differ by less than the perturbation
    (pennies on a team) count as ties.
 
-One constraint is added to the model: a role supervises its own people only
-when it has two or more of them (``p[r, r] <= M b[r]``, ``2 b[r] <= H[r]``).
-``solve`` forbids a lone person supervising themselves (headcount < 2), and
-the sizing model as written does not yet; see :func:`forbid_sole_self_supervision`.
+A role supervises its own people only when it has two or more of them: the
+hours model's ``self_supervision_<who>`` rows for a flexible role
+(:func:`optimiser.model.hours.add_supervision`), as ``solve`` forbids a lone
+person supervising themselves.
 """
 
 from __future__ import annotations
@@ -68,19 +66,6 @@ if TYPE_CHECKING:
 
 Key = tuple[str, ...]
 
-#: HiGHS options of every sizing solve (see the module docstring)
-HIGHS_OPTIONS = (
-    "mip_rel_gap=1e-9\nmip_feasibility_tolerance=1e-7\npresolve=off\n"
-    "mip_heuristic_effort=0.01\nthreads=1\noutput_flag=false"
-)
-#: per-step cost perturbation (GBP a year) of role i: ``TIE_BREAK * sqrt(2 + i)``
-TIE_BREAK = 1e-3
-#: HiGHS options of a retry when a solve ends in a solver error (HiGHS flags an
-#: "optimal" point with a 1e-6 row violation as an error; presolve avoids it)
-FALLBACK_OPTIONS = "mip_rel_gap=1e-9\nmip_feasibility_tolerance=1e-7\nthreads=1\noutput_flag=false"
-#: relative and absolute slack on the level-1 penalty when minimising cost
-PENALTY_RTOL = 1e-7
-PENALTY_ATOL = 1e-5
 #: a penalty below this is solver noise (no shortfall rounds to a hundredth of a unit)
 NOISE = 1e-4
 #: how far the exact re-solve of an establishment may exceed the relaxation's penalty
@@ -127,119 +112,9 @@ class SizingReport:
 # -- the model ---------------------------------------------------------------------------
 
 
-def forbid_sole_self_supervision(model: SizingModel) -> None:
-    """A role supervises its own people only when it has two or more of them.
-
-    ``solve`` never lets a person supervise themselves (a role with headcount
-    1 gets no ``p[r, r]``); in the sizing model every role is flexible, so
-    ``p[r, r]`` exists at any headcount.  This adds, for each such pair,
-    ``p[r, r] <= M b[r]`` and ``2 b[r] <= H[r]`` with ``b`` binary.  (It
-    belongs in ``add_supervision`` of ``optimiser/model/hours.py``.)
-    """
-    lp = model.lp
-    for (sup_id, sub_id), var in model.hours.p.items():
-        if sup_id != sub_id or sup_id not in model.flexvars:
-            continue
-        head = model.flexvars.head[sup_id]
-        big = max(1.0, var.ub() if math.isfinite(var.ub()) else 1e4)
-        b = lp.integer(0, 1, f"self_supervision_{sup_id}")
-        lp.row(-math.inf, 0.0, [(var, 1.0), (b, -big)], f"self_supervision_peers_{sup_id}")
-        lp.row(-math.inf, 0.0, [(b, 2.0), (head, -1.0)], f"self_supervision_two_{sup_id}")
-
-
 def build_model(scenario: Scenario, budget: float | None = None) -> SizingModel:
-    """The sizing MILP of ``scenario`` (bounds made explicit, options set)."""
-
-    model = SizingModel(with_sizing_bounds(scenario), budget)
-    forbid_sole_self_supervision(model)
-    model.lp.solver.SetSolverSpecificParametersAsString(HIGHS_OPTIONS)
-    return model
-
-
-def relax_integrality(model: SizingModel, variables: list[Any]) -> None:
-    """Make ``variables`` continuous for every later solve of ``model``."""
-    for var in variables:
-        var.SetInteger(False)
-    # a LinearModel that restores integrality after an LP-first solve keeps a list
-    integers = getattr(model.lp, "_integers", None)
-    if isinstance(integers, list):
-        relaxed = {var.index() for var in variables}
-        integers[:] = [var for var in integers if var.index() not in relaxed]
-
-
-def _lexicographic(
-    model: SizingModel, time_limit: float | None, try_zero: bool = True
-) -> tuple[str, float, float]:
-    """Level 1 (penalty), then level 2 (cost); returns status, penalty, cost.
-
-    With ``try_zero``, first the least cost with every shortfall at 0: when
-    that is feasible it is the lexicographic optimum (level 1 is 0).
-    """
-
-    lp = model.lp
-    objective = [
-        (var, cost + TIE_BREAK * math.sqrt(2 + i)) for i, (var, cost) in enumerate(model.cost_terms)
-    ]
-
-    def run() -> Status:
-        status = lp.solve(time_limit)
-        if status is Status.UNKNOWN and time_limit is None:
-            lp.solver.SetSolverSpecificParametersAsString(FALLBACK_OPTIONS)
-            status = lp.solve(time_limit)
-            lp.solver.SetSolverSpecificParametersAsString(HIGHS_OPTIONS)
-        return status
-
-    if try_zero:
-        # most teams can be sized risk-free: try penalty 0 first (every shortfall
-        # fixed at 0, least cost); only if that is infeasible is level 1 needed
-        slacks = [var for var, _ in model.penalty_terms()]
-        saved = [(var.lb(), var.ub()) for var in slacks]
-        for var in slacks:
-            var.SetBounds(0.0, 0.0)
-        lp.minimise(objective)
-        status = run()
-        if status in (Status.OPTIMAL, Status.FEASIBLE):
-            cost = sum(round(v.solution_value()) * c for v, c in model.cost_terms)
-            return status.value, 0.0, cost
-        for var, (lo, hi) in zip(slacks, saved, strict=True):
-            var.SetBounds(lo, hi)
-
-    lp.minimise(model.penalty_terms())
-    status = run()
-    if status not in (Status.OPTIMAL, Status.FEASIBLE):
-        return status.value, math.nan, math.nan
-    best = lp.objective_value()
-    cap = lp.row(
-        -math.inf,
-        best + PENALTY_RTOL * max(1.0, abs(best)) + PENALTY_ATOL,
-        model.penalty_terms(),
-        "lexicographic_penalty",
-    )
-    lp.minimise(objective)
-    status2 = run()
-    if status2 not in (Status.OPTIMAL, Status.FEASIBLE):
-        # numerically stuck at the tolerance: widen it once, then give up on level 2
-        cap.SetBounds(-math.inf, best + 1e-4 * max(1.0, abs(best)) + 1e-3)
-        status2 = run()
-        if status2 not in (Status.OPTIMAL, Status.FEASIBLE):  # pragma: no cover - defensive
-            cap.SetBounds(-math.inf, math.inf)
-            lp.minimise(model.penalty_terms())
-            lp.solve(time_limit)
-            status2 = Status.FEASIBLE
-    final = Status.OPTIMAL if status is status2 is Status.OPTIMAL else Status.FEASIBLE
-    penalty = sum(v.solution_value() * w for v, w in model.penalty_terms())
-    cost = sum(round(v.solution_value()) * c for v, c in model.cost_terms)
-    return final.value, penalty, cost
-
-
-def _chosen(model: SizingModel) -> tuple[dict[str, float], dict[str, int]]:
-    step = model.bounds.step
-    fte = {
-        r: round(step * round(model.flexvars.k[r].solution_value()), 6)
-        for r in model.scenario.roles
-    }
-    head = {r: math.ceil(f - 1e-9) for r, f in fte.items()}
-    return fte, head
+    """The sizing MILP of ``scenario`` (bounds made explicit)."""
+    return SizingModel(with_sizing_bounds(scenario), budget)
 
 
 def establishment_scenario(
@@ -255,6 +130,11 @@ def establishment_scenario(
         for role in scenario.roles
     }
     return scenario.model_copy(update={"establishment": posts, "staff": None})
+
+
+def _status(solved: tuple[Status, float, float]) -> tuple[str, float, float]:
+    status, penalty, cost = solved
+    return status.value, penalty, cost
 
 
 def _verify(scenario: Scenario, fte: dict[str, float], head: dict[str, int]) -> Any:
@@ -278,8 +158,8 @@ def size_establishment(
     started = time.perf_counter()
     model = build_model(scenario, budget)
     bounds = model.bounds
-    relax_integrality(model, list(model.coordination.y.values()))
-    status, penalty, cost = _lexicographic(model, time_limit)
+    model.relax_coordination()
+    status, penalty, cost = _status(model.solve(time_limit))
 
     def outcome(
         status: str, penalty: float, cost: float, fte, head, slacks, method
@@ -301,7 +181,7 @@ def size_establishment(
 
     if status not in ("optimal", "feasible"):
         return outcome(status, math.nan, math.nan, {}, {}, {}, "relaxation")
-    fte, head = _chosen(model)
+    fte, head = model.chosen()
     values = _verify(scenario, fte, head)
     if status == "optimal" and values.penalty <= penalty + VERIFY_ATOL * max(1.0, penalty):
         return outcome(
@@ -309,10 +189,10 @@ def size_establishment(
         )
 
     exact = build_model(scenario, budget)
-    status, penalty, cost = _lexicographic(exact, time_limit)
+    status, penalty, cost = _status(exact.solve(time_limit))
     if status not in ("optimal", "feasible"):  # pragma: no cover - the relaxation was feasible
         return outcome(status, math.nan, math.nan, {}, {}, {}, "exact")
-    fte, head = _chosen(exact)
+    fte, head = exact.chosen()
     values = _verify(scenario, fte, head)
     if values.penalty > penalty + VERIFY_ATOL * max(1.0, penalty):  # pragma: no cover
         status = "feasible"
