@@ -477,6 +477,7 @@ def report(
 
     from optimiser.pipeline import plan as run_solve
     from optimiser.pipeline import run_whatif
+    from optimiser.plan import Plan, PlanError
     from optimiser.report import SUFFIX, WhatIf, build_report, render, write_report
     from optimiser.solve import SolveParams
 
@@ -498,17 +499,13 @@ def report(
         return doc
 
     if plan_json:
-        plan: object = read_json(plan_json, "plan.json")
-        keys = ("mode", "status", "cost", "demand", "allocation", "utilisation", "risks")
-        missing = [k for k in keys if k not in plan]  # type: ignore[operator]
-        if missing:
-            _err(f"error: {plan_json}: not a plan.json file (no {', '.join(missing)})")
+        try:
+            plan = Plan.from_json(read_json(plan_json, "plan.json"), plan_json)
+        except PlanError as exc:
+            _err(f"error: {exc}")
             sys.exit(EXIT_BAD_INPUT)
-        if plan.get("scenario") != loaded.name:  # type: ignore[attr-defined]
-            _err(
-                f"error: {plan_json} is the plan of {plan.get('scenario')!r}, "  # type: ignore[attr-defined]
-                f"not of {loaded.name!r}"
-            )
+        if plan.scenario != loaded.name:
+            _err(f"error: {plan_json} is the plan of {plan.scenario!r}, not of {loaded.name!r}")
             sys.exit(EXIT_BAD_INPUT)
     else:
         plan = run_solve(loaded, SolveParams(time_limit=time_limit))
@@ -542,7 +539,7 @@ def report(
             for problem in exc.problems:
                 _err(f"error: {problem}")
             sys.exit(EXIT_BAD_INPUT)
-    document = build_report(loaded, plan, whatif, review_doc)  # type: ignore[arg-type]
+    document = build_report(loaded, plan, whatif, review_doc)
     target = Path(out) if out else Path("out") / Path(scenario).stem / f"report{SUFFIX[fmt]}"
     write_report(target, render(document, fmt))  # type: ignore[arg-type]
     click.echo(f"wrote {target}")

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from optimiser.demand import DemandRow, Team
+from optimiser.status import Status
 
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario
@@ -130,12 +131,18 @@ def largest_remainder(values: list[float], target_cents: int) -> list[float]:
 
 @dataclass
 class Plan:
-    """A solved plan in the rows of PLAN.md (hours rounded to 0.01)."""
+    """A solved plan in the rows of PLAN.md (hours rounded to 0.01).
+
+    The typed boundary between the stages: :func:`optimiser.solve.solve` makes
+    one, later stages add to its register, reports and the web app read it, and
+    :meth:`from_json` reads a ``plan.json`` back (what ``skillmix report --plan``
+    does).
+    """
 
     scenario: str
     mode: str
     strict: bool
-    status: str
+    status: Status
     solve_seconds: float
     objective: dict[str, float | None]
     cost: dict[str, Any]
@@ -163,7 +170,63 @@ class Plan:
         data["model"] = data.pop("model_size")
         if data["mitigation_package"] is None:
             data.pop("mitigation_package")
+        data["status"] = str(self.status)
         return data
+
+    @classmethod
+    def from_json(cls, data: Any, source: str = "plan.json") -> Plan:
+        """The plan of a ``plan.json`` document (as :meth:`to_dict` writes it).
+
+        Raises :class:`PlanError` naming ``source`` when ``data`` is not one: not
+        an object, a required key missing, an unknown status, or a section of
+        the wrong type.  The solver's own slacks are not in ``plan.json``, so
+        ``shortfalls`` (the slacks) is empty; the shortfall rows are read.
+        """
+        if not isinstance(data, dict):
+            raise PlanError(f"{source}: not a plan.json file (expected a JSON object)")
+        missing = [k for k in REQUIRED_KEYS if k not in data]
+        if missing:
+            raise PlanError(f"{source}: not a plan.json file (no {', '.join(missing)})")
+        try:
+            status = Status(data["status"])
+        except ValueError:
+            raise PlanError(
+                f"{source}: status: {data['status']!r} is not one of "
+                + ", ".join(s.value for s in Status)
+            ) from None
+        for key in ROW_KEYS:
+            if not isinstance(data.get(key, []), list):
+                raise PlanError(f"{source}: {key}: expected a list of rows")
+        for key in ("cost", "objective", "model"):
+            if not isinstance(data.get(key, {}), dict):
+                raise PlanError(f"{source}: {key}: expected an object")
+        package = data.get("mitigation_package")
+        return cls(
+            scenario=str(data.get("scenario", "")),
+            mode=str(data["mode"]),
+            strict=bool(data.get("strict", False)),
+            status=status,
+            solve_seconds=float(data.get("solve_seconds") or 0.0),
+            objective=dict(data.get("objective", {})),
+            cost=dict(data["cost"]),
+            **{key: list(data.get(key, [])) for key in ROW_KEYS if key != "shortfalls"},
+            shortfall_rows=list(data.get("shortfalls", [])),
+            model_size=dict(data.get("model", {})),
+            mitigation_package=dict(package) if isinstance(package, dict) else None,
+        )
+
+
+class PlanError(ValueError):
+    """A document that is not a plan.json (the message names the file)."""
+
+
+#: keys ``skillmix report --plan`` needs
+REQUIRED_KEYS = ("mode", "status", "cost", "demand", "allocation", "utilisation", "risks")
+#: sections of rows
+ROW_KEYS = (
+    "demand", "allocation", "signoff", "duty", "supervision", "coordination",
+    "utilisation", "risks", "shortfalls",
+)  # fmt: skip
 
 
 def _who(team: Team, agent_id: str) -> tuple[str, str | None]:

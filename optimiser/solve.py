@@ -200,7 +200,7 @@ def _plan(
         scenario=scenario.name,
         mode=team.mode,
         strict=params.strict,
-        status=status.value,
+        status=status,
         solve_seconds=round(time.perf_counter() - started, 3),
         objective={  # None for an infeasible strict plan
             "risk_penalty": r2(values.penalty) if not infeasible else None,

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1] / "optimiser"
 
 #: lowest first; a module may import its own layer or a lower one
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("optimiser", "io", "progress", "penalties", "check"),
+    ("optimiser", "io", "progress", "penalties", "check", "status"),
     ("scenario",),
     ("demand", "bounds", "competencies"),
     ("model",),

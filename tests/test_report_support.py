@@ -28,7 +28,8 @@ import yaml
 
 from optimiser.plan import Plan
 from optimiser.scenario import Scenario, load_scenario
-from optimiser.solve import SolveParams, solve
+from optimiser.solve import SolveParams
+from optimiser.whatif.assess import assess
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -43,7 +44,7 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 def solved(name: str) -> tuple[Scenario, Plan]:
     """``scenarios/<name>.yaml`` loaded and planned (with mitigations), once per session."""
     scenario = load_scenario(SCENARIOS / f"{name}.yaml")
-    return scenario, solve(scenario, SolveParams())
+    return scenario, assess(scenario, SolveParams())
 
 
 def hostile_data(staff_mode: bool = False) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import enum
 import math
 import os
 import sys
@@ -19,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ortools.linear_solver import pywraplp
+
+from optimiser.status import Status
 
 INF = math.inf
 
@@ -65,15 +66,6 @@ class HighsOptions:
             lines.append(f"random_seed={self.random_seed}")
         lines.append("output_flag=false")
         return "\n".join(lines)
-
-
-class Status(enum.Enum):
-    """Outcome of a solve."""
-
-    OPTIMAL = "optimal"
-    FEASIBLE = "feasible"
-    INFEASIBLE = "infeasible"
-    UNKNOWN = "unknown"
 
 
 _STATUS = {

@@ -15,7 +15,7 @@ as a :class:`WhatIf`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from optimiser.io import write_bytes
 from optimiser.report.build import WhatIf, build_report
@@ -51,7 +51,7 @@ def write_report(path: str | Path, content: str | bytes) -> Path:
 
 def make_report(
     scenario: Scenario,
-    plan: Plan | dict[str, Any],
+    plan: Plan,
     fmt: Format = "html",
     whatif: WhatIf | None = None,
 ) -> str | bytes:

@@ -29,7 +29,7 @@ __all__ = ["WhatIf", "build_report"]
 
 def build_report(
     scenario: Scenario,
-    plan: Plan | dict[str, Any],
+    plan: Plan,
     whatif: WhatIf | None = None,
     review: dict[str, Any] | None = None,
 ) -> Report:
@@ -40,7 +40,7 @@ def build_report(
     scenario
         The loaded scenario the plan was made for.
     plan
-        Its plan (a :class:`~optimiser.plan.Plan` or the ``plan.json`` mapping).
+        Its plan (:meth:`optimiser.plan.Plan.from_json` reads a ``plan.json``).
     whatif
         Resilience and sizing results to include, where run.
     review
@@ -53,7 +53,7 @@ def build_report(
         spine, continuity, competencies (staff mode), risk register,
         resilience and sizing, KPIs, assumptions register.
     """
-    data = plan if isinstance(plan, dict) else plan.to_dict()
+    data = plan.to_dict()
     c = Context(scenario, data)
     sections = [
         summary_section(c),
