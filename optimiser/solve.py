@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from optimiser.demand import Team, build_team, demand_rows
+from optimiser.demand import DemandRow, Team, build_team, demand_rows
 from optimiser.model import (
     CoordinationModel,
     CoordinationSolution,
@@ -112,15 +112,17 @@ def solve_values(
     params: SolveParams,
     team: Team | None = None,
     parts: tuple[str, ...] = ("hours", "coordination"),
+    demand: list[DemandRow] | None = None,
 ) -> Values:
     """Solve the hours and coordination models of ``scenario`` (no rounding, no risks).
 
     ``parts`` skips a model whose answer is not needed (what-ifs that touch only
-    one of them); a skipped model reports an empty optimal solution.
+    one of them); a skipped model reports an empty optimal solution.  ``demand``:
+    the scenario's demand rows when the caller has them already.
     """
     team = team if team is not None else build_team(scenario)
     if "hours" in parts:
-        demand = demand_rows(scenario)
+        demand = demand if demand is not None else demand_rows(scenario)
         options = ModelOptions(strict=params.strict, highs=params.highs())
         hours = HoursModel(scenario, team, demand, options).solve(params.time_limit)
     else:
@@ -152,9 +154,9 @@ def solve(scenario: Scenario, params: SolveParams | None = None) -> Plan:
     """
     params = params or SolveParams()
     started = time.perf_counter()
-    values = solve_values(scenario, params)
-    team = values.team
     demand = demand_rows(scenario)
+    values = solve_values(scenario, params, demand=demand)
+    team = values.team
     if values.status is Status.INFEASIBLE and params.strict:
         conflicts = minimal_conflicts(scenario, team, demand, params.time_limit)
         plan = _plan(scenario, params, values, demand, started, infeasible=True)

@@ -183,28 +183,26 @@ def replan_clears(
     return all(values.slacks.get(k, 0.0) <= SOLVER_EPS for k in targets)
 
 
-def model_keys(scenario: Scenario, keys: frozenset[Key]) -> frozenset[Key]:
+class ModelKeys:
     """Requirement keys as the (aggregated) model names them: coverage segments by
-    their demand group."""
-    out = set()
-    rows = {(r.task, r.segment): r for r in demand_rows(scenario)}
-    for key in keys:
-        if key[0] == "coverage":
-            out.add(demand_group(scenario, rows[(key[1], key[2])])[0])
-        else:
-            out.add(key)
-    return frozenset(out)
+    their demand group (built once per register from its demand rows)."""
 
+    def __init__(self, scenario: Scenario, demand: list[DemandRow]) -> None:
+        self.group = {
+            ("coverage", r.task, r.segment): demand_group(scenario, r)[0] for r in demand
+        }
 
-def model_slacks(scenario: Scenario, slacks: dict[Key, float]) -> dict[Key, float]:
-    """Plan shortfalls (coverage per segment) summed to the model's keys."""
-    rows = {(r.task, r.segment): r for r in demand_rows(scenario)}
-    out: dict[Key, float] = {}
-    for key, value in slacks.items():
-        if key[0] == "coverage":
-            key = demand_group(scenario, rows[(key[1], key[2])])[0]
-        out[key] = out.get(key, 0.0) + value
-    return out
+    def keys(self, keys: frozenset[Key]) -> frozenset[Key]:
+        """The model's keys of these plan keys."""
+        return frozenset(self.group.get(key, key) for key in keys)
+
+    def slacks(self, slacks: dict[Key, float]) -> dict[Key, float]:
+        """Plan shortfalls (coverage per segment) summed to the model's keys."""
+        out: dict[Key, float] = {}
+        for key, value in slacks.items():
+            key = self.group.get(key, key)
+            out[key] = out.get(key, 0.0) + value
+        return out
 
 
 class Verifier:
@@ -459,7 +457,8 @@ def mitigate(
     gives a lower bound, re-plans confirm it.
     """
     demand = demand_rows(scenario)
-    base = model_slacks(scenario, base_slacks)
+    model_keys = ModelKeys(scenario, demand)
+    base = model_keys.slacks(base_slacks)
     flexes: dict[str, RoleFlex] = {}
     verifiers: dict[str, Verifier] = {}
     done: dict[frozenset[Key], list[dict[str, Any]]] = {}
@@ -470,7 +469,7 @@ def mitigate(
         # the rows of an entry share one cause, so its first row stands for all
         # in choosing candidate roles and sign-offs
         risk = {**entry, **representative(team, keys[0])}
-        targets = model_keys(scenario, plan_targets)
+        targets = model_keys.keys(plan_targets)
         if targets in done:
             entry["mitigations"] = [dict(o) for o in done[targets]]
             if advance is not None:
