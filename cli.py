@@ -155,7 +155,7 @@ def solve(
     from optimiser.output import plan_files, write_files
     from optimiser.pipeline import plan as run_solve
     from optimiser.solve import SolveParams
-    from optimiser.summary import print_summary
+    from optimiser.terminal.plan import print_summary
 
     loaded = _load(scenario)
     params = SolveParams(
@@ -199,7 +199,7 @@ def competencies(scenario: str, out: str | None) -> None:
     person x competency grid)."""
     from optimiser.competencies import dashboard
     from optimiser.output import csv_text, write_files
-    from optimiser.summary import print_competency_grid
+    from optimiser.terminal.plan import print_competency_grid
 
     loaded = _load(scenario)
     if loaded.staff is None:
@@ -282,8 +282,8 @@ def size(
 
     Today's team is kept (sizing only adds posts) unless --clean-sheet."""
     from optimiser.output import json_text, plan_files, write_files
+    from optimiser.terminal.whatif import print_sizing
     from optimiser.whatif.sizing import size as run_size
-    from optimiser.whatif.summary import print_sizing
 
     loaded = _load(scenario)
     executor = _whatif_executor(workers, scheduler) if frontier else None
@@ -331,9 +331,9 @@ def compare(
 ) -> None:
     """Plan BASE and each VARIANT; write comparison.csv and comparison.json side by side."""
     from optimiser.output import csv_text, json_text, write_files
+    from optimiser.terminal.whatif import print_comparison
     from optimiser.whatif.compare import compare as run_compare
     from optimiser.whatif.compare import comparison_rows
-    from optimiser.whatif.summary import print_comparison
 
     paths = [base, *variants]
     loaded = [_load(p) for p in paths]
@@ -357,8 +357,8 @@ def resilience(scenario: str, out: str | None, workers: int | None, scheduler: s
     """Re-plan SCENARIO with each person (staff mode) or one person of each role (FTE
     mode) away; rank absences by added risk; write resilience.json."""
     from optimiser.output import json_text, write_files
+    from optimiser.terminal.whatif import print_resilience
     from optimiser.whatif.resilience import resilience as run_resilience
-    from optimiser.whatif.summary import print_resilience
 
     loaded = _load(scenario)
     with _whatif_executor(workers, scheduler) as executor:
@@ -387,8 +387,8 @@ def simulate(
     """Re-plan SAMPLES cohorts drawn from the scenario's volatility; write simulation.json
     (per category and tier: P(shortfall), P50/P80/P95)."""
     from optimiser.output import json_text, write_files
+    from optimiser.terminal.whatif import print_simulation
     from optimiser.whatif.simulate import simulate as run_simulate
-    from optimiser.whatif.summary import print_simulation
 
     loaded = _load(scenario)
     if loaded.volatility is None:
@@ -594,8 +594,9 @@ def caseload(
     """Staff mode: assign the people of PEOPLE (CSV: id,tier,stage[,current_coordinator,
     locality,needs]) to care coordinators; write caseload.csv and its companions."""
     from optimiser.caseload import CaseloadParams, PeopleError, read_people, solve_caseload
-    from optimiser.caseload.report import caseload_document, caseload_files, print_caseload
+    from optimiser.caseload.report import caseload_document, caseload_files
     from optimiser.output import write_files
+    from optimiser.terminal.caseload import print_caseload
 
     loaded = _load(scenario)
     if loaded.staff is None:
@@ -660,7 +661,7 @@ def review_command(
     from optimiser.review import ActivityError
     from optimiser.review.run import run_review
     from optimiser.review.sample import AuditError
-    from optimiser.review.summary import print_review
+    from optimiser.terminal.review import print_review
 
     loaded = _staff_scenario(scenario, "the review")
     try:

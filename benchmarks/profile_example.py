@@ -43,7 +43,7 @@ def child(scenario: Path) -> dict[str, Any]:
     from optimiser.model import lp
     from optimiser.output import plan_files, write_files
     from optimiser.solve import SolveParams, solve, solve_values
-    from optimiser.summary import print_summary
+    from optimiser.terminal.plan import print_summary
 
     out["import_solver_stack"] = time.perf_counter() - t
     calls = {"n": 0, "seconds": 0.0}

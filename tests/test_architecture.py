@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("whatif", "report"),
     ("pipeline",),
     ("review", "caseload"),
-    ("web",),
+    ("web", "terminal"),
 )
 
 #: third-party packages imported inside a function on purpose: they are heavy and

@@ -1,9 +1,7 @@
-"""Terminal summaries (rich tables) of plans.  Role-level only: people-level
-rows stay in the files the user asked for."""
+"""Terminal summaries (rich tables) of plans and the competency grid."""
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -12,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from optimiser.plan import Plan
+from optimiser.terminal import console as terminal_console
 
 
 def _amount(value: float, unit: str) -> str:
@@ -20,17 +19,11 @@ def _amount(value: float, unit: str) -> str:
     return f"{value:g} {'person' if value == 1 else 'people'}"
 
 
-def _console() -> Console:
-
-    width = None if sys.stdout.isatty() else 140
-    return Console(highlight=False, soft_wrap=False, width=width)
-
-
 def print_summary(
     plan: Plan, directory: Path | None = None, console: Console | None = None
 ) -> None:
     """Status, cost, utilisation by role and risks by score."""
-    console = console or _console()
+    console = console or terminal_console()
     risks = plan.risks
     red = sum(1 for r in risks if r["red_flag"])
     penalty = plan.objective.get("risk_penalty")
@@ -127,7 +120,7 @@ def print_package(package: dict[str, Any] | None, console: Console | None = None
     """The mitigation package as a finance lead reads it: role, FTE, heads, cost, clears."""
     if not package or not package.get("additions"):
         return
-    console = console or _console()
+    console = console or terminal_console()
     table = Table(
         title="Mitigation package: least-cost additions to today's team", title_justify="left"
     )
@@ -161,7 +154,7 @@ _SYMBOL = {
 
 def print_competency_grid(scenario, cells, console: Console | None = None) -> None:  # type: ignore[no-untyped-def]
     """Person x competency grid: ✓ current, ! expiring, ✗ expired, - none, · no rule."""
-    console = console or _console()
+    console = console or terminal_console()
     comps = [c for c in scenario.competencies if any(cell.competency == c for cell in cells)]
     table = Table(
         title=f"Competencies on {scenario.plan_date.isoformat()}  "

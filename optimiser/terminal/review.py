@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
+
+from optimiser.terminal import console as terminal_console
 
 
 def print_review(doc: dict[str, Any], directory: Path | None = None) -> None:
     """Period, rows, completion, findings by kind and the review risks."""
-    width = None if sys.stdout.isatty() else 140
-    console = Console(highlight=False, soft_wrap=False, width=width)
+    console = terminal_console()
     p = doc["period"]
     console.print(
         f"[bold]{doc['scenario']}[/bold]: review {p['from']} to {p['to']} ({p['weeks']:g} weeks)"

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-
-def _console() -> Console:
-    width = None if sys.stdout.isatty() else 140
-    return Console(highlight=False, soft_wrap=False, width=width)
+from optimiser.terminal import console as terminal_console
 
 
 def _money(value: float | None) -> str:
@@ -30,7 +26,7 @@ def _signed_money(value: float) -> str:
 
 def print_sizing(data: dict[str, Any], directory: Path, console: Console | None = None) -> None:
     """Recommended establishment: change from today by role, with cost."""
-    console = console or _console()
+    console = console or terminal_console()
     console.print(f"[bold]{data['scenario']}[/bold]: sizing ({data['method']})")
     if data["status"] not in ("optimal", "feasible"):
         console.print(f"status: [bold]{data['status']}[/bold]. {data.get('message', '')}")
@@ -108,7 +104,7 @@ def print_sizing(data: dict[str, Any], directory: Path, console: Console | None 
 
 def print_comparison(doc: dict[str, Any], directory: Path, console: Console | None = None) -> None:
     """Side by side: cost, risk score, red flags, scores by category."""
-    console = console or _console()
+    console = console or terminal_console()
     summaries = doc["scenarios"]
     table = Table(title=f"Comparison (base: {doc['base']})", title_justify="left")
     table.add_column("measure")
@@ -146,7 +142,7 @@ def print_comparison(doc: dict[str, Any], directory: Path, console: Console | No
 
 def print_resilience(doc: dict[str, Any], directory: Path, console: Console | None = None) -> None:
     """Absences ranked by added risk; single points of failure."""
-    console = console or _console()
+    console = console or terminal_console()
     b = doc["baseline"]
     console.print(
         f"[bold]{doc['scenario']}[/bold]: whole team risk penalty {b['risk_penalty']:g}, "
@@ -185,7 +181,7 @@ def print_resilience(doc: dict[str, Any], directory: Path, console: Console | No
 
 def print_simulation(doc: dict[str, Any], directory: Path, console: Console | None = None) -> None:
     """Probability and size of shortfalls per category and tier."""
-    console = console or _console()
+    console = console or terminal_console()
     console.print(
         f"[bold]{doc['scenario']}[/bold]: {doc['samples']} sampled cohorts (seed {doc['seed']}) "
         f"re-planned on {doc['executor']} in {doc['seconds']:.1f} s"
