@@ -194,85 +194,80 @@ def _coverage_cannot(scenario: Scenario, risk: Risk) -> tuple[str, str]:
     )
 
 
-def _competence_gap(scenario: Scenario, s: Shortfall) -> tuple[str, str]:
+@dataclass(frozen=True)
+class CoverageWords:
+    """Wording of one coverage category: ``str.format`` templates over the fields of
+    :func:`_coverage_fields` (a row) and :func:`_coverage_group_fields` (an entry)."""
+
+    title: str
+    detail: str
+    group_title: str
+
+    def row(self, scenario: Scenario, s: Shortfall) -> tuple[str, str]:
+        fields = _coverage_fields(scenario, s)
+        return self.title.format(**fields), self.detail.format(**fields)
+
+    def group(self, scenario: Scenario, rows: list[Shortfall]) -> tuple[str, str]:
+        fields = _coverage_group_fields(scenario, rows)
+        return self.group_title.format(**fields), _task_list(scenario, fields["tasks"])
+
+
+def _coverage_fields(scenario: Scenario, s: Shortfall) -> dict[str, Any]:
     task, task_title, comp = _task_words(scenario, s)
-    where = segment_words(scenario, s.segment, s.tier)
-    registered = " registered" if s.tier in task.registered_for else ""
-    title = (
-        f"No{registered} member of the team holds '{comp}', so {task_title.lower()} "
-        f"for people in the {where} cannot be done: {r2(s.amount):g} hours a week."
-    )
-    detail = (
-        f"Demand {r2(s.requirement):g} h/week; the task needs competence "
-        f"'{task.competence}'{' from a registered professional' if registered else ''}."
-    )
-    return title, detail
+    registered = s.tier in task.registered_for
+    return {
+        "task_title": task_title,
+        "task_lower": task_title.lower(),
+        "comp": comp,
+        "competence": task.competence,
+        "where": segment_words(scenario, s.segment, s.tier),
+        "registered": " registered" if registered else "",
+        "from_registered": " from a registered professional" if registered else "",
+        "amount": r2(s.amount),
+        "pct": _pct(s),
+        "requirement": r2(s.requirement),
+        "planned": r2(s.requirement - s.amount),
+    }
 
 
-def _competence_gap_group(scenario: Scenario, rows: list[Shortfall]) -> tuple[str, str]:
+def _coverage_group_fields(scenario: Scenario, rows: list[Shortfall]) -> dict[str, Any]:
     first = rows[0]
-    total, _, tasks, segments = _group_totals(rows)
+    total, pct, tasks, segments = _group_totals(rows)
     task, _, comp = _task_words(scenario, first)
     n_tasks, n_segs = _counts(tasks, segments)
-    registered = " registered" if first.tier in task.registered_for else ""
-    title = (
-        f"No{registered} member of the team holds '{comp}': {total:g} hours a week of "
-        f"work for people in the {_tier_words(scenario, first)} cannot be done "
-        f"({n_tasks}, {n_segs})."
-    )
-    return title, _task_list(scenario, tasks)
+    return {
+        "registered": " registered" if first.tier in task.registered_for else "",
+        "comp": comp,
+        "total": total,
+        "pct": pct,
+        "tier_where": _tier_words(scenario, first),
+        "n_tasks": n_tasks,
+        "n_segs": n_segs,
+        "tasks": tasks,
+    }
 
 
-def _review_frequency(scenario: Scenario, s: Shortfall) -> tuple[str, str]:
-    _, task_title, _ = _task_words(scenario, s)
-    where = segment_words(scenario, s.segment, s.tier)
-    title = (
-        f"Registered staff cannot keep {task_title.lower()} at the planned frequency "
-        f"for people in the {where}: {r2(s.amount):g} hours a week ({_pct(s):.0f}%) go undone."
-    )
-    detail = (
-        f"Registered-only work: demand {r2(s.requirement):g} h/week, "
-        f"{r2(s.requirement - s.amount):g} h/week planned."
-    )
-    return title, detail
-
-
-def _review_frequency_group(scenario: Scenario, rows: list[Shortfall]) -> tuple[str, str]:
-    first = rows[0]
-    total, pct, tasks, segments = _group_totals(rows)
-    _, _, comp = _task_words(scenario, first)
-    n_tasks, n_segs = _counts(tasks, segments)
-    title = (
-        f"Registered work for people in the {_tier_words(scenario, first)} falls {total:g} "
-        f"hours a week ({pct:.0f}%) short across {n_tasks} and {n_segs}: not enough "
-        f"registered time with '{comp}'."
-    )
-    return title, _task_list(scenario, tasks)
-
-
-def _coverage_shortfall(scenario: Scenario, s: Shortfall) -> tuple[str, str]:
-    _, task_title, _ = _task_words(scenario, s)
-    where = segment_words(scenario, s.segment, s.tier)
-    title = (
-        f"{task_title} for people in the {where} falls {r2(s.amount):g} hours a week "
-        f"({_pct(s):.0f}%) short of the planned frequency."
-    )
-    detail = (
-        f"Demand {r2(s.requirement):g} h/week, {r2(s.requirement - s.amount):g} h/week planned."
-    )
-    return title, detail
-
-
-def _coverage_shortfall_group(scenario: Scenario, rows: list[Shortfall]) -> tuple[str, str]:
-    first = rows[0]
-    total, pct, tasks, segments = _group_totals(rows)
-    _, _, comp = _task_words(scenario, first)
-    n_tasks, n_segs = _counts(tasks, segments)
-    title = (
-        f"Work for people in the {_tier_words(scenario, first)} falls {total:g} hours a week "
-        f"({pct:.0f}%) short across {n_tasks} and {n_segs}: not enough time with '{comp}'."
-    )
-    return title, _task_list(scenario, tasks)
+COMPETENCE_GAP = CoverageWords(
+    "No{registered} member of the team holds '{comp}', so {task_lower} for people in the "
+    "{where} cannot be done: {amount:g} hours a week.",
+    "Demand {requirement:g} h/week; the task needs competence '{competence}'{from_registered}.",
+    "No{registered} member of the team holds '{comp}': {total:g} hours a week of work for "
+    "people in the {tier_where} cannot be done ({n_tasks}, {n_segs}).",
+)
+REVIEW_FREQUENCY = CoverageWords(
+    "Registered staff cannot keep {task_lower} at the planned frequency for people in the "
+    "{where}: {amount:g} hours a week ({pct:.0f}%) go undone.",
+    "Registered-only work: demand {requirement:g} h/week, {planned:g} h/week planned.",
+    "Registered work for people in the {tier_where} falls {total:g} hours a week ({pct:.0f}%) "
+    "short across {n_tasks} and {n_segs}: not enough registered time with '{comp}'.",
+)
+COVERAGE_SHORTFALL = CoverageWords(
+    "{task_title} for people in the {where} falls {amount:g} hours a week ({pct:.0f}%) short "
+    "of the planned frequency.",
+    "Demand {requirement:g} h/week, {planned:g} h/week planned.",
+    "Work for people in the {tier_where} falls {total:g} hours a week ({pct:.0f}%) short "
+    "across {n_tasks} and {n_segs}: not enough time with '{comp}'.",
+)
 
 
 # -- sign-off (C4): clinical_oversight ----------------------------------------------------
@@ -476,17 +471,17 @@ CATEGORIES: dict[str, Category] = {
     c.name: c
     for c in (
         Category(
-            "competence_gap", "coverage", HOURS, "C3", _competence_gap, _competence_gap_group,
+            "competence_gap", "coverage", HOURS, "C3", COMPETENCE_GAP.row, COMPETENCE_GAP.group,
             _coverage_cause, _coverage_roles, _coverage_cannot,
         ),
         Category(
-            "review_frequency", "coverage", HOURS, "C3", _review_frequency,
-            _review_frequency_group, _coverage_cause, _coverage_roles, _coverage_cannot,
+            "review_frequency", "coverage", HOURS, "C3", REVIEW_FREQUENCY.row,
+            REVIEW_FREQUENCY.group, _coverage_cause, _coverage_roles, _coverage_cannot,
             signoff_mitigation=True,
         ),
         Category(
-            "coverage_shortfall", "coverage", HOURS, "C3", _coverage_shortfall,
-            _coverage_shortfall_group, _coverage_cause, _coverage_roles, _coverage_cannot,
+            "coverage_shortfall", "coverage", HOURS, "C3", COVERAGE_SHORTFALL.row,
+            COVERAGE_SHORTFALL.group, _coverage_cause, _coverage_roles, _coverage_cannot,
             signoff_mitigation=True,
         ),
         Category(
