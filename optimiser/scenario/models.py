@@ -92,7 +92,11 @@ Points = Annotated[float, Field(ge=0, le=MAX_POINTS)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    # a field's docstring is its description: the Excel template's column help
+    # (optimiser/scenario/excel.py derives its sheets from these models)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, allow_inf_nan=False, use_attribute_docstrings=True
+    )
 
 
 class Headroom(BaseModel):
@@ -102,10 +106,13 @@ class Headroom(BaseModel):
     ``sickness``, …) whose value is a share in [0, 1].
     """
 
-    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="allow", strict=True, allow_inf_nan=False, use_attribute_docstrings=True
+    )
     __pydantic_extra__: dict[str, Share] = Field(init=False)
 
     source: str | None = None
+    """Provenance of the headroom shares."""
 
     @property
     def shares(self) -> dict[str, float]:
@@ -122,32 +129,51 @@ class Competency(_Model):
     """Something a task can require; ``title`` defaults to the competency id."""
 
     title: str = ""
+    """Plain-English name (default: the id)."""
     signoff_valid_months: Annotated[int, Field(gt=0)] | None = None
+    """Staff mode: months a local sign-off stays valid; none = no sign-off needed."""
     source: str | None = None
+    """Provenance note, listed in the report's assumptions register."""
 
 
 class Supervision(_Model):
     """Supervision a person of a role needs and can give (constraint C5)."""
 
     needs_hours_per_week: WeekHours = 0.0
+    """Supervision each person of the role needs a week (hours)."""
     supervised_by: list[str] = []
+    """Role ids that may supervise this role."""
     max_supervisees: Annotated[int, Field(ge=0, le=MAX_PEOPLE)] = 0
+    """Supervisees per person of this role (0 = does not supervise)."""
     source: str | None = None
+    """Provenance of the supervision figures."""
 
 
 class Role(_Model):
     """A kind of post; ``title`` defaults to the role id."""
 
     title: str = ""
+    """e.g. Community mental health nurse (Band 6) (default: the id)."""
     registered: bool = False
+    """True if the role holds professional registration."""
     annual_cost: Money = 0.0
+    """Cost of 1.0 FTE a year in GBP, on-costs included."""
     headroom: Headroom | None = None
+    """The role's own headroom shares, overriding the top level component by component."""
     competencies: list[str] = []
+    """Scope of practice: competency ids."""
     caseload_capacity: Points = 0.0
+    """Weighted caseload points 1.0 FTE can care-coordinate (0 = none)."""
     protected_continuity_share: Share = 0.0
+    """Share of available time protected for continuity work (0 to 1)."""
     utilisation_target: Target | None = None
+    """Optional: share of available hours the plan may fill for this role (above 0, at most 1);
+    overrides the policy.
+    """
     supervision: Supervision | None = None
+    """Supervision a person of the role needs and can give."""
     source: str | None = None
+    """Provenance note, listed in the report's assumptions register."""
 
 
 class Post(_Model):
@@ -158,8 +184,11 @@ class Post(_Model):
     """
 
     fte: Fte
+    """Full-time equivalents of the role."""
     headcount: Annotated[int, Field(ge=0, le=MAX_PEOPLE)] = 0
+    """Persons sharing that FTE (default: FTE rounded up)."""
     source: str | None = None
+    """Provenance note, listed in the report's assumptions register."""
 
     @model_validator(mode="before")
     @classmethod
@@ -182,21 +211,34 @@ class StaffMember(_Model):
     """Staff-mode named (pseudonymised) person."""
 
     id: Annotated[str, Field(min_length=1)]
+    """Pseudonymised person id."""
     role: str
+    """Role id."""
     fte: Annotated[float, Field(gt=0, le=1.5)]
+    """The person's FTE, above 0 and at most 1.5."""
     signoffs: dict[str, IsoDate] = {}
+    """Local sign-off date by competency id."""
     locality: str | None = None
+    """Locality (optional), for caseload matching."""
     source: str | None = None
+    """Provenance note, listed in the report's assumptions register."""
 
 
 class Tier(_Model):
     """A risk-stratification tier; ``title`` defaults to the tier id."""
 
     title: str = ""
+    """e.g. High risk - volatile (default: the id)."""
     severity: Score
+    """Consequence (1 to 5) of care failing for someone in the tier."""
     caseload_weight: Annotated[float, Field(gt=0, le=MAX_POINTS)]
+    """Caseload points one person of the tier counts for."""
     coordination: bool = True
+    """True (default) if people in the tier need a named care coordinator; false for people seen
+    for a course of treatment.
+    """
     source: str | None = None
+    """Provenance note, listed in the report's assumptions register."""
 
 
 def _stage_name(stage: str) -> str:
@@ -211,9 +253,13 @@ class Segment(_Model):
     """People on the caseload in one tier and pathway stage."""
 
     tier: str
+    """Tier id."""
     stage: Annotated[str, AfterValidator(_stage_name)] = "all"
+    """Pathway stage, e.g. crisis (default: all)."""
     people: Annotated[int, Field(ge=0, le=MAX_PEOPLE)]
+    """People in the segment."""
     source: str | None = None
+    """Provenance note, listed in the report's assumptions register."""
 
     @property
     def id(self) -> str:
@@ -225,8 +271,11 @@ class Frequency(_Model):
     """How often a task recurs: exactly one of ``per_week`` or ``every_weeks``."""
 
     per_week: Hours | None = None
+    """Occurrences a week per person."""
     every_weeks: EveryWeeks | None = None
+    """Or: once every this many weeks."""
     source: str | None = None
+    """Provenance note, listed in the report's assumptions register."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Frequency:
@@ -247,63 +296,98 @@ class Task(_Model):
     """A recurring task of the task analysis; ``title`` defaults to the task id."""
 
     title: str = ""
+    """Plain-English name (default: the id)."""
     competence: str
+    """Competency id needed to do the task."""
     hours: Hours
+    """Hours per occurrence, including travel and recording."""
     frequency: dict[str, Frequency]
+    """How often, by tier id; a tier not listed does not need the task."""
     stages: list[str] | None = None
+    """Only these pathway stages; none = all."""
     registered_for: list[str] = []
+    """Tier ids in which only a registered role may do the task."""
     continuity: bool = False
+    """True if it is planned continuity work."""
     signoff_share: Annotated[float, Field(ge=0, le=100)] = 0.0
+    """Share of delegated hours a registered role spends on clinical sign-off."""
     criticality: Score = 3
+    """Consequence (1 to 5) of the task not being done (default 3)."""
     source: str | None = None
+    """Provenance note, listed in the report's assumptions register."""
 
 
 class Duty(_Model):
     """Duty clinician cover (constraint C8)."""
 
     hours_per_week: Annotated[float, Field(ge=0, le=MAX_FTE * 168)]
+    """Duty clinician cover needed a week (hours)."""
     competence: str
+    """Competency id the duty clinician needs."""
     registered: bool = True
+    """Duty clinician must be registered (true)."""
     source: str | None = None
+    """Provenance note, listed in the report's assumptions register."""
 
 
 class RedFlags(_Model):
     """Thresholds that turn a workforce risk into a red flag."""
 
     registered_only_hours: Annotated[float, Field(ge=0, le=MAX_FTE * 168)] = 8.0
+    """Red flag: shortfall of registered-only work above this many hours a week (default 8)."""
     registered_only_share: Share = 0.25
+    """Red flag: or above this share of its demand (default 0.25)."""
     min_score: Annotated[int, Field(ge=1, le=25)] | None = None
+    """Red flag: any risk scoring at least this (optional)."""
     source: str | None = None
+    """Provenance note, listed in the report's assumptions register."""
 
 
 class Policies(_Model):
     """Team-wide rules."""
 
     duty: Duty | None = None
+    """Duty clinician cover (C8)."""
     coordination_registered_for: list[str] = []
+    """Tier ids whose people need a registered care coordinator."""
     red_flags: RedFlags | None = None
+    """Thresholds that turn a risk into a red flag."""
     utilisation_target: Target = 1.0
+    """Share of each role's available hours the plan may fill (default 1; about 0.8 in demand-and-
+    capacity practice).
+    """
     registered_share_min: Share | None = None
+    """Optional: least share of the team's FTE that is registered (0 to 1)."""
     source: str | None = None
+    """Provenance note, listed in the report's assumptions register."""
 
 
 class Volatility(_Model):
     """How demand varies, for ``simulate``."""
 
     people_cv: Annotated[float, Field(ge=0, le=100)] = 0.0
+    """Coefficient of variation of each segment's size."""
     transitions: dict[str, dict[str, Share]] = {}
+    """Probability per quarter that a person moves from one tier to another."""
     seed: int = 0
+    """Random seed."""
     source: str | None = None
+    """Provenance note, listed in the report's assumptions register."""
 
 
 class Sizing(_Model):
     """Bounds for ``size``."""
 
     fte_step: Annotated[float, Field(gt=0, le=MAX_FTE)] = 0.1
+    """FTE step of the sizing (default 0.1)."""
     min_fte: dict[str, Fte] = {}
+    """Least FTE of the role."""
     max_fte: dict[str, Fte] = {}
+    """Most FTE of the role."""
     budget: Annotated[float, Field(ge=0, le=MAX_MONEY * 1000)] | None = None
+    """Annual budget in GBP (optional)."""
     source: str | None = None
+    """Provenance note, listed in the report's assumptions register."""
 
 
 class Scenario(_Model):
@@ -314,20 +398,36 @@ class Scenario(_Model):
     """
 
     name: str
+    """Human title of the scenario (required)."""
     plan_date: IsoDate
+    """Date the plan is for, YYYY-MM-DD (required)."""
     hours_per_fte: Annotated[float, Field(gt=0, le=168)] = 37.5
+    """Contracted hours a week of 1.0 FTE (default 37.5)."""
     headroom: Headroom = Field(default_factory=Headroom)
+    """Unavailable shares of contracted time, by component."""
     competencies: dict[str, Competency]
+    """What a task can require, by id."""
     roles: dict[str, Role]
+    """The kinds of post, by id."""
     establishment: dict[str, Post] | None = None
+    """FTE mode: how much of each role the team has."""
     staff: list[StaffMember] | None = None
+    """Staff mode: named (pseudonymised) people."""
     tiers: dict[str, Tier]
+    """Risk stratification, by id."""
     cohort: list[Segment]
+    """The people on the caseload: one segment per tier and pathway stage."""
     tasks: dict[str, Task]
+    """The task analysis: the recurring tasks, by id."""
     policies: Policies = Field(default_factory=Policies)
+    """Team-wide rules."""
     volatility: Volatility | None = None
+    """Optional, for simulate: how demand varies."""
     sizing: Sizing | None = None
+    """Optional, for size: FTE step, budget and per-role bounds."""
     source: str | None = None
+    """Where the scenario comes from: provenance note, listed in the report's assumptions register.
+    """
 
     _file: Path = PrivateAttr(default_factory=lambda: Path("<scenario>"))
     _warnings: list[Problem] = PrivateAttr(default_factory=list)
