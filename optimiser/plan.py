@@ -229,6 +229,18 @@ ROW_KEYS = (
 )  # fmt: skip
 
 
+def used_hours(row: dict[str, Any]) -> float:
+    """Hours a week of one utilisation row that count against capacity (C1): tasks,
+    sign-off, duty and supervision given and received."""
+    return (
+        row["task_hours"]
+        + row["signoff_hours"]
+        + row["duty_hours"]
+        + row["supervision_given_hours"]
+        + row["supervision_received_hours"]
+    )
+
+
 def _who(team: Team, agent_id: str) -> tuple[str, str | None]:
     agent = team.by_id[agent_id]
     return agent.role, agent.staff

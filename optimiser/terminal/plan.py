@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from optimiser.plan import Plan
+from optimiser.plan import Plan, used_hours
 from optimiser.terminal import console as terminal_console
 
 
@@ -55,13 +55,7 @@ def print_summary(
             agg["fte"] += row["fte"]
             agg["available"] += row["available_hours"]
             agg["target"] += row.get("target_hours", row["available_hours"])
-            agg["used"] += (
-                row["task_hours"]
-                + row["signoff_hours"]
-                + row["duty_hours"]
-                + row["supervision_given_hours"]
-                + row["supervision_received_hours"]
-            )
+            agg["used"] += used_hours(row)
             agg["continuity"] += row["continuity_hours"]
             agg["points"] += row["caseload_points"]
             agg["capacity"] += row["caseload_capacity"]

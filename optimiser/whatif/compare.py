@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optimiser.categories import SHORTFALL_CATEGORIES
-from optimiser.plan import r2
+from optimiser.plan import r2, used_hours
 from optimiser.solve import SolveParams
 from optimiser.whatif.assess import assess
 from optimiser.whatif.executor import SerialExecutor
@@ -41,13 +41,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         agg["fte"] += row["fte"]
         agg["headcount"] += row["headcount"]
         agg["available_hours"] += row["available_hours"]
-        agg["used_hours"] += (
-            row["task_hours"]
-            + row["signoff_hours"]
-            + row["duty_hours"]
-            + row["supervision_given_hours"]
-            + row["supervision_received_hours"]
-        )
+        agg["used_hours"] += used_hours(row)
         agg["caseload_points"] += row["caseload_points"]
         agg["caseload_capacity"] += row["caseload_capacity"]
     utilisation = {
