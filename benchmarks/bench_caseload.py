@@ -1,7 +1,7 @@
 """Caseload assignment benchmark: proven optimality for a team, gap at trust scale.
 
     python benchmarks/bench_caseload.py [--repeats-team 7] [--repeats-trust 3]
-        [--time-limit 60] [--json OUT]
+        [--time-limit 60] [--weights tier|scheme|distinct] [--severity] [--json OUT]
 
 Instances (deterministic, :func:`optimiser.caseload.synthetic_instance`, seed 0):
 
@@ -9,6 +9,12 @@ Instances (deterministic, :func:`optimiser.caseload.synthetic_instance`, seed 0)
 * ``trust``: 10,000 people x 400 coordinators, 20 teams (localities);
 * ``trust-slack`` (informational, no target): the same at 85 % of capacity, where
   the load-balancing stage has room to work.
+
+``--weights``: every person counts their tier's weight (``tier``), their own points
+from a weighting scheme with few values (``scheme``: tier weight x 0.5, 1, 1.5 or
+2) or hundreds of distinct values (``distinct``: 0.5 to 1.5 x the tier weight to
+the hundredth); ``--severity`` places people by their tier's severity first, as
+``skillmix caseload`` does (issue 13).
 
 Both: tiers green / amber / red with weights 0.5 / 1 / 1.5 (50 / 38 / 12 %), about
 10 % of people with needs, about 80 % with a current coordinator, total demand
@@ -90,9 +96,11 @@ def _commit() -> str:
         return "unknown"
 
 
-def run_once(name: str, time_limit: float | None) -> dict[str, Any]:
+def run_once(
+    name: str, time_limit: float | None, weights: str = "tier", severity: bool = False
+) -> dict[str, Any]:
     """Solve one instance; the row of the results table."""
-    instance = synthetic_instance(**INSTANCES[name], seed=0)
+    instance = synthetic_instance(**INSTANCES[name], seed=0, weights=weights, severity=severity)
     t0 = time.perf_counter()
     cpu0 = time.process_time()
     result = solve_caseload(instance, CaseloadParams(time_limit=time_limit))
@@ -156,23 +164,26 @@ def main() -> int:
     parser.add_argument("--repeats-slack", type=int, default=1)
     parser.add_argument("--repeats-example", type=int, default=5)
     parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--weights", choices=("tier", "scheme", "distinct"), default="tier")
+    parser.add_argument("--severity", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
+    kind = {"weights": args.weights, "severity": args.severity}
 
     runs: dict[str, list[dict[str, Any]]] = {"team": [], "trust": [], "trust-slack": []}
     rounds = max(args.repeats_team, args.repeats_trust, args.repeats_slack)
     for r in range(rounds):
         if r < args.repeats_team:
-            row = run_once("team", None)
+            row = run_once("team", None, **kind)
             runs["team"].append(row)
             print(f"team  #{r + 1}: {row['seconds']:.2f} s  {row['status']}", flush=True)
         if r < args.repeats_trust:
-            row = run_once("trust", args.time_limit)
+            row = run_once("trust", args.time_limit, **kind)
             runs["trust"].append(row)
             gaps = ", ".join(f"{k} {v['value']:g}/{v['bound']:g}" for k, v in row["stages"].items())
             print(f"trust #{r + 1}: {row['seconds']:.1f} s  {row['status']}  {gaps}", flush=True)
         if r < args.repeats_slack:
-            row = run_once("trust-slack", args.time_limit)
+            row = run_once("trust-slack", args.time_limit, **kind)
             runs["trust-slack"].append(row)
             print(f"slack #{r + 1}: {row['seconds']:.1f} s  {row['status']}", flush=True)
     example = [run_example() for _ in range(args.repeats_example)]
@@ -206,6 +217,8 @@ def main() -> int:
             "cpus": __import__("os").cpu_count(),
         },
         "time_limit_trust": args.time_limit,
+        "weights": args.weights,
+        "severity": args.severity,
         "team_median_seconds": team_median,
         "trust_median_seconds": trust_median,
         "trust_worst_gap": worst_gap,
@@ -214,7 +227,10 @@ def main() -> int:
         "runs": runs,
         "failures": failures,
     }
-    out = args.json or HERE / "results" / f"caseload-{doc['commit'].replace('+', '-')}.json"
+    tag = "" if args.weights == "tier" and not args.severity else f"-{args.weights}"
+    tag += "-severity" if args.severity else ""
+    name = f"caseload{tag}-{doc['commit'].replace('+', '-')}.json"
+    out = args.json or HERE / "results" / name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     print()

@@ -47,7 +47,7 @@ from optimiser.caseload.instance import (
 )
 from optimiser.caseload.mapping import to_people, to_values
 from optimiser.caseload.model import CompactModel, build
-from optimiser.model.caseload_milp import Sense
+from optimiser.model.caseload_milp import Sense, Solved
 from optimiser.model.lp import Status
 
 __all__ = [
@@ -245,6 +245,9 @@ def check_assignment(
 MILP_MAX_INTEGERS = 400
 #: Passes of the LNS over its neighbourhoods (a work limit: results stay reproducible).
 LNS_PASSES = 3
+#: seconds one neighbourhood may take: a hard sub-MILP (many distinct weights) must
+#: not eat the stage's whole time share while other neighbourhoods wait
+LNS_SUB_SECONDS = 2.0
 #: Coordinators from other localities added to a locality's neighbourhood.
 LNS_EXTRA = 12
 #: Neighbourhood size when coordinators have no localities.
@@ -277,10 +280,12 @@ def _solve(
     params: CaseloadParams,
     targets: list[float] | None,
     start_people: list[int | None] | None,
+    from_stage: Stage | None = None,
 ) -> CaseloadResult:
     """The staged solve.  LNS sub-problems pass ``targets`` (the whole problem's fair
     shares) and ``start_people`` (their current assignment, a MIP start); they go
-    straight to branch and bound."""
+    straight to branch and bound, from ``from_stage`` on (the stages before it keep
+    the start's values: the whole problem has fixed them already)."""
     nested = start_people is not None
     start = time.monotonic()
     deadline = None
@@ -312,11 +317,15 @@ def _solve(
     search = LocalSearch(instance, [model.eligible[t] for t in type_of])
     objective = {Stage.PLACE: model.placed, Stage.KEEP: model.kept, Stage.LOCALITY: model.local}
     values: dict[Any, float] | None = None  # the incumbent; meets every fixed stage
+    last_lp = 0.0  # seconds the last relaxation took
     if start_people is not None:
         values = to_values(instance, model, start_people)
     for number, stage in enumerate(stages):
         if not model.counts:
             break  # nobody can be placed anywhere: nothing to decide
+        if values is not None and from_stage is not None and number < STAGES.index(from_stage):
+            objective[stage].lower_bound = round(values[objective[stage]])
+            continue
         stage_start = time.monotonic()
         stage_deadline = None
         if deadline is not None:
@@ -326,30 +335,53 @@ def _solve(
         def left(until: float | None = stage_deadline) -> float | None:
             return None if until is None else max(0.05, until - time.monotonic())
 
+        def relax(variables: list[Any] = variables) -> Solved:
+            """The stage's relaxation, unless the last one took longer than the time
+            left (a huge model: HiGHS does not stop inside its presolve/crossover)."""
+            nonlocal last_lp
+            limit = left()
+            if limit is not None and last_lp > limit:
+                return Solved(Status.UNKNOWN, math.nan, math.nan, {})
+            began = time.monotonic()
+            solved = lp.solve(variables, limit, relax=True)
+            last_lp = time.monotonic() - began
+            return solved
+
         if stage in _MAXIMISE and nested:
             var = objective[stage]
             lp.objective([(var, 1.0)], Sense.MAX)
             bound, status = math.inf, Status.FEASIBLE
         elif stage in _MAXIMISE:
             var = objective[stage]
+            # a large model's relaxation breaks its ties by the next priority (weight
+            # 1 against people + 1 per point of this one: lexicographic), so that the
+            # vertex it rounds from, the stage's start, keeps people where it can
+            after = {Stage.PLACE: model.kept, Stage.KEEP: model.local}.get(stage)
+            scale = 1.0 if after is None or exact else len(instance.people) + 1.0
+            tie = [(after, 1.0)] if scale > 1.0 else []
+            lp.objective([(var, scale), *tie], Sense.MAX)
+            relaxed = relax()
             lp.objective([(var, 1.0)], Sense.MAX)
-            relaxed = lp.solve(variables, left(), relax=True)
             bound = math.inf
             if relaxed.status is Status.OPTIMAL:
-                bound = math.floor(relaxed.objective + 1e-6)
+                # the next priority is >= 0, so this one <= objective / scale
+                bound = math.floor(relaxed.objective / scale + 1e-6)
             # starts: the incumbent polished, and the relaxation rounded and repaired
             starts = [] if values is None else [search.run(to_people(instance, model, values))]
             if relaxed.status is Status.OPTIMAL:
                 starts.append(search.run(to_people(instance, model, relaxed.values)))
             elif values is None:  # no relaxation in time: start from the greedy placement
                 starts.append(search.run([None] * len(instance.people)))
-            if stage is Stage.LOCALITY and values is not None:
+            limit = left()
+            in_time = limit is None or last_lp < limit
+            if stage is Stage.LOCALITY and values is not None and in_time:
                 rounded = _with_keeps(instance, model, variables, values, left())
                 if rounded is not None:
                     starts.append(search.run(rounded))
             for n, people in enumerate(starts):
                 candidate = to_values(instance, model, people)
                 stats[f"{stage.value}_start_{n}"] = candidate[var]
+                stats[f"{stage.value}_start_{n}_placed"] = candidate[model.placed]
                 meets = all(candidate[v] >= v.lower_bound for v in objective.values())
                 if meets and (values is None or candidate[var] > values[var]):
                     values = candidate
@@ -365,7 +397,7 @@ def _solve(
             lp.objective([(var, 1.0)], Sense.MIN)
             bound = 0
             if not exact and values[var] > 0:
-                relaxed = lp.solve(variables, left(), relax=True)
+                relaxed = relax()
                 if relaxed.status is Status.OPTIMAL:
                     bound = math.ceil(relaxed.objective - 1e-6)
             status = Status.OPTIMAL if values[var] <= bound else Status.FEASIBLE
@@ -373,7 +405,9 @@ def _solve(
             solved = lp.solve(variables, left(), values)
             if solved.status in (Status.OPTIMAL, Status.FEASIBLE):
                 values, status = solved.values, solved.status
-                if stage in _MAXIMISE:
+                if not math.isfinite(solved.bound):
+                    pass  # stopped before its root relaxation: no bound
+                elif stage in _MAXIMISE:
                     bound = min(bound, math.floor(solved.bound + 1e-6))
                 else:
                     bound = max(bound, math.ceil(solved.bound - 1e-6))
@@ -385,7 +419,7 @@ def _solve(
             if stage in _MAXIMISE:  # stop as soon as the stage meets its bound
                 done = [round(values[objective[s]]) for s in stages[:number]]
                 goal = (*done, bound)
-            people = _lns(instance, search, people, stage_deadline, balance, goal, stats)
+            people = _lns(instance, search, people, stage_deadline, balance, goal, stats, stage)
             improved = to_values(instance, model, people)
             if balance is not None:
                 improved.update(_spread_values(instance, model, improved, balance))
@@ -505,6 +539,7 @@ def _lns(
     balance: list[float] | None,
     goal: tuple[float, ...] | None,
     stats: dict[str, float],
+    stage: Stage = Stage.PLACE,
 ) -> list[int | None]:
     """Re-solve neighbourhoods exactly while the whole improves (lexicographically:
     placed, kept, local, and with ``balance`` targets the spread above them), until
@@ -539,11 +574,13 @@ def _lns(
             )
             before = [_id(coords, people[i]) for i in members]
             sub_targets = None if balance is None else [balance[k] for k in hood]
-            limit = None if deadline is None else max(0.05, deadline - time.monotonic())
+            limit = LNS_SUB_SECONDS
+            if deadline is not None:
+                limit = min(limit, max(0.05, deadline - time.monotonic()))
             params = CaseloadParams(time_limit=limit, balance=balance is not None)
             local = {k: n for n, k in enumerate(hood)}
             start = [_local(local, people[i]) for i in members]
-            result = _solve(sub, params, sub_targets, start)
+            result = _solve(sub, params, sub_targets, start, stage)
             stats["lns_subproblems"] = stats.get("lns_subproblems", 0) + 1
             stats["lns_seconds"] = stats.get("lns_seconds", 0) + result.seconds
             after = list(result.assignment)

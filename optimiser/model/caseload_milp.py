@@ -25,6 +25,11 @@ from optimiser.model.lp import Status
 
 Var = Any  # mathopt.Variable
 
+#: HiGHS options of a relaxation: interior point, then crossover to a vertex (the
+#: stage relaxations of a trust-scale instance: 0.74 s against 7.4 s by dual simplex,
+#: the same optimum; the vertex rounds as well as the simplex one)
+RELAXATION_OPTIONS = {"solver": "ipm", "run_crossover": "on"}
+
 
 class Sense(enum.Enum):
     """Objective sense."""
@@ -109,6 +114,7 @@ class Milp:
                 highs=highs_pb2.HighsOptionsProto(
                     double_options={"mip_rel_gap": 0.0, "mip_abs_gap": 1e-6},
                     int_options={"threads": 1},
+                    string_options=RELAXATION_OPTIONS if relax else {},
                 ),
             )
             model_params = None
