@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from optimiser import penalties
 from optimiser.demand import Team
@@ -31,6 +31,38 @@ if TYPE_CHECKING:
 
 Key = tuple[str, ...]
 Risk = dict[str, Any]
+
+
+class RiskEntry(TypedDict, total=False):
+    """One register entry as :func:`risk_entry` builds it (keys in that order).
+
+    Always present: ``id`` to ``title``, ``task`` to ``staff``, ``shortfall`` and
+    ``unit``; the others where the register has them (``keys``/``rows``: plan
+    entries grouping shortfall rows; ``shortfall_fte``: skill-mix dilution;
+    ``competency``/``expires``: sign-off expiry; ``conflict``: strict mode; ...).
+    """
+
+    id: str
+    category: str
+    consequence: int
+    likelihood: int
+    score: int
+    red_flag: bool
+    title: str
+    detail: str
+    task: str | None
+    tier: str | None
+    segment: str | None
+    role: str | None
+    staff: str | None
+    shortfall: float | None
+    unit: str | None
+    shortfall_fte: float
+    requirement: float
+    rows: Any
+    key: list[Any]
+    keys: list[list[Any]]
+    mitigations: list[dict[str, Any]]
 
 
 @dataclass

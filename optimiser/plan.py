@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from optimiser.demand import DemandRow, Team
 from optimiser.status import Status
@@ -129,6 +129,103 @@ def largest_remainder(values: list[float], target_cents: int) -> list[float]:
     return [f / 100 for f in floors]
 
 
+# -- the rows of plan.json (PLAN.md), as typed mappings -----------------------------------
+
+
+class DemandOut(TypedDict):
+    """``demand``: one task for one segment, hours a week."""
+
+    task: str
+    segment: str
+    tier: str
+    stage: str
+    hours_per_week: float
+
+
+class AllocationRow(TypedDict):
+    """``allocation``: hours a week of one task for one segment by one role or person."""
+
+    task: str
+    segment: str
+    role: str
+    staff: str | None
+    hours_per_week: float
+
+
+class SignoffRow(TypedDict):
+    """``signoff``: registered clinical sign-off of delegated work (C4)."""
+
+    task: str
+    role: str
+    staff: str | None
+    hours_per_week: float
+
+
+class DutyRow(TypedDict):
+    """``duty``: duty clinician cover (C8)."""
+
+    role: str
+    staff: str | None
+    hours_per_week: float
+
+
+class SupervisionRow(TypedDict):
+    """``supervision``: persons of one role (person) supervised by another (C5)."""
+
+    supervisor_role: str
+    supervisor: str | None
+    supervisee_role: str
+    supervisee: str | None
+    persons: int
+    hours_per_week: float
+
+
+class CoordinationRow(TypedDict):
+    """``coordination``: people of a segment care-coordinated by a role or person (C7)."""
+
+    segment: str
+    role: str
+    staff: str | None
+    people: int
+
+
+class UtilisationRow(TypedDict):
+    """``utilisation``: one role (FTE mode) or person (staff mode) against capacity."""
+
+    role: str
+    staff: str | None
+    fte: float
+    headcount: int
+    available_hours: float
+    task_hours: float
+    signoff_hours: float
+    duty_hours: float
+    supervision_given_hours: float
+    supervision_received_hours: float
+    continuity_hours: float
+    caseload_points: float
+    caseload_capacity: float
+    utilisation: float
+    utilisation_target: float
+    target_hours: float
+    utilisation_of_target: float
+
+
+class ShortfallRow(TypedDict):
+    """``shortfalls``: one unmet requirement, naming its register entry (``risk``)."""
+
+    category: str
+    task: str | None
+    tier: str | None
+    segment: str | None
+    role: str | None
+    staff: str | None
+    shortfall: float
+    unit: str
+    requirement: float
+    risk: str
+
+
 @dataclass
 class Plan:
     """A solved plan in the rows of PLAN.md (hours rounded to 0.01).
@@ -146,18 +243,19 @@ class Plan:
     solve_seconds: float
     objective: dict[str, float | None]
     cost: dict[str, Any]
-    demand: list[dict[str, Any]]
-    allocation: list[dict[str, Any]]
-    signoff: list[dict[str, Any]]
-    duty: list[dict[str, Any]]
-    supervision: list[dict[str, Any]]
-    coordination: list[dict[str, Any]]
-    utilisation: list[dict[str, Any]]
+    demand: list[DemandOut]
+    allocation: list[AllocationRow]
+    signoff: list[SignoffRow]
+    duty: list[DutyRow]
+    supervision: list[SupervisionRow]
+    coordination: list[CoordinationRow]
+    utilisation: list[UtilisationRow]
+    #: the register entries (:class:`optimiser.categories.RiskEntry` mappings)
     risks: list[dict[str, Any]] = field(default_factory=list)
     shortfalls: dict[tuple[str, ...], float] = field(default_factory=dict)
     model_size: dict[str, int] = field(default_factory=dict)
     #: one row per unmet requirement, each naming its register entry (``risk``)
-    shortfall_rows: list[dict[str, Any]] = field(default_factory=list)
+    shortfall_rows: list[ShortfallRow] = field(default_factory=list)
     #: least-cost additions to today's team that remove every removable risk
     mitigation_package: dict[str, Any] | None = None
 

@@ -324,7 +324,7 @@ def _solve(
         if not model.counts:
             break  # nobody can be placed anywhere: nothing to decide
         if values is not None and from_stage is not None and number < STAGES.index(from_stage):
-            objective[stage].lower_bound = round(values[objective[stage]])
+            lp.set_bounds(objective[stage], lower=round(values[objective[stage]]))
             continue
         stage_start = time.monotonic()
         stage_deadline = None
@@ -382,7 +382,7 @@ def _solve(
                 candidate = to_values(instance, model, people)
                 stats[f"{stage.value}_start_{n}"] = candidate[var]
                 stats[f"{stage.value}_start_{n}_placed"] = candidate[model.placed]
-                meets = all(candidate[v] >= v.lower_bound for v in objective.values())
+                meets = all(candidate[v] >= lp.bounds(v)[0] for v in objective.values())
                 if meets and (values is None or candidate[var] > values[var]):
                     values = candidate
             assert values is not None  # the first stage has no fixes to meet
@@ -444,9 +444,9 @@ def _solve(
         )
         # this stage's value holds in the stages that follow
         if stage in _MAXIMISE:
-            var.lower_bound = found
+            lp.set_bounds(var, lower=found)
         else:
-            var.upper_bound = found
+            lp.set_bounds(var, upper=found)
     rounding_start = time.monotonic()
     indices: list[int | None] = [None] * len(instance.people)
     if values is not None:
@@ -609,14 +609,14 @@ def _with_keeps(
     fixed, only people who move can exceed a capacity, and they can move again.
     """
     keeps = [a.var for a in model.arcs if a.kind == "keep"]
-    saved = {var: (var.lower_bound, var.upper_bound) for var in keeps}
+    saved = {var: model.lp.bounds(var) for var in keeps}
     for var in keeps:
-        var.lower_bound = var.upper_bound = round(values[var])
+        model.lp.set_bounds(var, round(values[var]), round(values[var]))
     try:
         solved = model.lp.solve(variables, time_limit, relax=True)
     finally:
         for var, (lb, ub) in saved.items():
-            var.lower_bound, var.upper_bound = lb, ub
+            model.lp.set_bounds(var, lb, ub)
     if solved.status is not Status.OPTIMAL:
         return None
     return to_people(instance, model, solved.values)

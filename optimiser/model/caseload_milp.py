@@ -84,6 +84,19 @@ class Milp:
         else:
             self.model.minimize(expr)
 
+    @staticmethod
+    def bounds(var: Var) -> tuple[float, float]:
+        """A variable's (lower, upper) bounds."""
+        return float(var.lower_bound), float(var.upper_bound)
+
+    @staticmethod
+    def set_bounds(var: Var, lower: float | None = None, upper: float | None = None) -> None:
+        """Set a variable's lower and/or upper bound (``None``: leave it)."""
+        if lower is not None:
+            var.lower_bound = lower
+        if upper is not None:
+            var.upper_bound = upper
+
     @property
     def num_variables(self) -> builtins.int:
         """Number of variables."""
