@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import statistics
 import subprocess
@@ -114,6 +115,8 @@ def run_once(
             gap = s.value - s.bound  # points
         else:
             gap = (s.bound - s.value) / s.bound if s.bound else 0.0
+            if not math.isfinite(s.bound):
+                gap = math.inf  # no bound proved
         stages[s.stage] = {
             "value": s.value,
             "bound": s.bound,
@@ -164,6 +167,9 @@ def main() -> int:
     parser.add_argument("--repeats-slack", type=int, default=1)
     parser.add_argument("--repeats-example", type=int, default=5)
     parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument(
+        "--team-time-limit", type=float, default=None, help="default: none (prove every stage)"
+    )
     parser.add_argument("--weights", choices=("tier", "scheme", "distinct"), default="tier")
     parser.add_argument("--severity", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
@@ -174,7 +180,7 @@ def main() -> int:
     rounds = max(args.repeats_team, args.repeats_trust, args.repeats_slack)
     for r in range(rounds):
         if r < args.repeats_team:
-            row = run_once("team", None, **kind)
+            row = run_once("team", args.team_time_limit, **kind)
             runs["team"].append(row)
             print(f"team  #{r + 1}: {row['seconds']:.2f} s  {row['status']}", flush=True)
         if r < args.repeats_trust:

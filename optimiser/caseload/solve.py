@@ -347,21 +347,20 @@ def _solve(
             last_lp = time.monotonic() - began
             return solved
 
+        # the placement (keep) stage breaks its ties by keeps (locality): weight 1
+        # against people + 1 per point of its own, which is lexicographic, so that
+        # a vertex or an incumbent stopped by the clock keeps people where it can
+        after = {Stage.PLACE: model.kept, Stage.KEEP: model.local}.get(stage)
+        scale = 1.0 if after is None else len(instance.people) + 1.0
+        tie = [(after, 1.0)] if after is not None else []
         if stage in _MAXIMISE and nested:
             var = objective[stage]
-            lp.objective([(var, 1.0)], Sense.MAX)
+            lp.objective([(var, scale), *tie], Sense.MAX)
             bound, status = math.inf, Status.FEASIBLE
         elif stage in _MAXIMISE:
             var = objective[stage]
-            # a large model's relaxation breaks its ties by the next priority (weight
-            # 1 against people + 1 per point of this one: lexicographic), so that the
-            # vertex it rounds from, the stage's start, keeps people where it can
-            after = {Stage.PLACE: model.kept, Stage.KEEP: model.local}.get(stage)
-            scale = 1.0 if after is None or exact else len(instance.people) + 1.0
-            tie = [(after, 1.0)] if scale > 1.0 else []
             lp.objective([(var, scale), *tie], Sense.MAX)
             relaxed = relax()
-            lp.objective([(var, 1.0)], Sense.MAX)
             bound = math.inf
             if relaxed.status is Status.OPTIMAL:
                 # the next priority is >= 0, so this one <= objective / scale
@@ -407,8 +406,8 @@ def _solve(
                 values, status = solved.values, solved.status
                 if not math.isfinite(solved.bound):
                     pass  # stopped before its root relaxation: no bound
-                elif stage in _MAXIMISE:
-                    bound = min(bound, math.floor(solved.bound + 1e-6))
+                elif stage in _MAXIMISE:  # the tie-break is >= 0: stage <= bound / scale
+                    bound = min(bound, math.floor(solved.bound / scale + 1e-6))
                 else:
                     bound = max(bound, math.ceil(solved.bound - 1e-6))
         elif status is not Status.OPTIMAL:
