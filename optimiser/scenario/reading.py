@@ -228,6 +228,18 @@ class _Converter:
         return out
 
 
+def unreadable(path: Path, limit: int | None = None) -> str | None:
+    """Why ``path`` is not a file we read (missing, not a regular file, larger than
+    ``limit`` bytes), or ``None``.  May raise :class:`OSError`."""
+    if not path.exists():
+        return "file not found"
+    if not path.is_file():
+        return "not a regular file"
+    if limit is not None and path.stat().st_size > limit:
+        return f"file is larger than {limit // (1024 * 1024)} MB; refusing to read it"
+    return None
+
+
 def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
     """Read a small UTF-8 text file, refusing anything but a small regular file.
 
@@ -248,10 +260,8 @@ def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
         return None, [Problem(display, "", None, message)]
 
     try:
-        if not path.exists():
-            return fail("file not found")
-        if not path.is_file():
-            return fail("not a regular file")
+        if (why := unreadable(path)) is not None:
+            return fail(why)
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optimiser.scenario.problems import Key, Loc, LocTree, Problem, format_path
-from optimiser.scenario.reading import MAX_FILE_BYTES, MAX_NODES
+from optimiser.scenario.reading import MAX_FILE_BYTES, MAX_NODES, unreadable
 
 if TYPE_CHECKING:
 
@@ -191,13 +191,8 @@ def _open(path: Path, display: str) -> tuple[Any, list[Problem]]:
         return None, [Problem(display, "", None, message)]
 
     try:
-        if not path.exists():
-            return fail("file not found")
-        if not path.is_file():
-            return fail("not a regular file")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            megabytes = MAX_FILE_BYTES // (1024 * 1024)
-            return fail(f"file is larger than {megabytes} MB; refusing to read it")
+        if (why := unreadable(path, MAX_FILE_BYTES)) is not None:
+            return fail(why)
         values = load_workbook(path, read_only=True, data_only=True)
         formulas = load_workbook(path, read_only=True, data_only=False)
         return (values, formulas), []
