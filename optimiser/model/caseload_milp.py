@@ -113,10 +113,12 @@ class Milp:
         time_limit: float | None = None,
         hint: dict[Var, float] | None = None,
         relax: bool = False,
+        heuristics: float | None = None,
     ) -> Solved:
         """Solve (or, with ``relax``, solve the LP relaxation); values of ``variables``.
 
         HiGHS is deterministic for a given model and start until the time limit binds.
+        ``heuristics``: HiGHS ``mip_heuristic_effort`` (default HiGHS' own, 0.05).
         """
         if relax:
             for var in self._integers:
@@ -125,7 +127,11 @@ class Milp:
             params = mathopt.SolveParameters(
                 time_limit=None if time_limit is None else datetime.timedelta(seconds=time_limit),
                 highs=highs_pb2.HighsOptionsProto(
-                    double_options={"mip_rel_gap": 0.0, "mip_abs_gap": 1e-6},
+                    double_options={
+                        "mip_rel_gap": 0.0,
+                        "mip_abs_gap": 1e-6,
+                        **({} if heuristics is None else {"mip_heuristic_effort": heuristics}),
+                    },
                     int_options={"threads": 1},
                     string_options=RELAXATION_OPTIONS if relax else {},
                 ),
