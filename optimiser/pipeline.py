@@ -24,6 +24,7 @@ from optimiser.report import WhatIf
 from optimiser.risks import SOLVER_EPS
 from optimiser.scenario import Scenario
 from optimiser.solve import SolveParams, solve_values
+from optimiser.status import Status
 from optimiser.whatif.assess import assess
 from optimiser.whatif.resilience import resilience as run_resilience
 from optimiser.whatif.sizing import establishment_scenario, size_establishment
@@ -36,7 +37,7 @@ def plan(scenario: Scenario, params: SolveParams | None = None) -> Plan:
     """Plan ``scenario``; with mitigations on, add the mitigation package."""
     params = params or SolveParams()
     result = assess(scenario, params)
-    if params.mitigations and result.status != "infeasible" and not params.strict:
+    if params.mitigations and result.status is not Status.INFEASIBLE and not params.strict:
         result.mitigation_package = mitigation_package(scenario, result, params)
     return result
 

@@ -22,6 +22,7 @@ from optimiser.demand import build_team
 from optimiser.plan import Plan
 from optimiser.progress import Progress
 from optimiser.solve import SolveParams, solve
+from optimiser.status import Status
 from optimiser.whatif.expiry import expiry_risks
 from optimiser.whatif.mitigations import mitigate
 
@@ -34,7 +35,7 @@ def assess(scenario: Scenario, params: SolveParams | None = None) -> Plan:
     params = params or SolveParams()
     started = time.perf_counter()
     plan = solve(scenario, params)
-    if plan.status == "infeasible" and params.strict:
+    if plan.status is Status.INFEASIBLE and params.strict:
         return plan  # the register is the minimal conflicts: nothing to re-plan
     team = build_team(scenario)
     entries = [r for r in plan.risks if r.get("keys")]

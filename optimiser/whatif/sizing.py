@@ -80,7 +80,7 @@ class SizingOutcome:
     establishment (what its plan leaves undone).
     """
 
-    status: str
+    status: Status
     penalty: float
     cost: float
     fte: dict[str, float]
@@ -132,11 +132,6 @@ def establishment_scenario(
     return scenario.model_copy(update={"establishment": posts, "staff": None})
 
 
-def _status(solved: tuple[Status, float, float]) -> tuple[str, float, float]:
-    status, penalty, cost = solved
-    return status.value, penalty, cost
-
-
 def _verify(scenario: Scenario, fte: dict[str, float], head: dict[str, int]) -> Any:
     return solve_values(establishment_scenario(scenario, fte, head), SolveParams(mitigations=False))
 
@@ -159,10 +154,10 @@ def size_establishment(
     model = build_model(scenario, budget)
     bounds = model.bounds
     model.relax_coordination()
-    status, penalty, cost = _status(model.solve(time_limit))
+    status, penalty, cost = model.solve(time_limit)
 
     def outcome(
-        status: str, penalty: float, cost: float, fte, head, slacks, method
+        status: Status, penalty: float, cost: float, fte, head, slacks, method
     ) -> SizingOutcome:
         return SizingOutcome(
             status=status,
@@ -179,23 +174,23 @@ def size_establishment(
             seconds=time.perf_counter() - started,
         )
 
-    if status not in ("optimal", "feasible"):
+    if status not in (Status.OPTIMAL, Status.FEASIBLE):
         return outcome(status, math.nan, math.nan, {}, {}, {}, "relaxation")
     fte, head = model.chosen()
     values = _verify(scenario, fte, head)
-    if status == "optimal" and values.penalty <= penalty + VERIFY_ATOL * max(1.0, penalty):
+    if status is Status.OPTIMAL and values.penalty <= penalty + VERIFY_ATOL * max(1.0, penalty):
         return outcome(
             status, values.penalty, cost, fte, head, values.slacks, "relaxation verified"
         )
 
     exact = build_model(scenario, budget)
-    status, penalty, cost = _status(exact.solve(time_limit))
-    if status not in ("optimal", "feasible"):  # pragma: no cover - the relaxation was feasible
+    status, penalty, cost = exact.solve(time_limit)
+    if status not in (Status.OPTIMAL, Status.FEASIBLE):  # pragma: no cover - relaxation feasible
         return outcome(status, math.nan, math.nan, {}, {}, {}, "exact")
     fte, head = exact.chosen()
     values = _verify(scenario, fte, head)
     if values.penalty > penalty + VERIFY_ATOL * max(1.0, penalty):  # pragma: no cover
-        status = "feasible"
+        status = Status.FEASIBLE
     return outcome(status, values.penalty, cost, fte, head, values.slacks, "exact")
 
 
