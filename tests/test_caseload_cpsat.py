@@ -1,0 +1,37 @@
+"""CP-SAT on the pair model (``optimiser/model/caseload_cpsat.py``), by hand."""
+
+from __future__ import annotations
+
+from optimiser.model.caseload_cpsat import PairProblem, solve_stage
+
+
+def _three_people() -> PairProblem:
+    # coordinator 0 holds 4 quanta, coordinator 1 holds 2; people weigh 3, 2, 2
+    # (priorities 5, 1, 1); person 1 is currently with coordinator 0
+    return PairProblem(
+        eligible=[[0, 1], [0, 1], [0, 1]],
+        weight=[3, 2, 2],
+        capacity=[4, 2],
+        priority=[5, 1, 1],
+        current=[None, 0, None],
+        local=[frozenset(), frozenset({0}), frozenset({1})],
+    )
+
+
+def test_placement_by_hand() -> None:
+    # best: the heavy person (5) at 0 and one light one at 1: 6; all three cannot fit
+    answer = solve_stage(_three_people(), "place", {}, [None, None, None], 5.0)
+    assert answer is not None and answer.proved
+    assert answer.value == 6
+    assert answer.assignment[0] == 0
+
+
+def test_keep_with_placement_held() -> None:
+    # placement 6 forces person 0 to coordinator 0 (weight 3 of 4): person 1 cannot
+    # stay with coordinator 0, so no keep is possible
+    answer = solve_stage(_three_people(), "keep", {"place": 6}, [0, 1, None], 5.0)
+    assert answer is not None and answer.proved and answer.value == 0
+    # without the placement floor person 1 stays and keep is 1
+    free = solve_stage(_three_people(), "keep", {}, [None, 0, None], 5.0)
+    assert free is not None and free.value == 1
+
