@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from optimiser.caseload import CaseloadParams, solve_caseload
+from optimiser.caseload.synthetic import synthetic_instance
 from optimiser.model.caseload_cpsat import PairProblem, solve_stage
 
 
@@ -35,3 +37,32 @@ def test_keep_with_placement_held() -> None:
     free = solve_stage(_three_people(), "keep", {}, [None, 0, None], 5.0)
     assert free is not None and free.value == 1
 
+
+
+def test_bounding_model_rounds_weights_down_and_bounds_the_exact_optimum() -> None:
+    from optimiser.caseload.solve import (
+        BOUNDING_WEIGHTS,
+        Stage,
+        _bounding_bound,
+        _bounding_model,
+    )
+
+    instance = synthetic_instance(120, 8, 1, weights="distinct", severity=True)
+    exact = solve_caseload(instance, CaseloadParams(time_limit=30))
+    place = next(s for s in exact.stages if s.stage == "place")
+    assert place.value == place.bound  # proved: the bound below must not cut it
+    bounding = _bounding_model(instance)
+    assert len(set(bounding.weights)) <= BOUNDING_WEIGHTS
+    true = sorted(p.weight for p in instance.people)
+    down = sorted(p.weight for p in _people_of(bounding, instance))
+    assert all(d <= t + 1e-9 for d, t in zip(down, true, strict=True))
+    assert _bounding_bound(bounding, Stage.PLACE, {}, 30.0) >= place.value
+
+
+def _people_of(bounding, instance):  # type: ignore[no-untyped-def]
+    """The bounding model's people, in file order (weights as the model sees them)."""
+    weight_of = {}
+    for group in bounding.groups:
+        for i in group.members:
+            weight_of[i] = bounding.weights[group.type]
+    return [type("P", (), {"weight": weight_of[i]}) for i in range(len(instance.people))]

@@ -33,7 +33,7 @@ import enum
 import math
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from optimiser.caseload.heuristic import LocalSearch
@@ -259,6 +259,15 @@ CPSAT_SECONDS = 10.0
 HIGHS_SHARE = {Stage.PLACE: 0.9, Stage.KEEP: 0.75, Stage.LOCALITY: 0.75}
 #: with per-person weights CP-SAT goes first for placement, with this share
 CPSAT_PLACE_SHARE = 0.7
+#: models with more integer counts than this (hundreds of distinct weights at trust
+#: scale) get their stage bounds from a bounding model with weights rounded down
+BOUNDING_INTEGERS = 20_000
+#: grids tried for the bounding model, finest first, until it has at most
+#: BOUNDING_WEIGHTS distinct weights
+BOUNDING_GRIDS = (0.05, 0.1, 0.25, 0.5, 1.0)
+BOUNDING_WEIGHTS = 100
+#: seconds more kept in hand for a model above BOUNDING_INTEGERS
+HUGE_MARGIN = 1.5
 #: seconds one neighbourhood may take: a hard sub-MILP (many distinct weights) must
 #: not eat the stage's whole time share while other neighbourhoods wait
 LNS_SUB_SECONDS = 2.0
@@ -330,6 +339,13 @@ def _solve(
             type_of[i] = group.type
     search = LocalSearch(instance, [model.eligible[t] for t in type_of])
     pairs = _pair_problem(instance, search) if not nested else None
+    bounding = None
+    if not nested and len(model.counts) > BOUNDING_INTEGERS:
+        bounding = _bounding_model(instance)
+        stats["bounding_types"] = len(bounding.weights)
+        if deadline is not None:
+            # a huge model's solver calls overrun their limits by a second or so
+            deadline -= HUGE_MARGIN
     # per-person weights: people of one tier with different weights
     tier_weights: dict[str, set[float]] = defaultdict(set)
     for person in instance.people:
@@ -385,6 +401,9 @@ def _solve(
             if relaxed.status is Status.OPTIMAL:
                 # the next priority is >= 0, so this one <= objective / scale
                 bound = math.floor(relaxed.objective / scale + 1e-6)
+            elif bounding is not None:  # the model is too big for its relaxation
+                floors = {s: lp.bounds(objective[s])[0] for s in stages[:number]}
+                bound = _bounding_bound(bounding, stage, floors, left())
             # starts: the incumbent polished, and the relaxation rounded and repaired
             starts = [] if values is None else [search.run(to_people(instance, model, values))]
             if relaxed.status is Status.OPTIMAL:
@@ -512,6 +531,45 @@ def _solve(
         seconds=time.monotonic() - start,
         stats=stats,
     )
+
+
+# -- the bounding model of a huge one ----------------------------------------------------
+
+
+def _bounding_model(instance: CaseloadInstance) -> CompactModel:
+    """The model with every weight rounded down to a grid (a weight below the grid
+    step kept): a relaxation (everyone fits where they fitted, and more), small
+    enough for its LP to solve where the exact model's cannot, so its stage
+    optima bound the exact ones."""
+    weights = sorted({p.weight for p in instance.people})
+    grid = BOUNDING_GRIDS[-1]
+    for step in BOUNDING_GRIDS:
+        rounded = {w if w < step else math.floor(w / step + 1e-9) * step for w in weights}
+        if len(rounded) <= BOUNDING_WEIGHTS:
+            grid = step
+            break
+
+    def down(w: float) -> float:
+        return w if w < grid else round(math.floor(w / grid + 1e-9) * grid, 9)
+
+    people = tuple(replace(p, weight=down(p.weight)) for p in instance.people)
+    return build(replace(instance, people=people))
+
+
+def _bounding_bound(
+    bounding: CompactModel, stage: Stage, floors: dict[Stage, float], time_limit: float | None
+) -> float:
+    """An upper bound on ``stage`` with the earlier stages at least ``floors``: the
+    bounding model's relaxation (``inf`` if it does not solve in time)."""
+    objective = {Stage.PLACE: bounding.placed, Stage.KEEP: bounding.kept,
+                 Stage.LOCALITY: bounding.local}  # fmt: skip
+    for s, value in floors.items():
+        bounding.lp.set_bounds(objective[s], lower=value)
+    bounding.lp.objective([(objective[stage], 1.0)], Sense.MAX)
+    solved = bounding.lp.solve([objective[stage]], time_limit, relax=True)
+    if solved.status is not Status.OPTIMAL:
+        return math.inf
+    return math.floor(solved.objective + 1e-6)
 
 
 # -- CP-SAT, the second prover of a small team's stage --------------------------------
