@@ -88,6 +88,9 @@ class CompactModel:
     spread: Any = None
     excess: dict[int, Any] = field(default_factory=dict)
     targets: list[float] = field(default_factory=list)
+    #: the instance the model was built on, when it differs from the caller's
+    #: (the bounding model's weights are rounded down)
+    instance: CaseloadInstance | None = None
 
     def load_terms(self, k: int) -> list[tuple[Any, float]]:
         """Points of coordinator k as terms of the N variables."""

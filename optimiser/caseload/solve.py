@@ -410,6 +410,10 @@ def _solve(
                 starts.append(search.run(to_people(instance, model, relaxed.values)))
             elif values is None:  # no relaxation in time: start from the greedy placement
                 starts.append(search.run([None] * len(instance.people)))
+                if bounding is not None:  # and from the bounding model's vertex, repaired
+                    rounded = _bounding_start(bounding, search, left())
+                    if rounded is not None:
+                        starts.append(search.run(rounded))
             limit = left()
             in_time = limit is None or last_lp < limit
             if stage is Stage.LOCALITY and values is not None and in_time:
@@ -421,8 +425,10 @@ def _solve(
                 stats[f"{stage.value}_start_{n}"] = candidate[var]
                 stats[f"{stage.value}_start_{n}_placed"] = candidate[model.placed]
                 meets = all(candidate[v] >= lp.bounds(v)[0] for v in objective.values())
-                if meets and (values is None or candidate[var] > values[var]):
-                    values = candidate
+                tied = after is not None and values is not None and candidate[var] == values[var]
+                better = values is None or candidate[var] > values[var]
+                if meets and (better or (tied and candidate[after] > values[after])):
+                    values = candidate  # the stage, then its tie-break, decides
             assert values is not None  # the first stage has no fixes to meet
             stats[f"{stage.value}_start"] = values[var]
             stats[f"{stage.value}_lp_seconds"] = time.monotonic() - stage_start
@@ -553,7 +559,27 @@ def _bounding_model(instance: CaseloadInstance) -> CompactModel:
         return w if w < grid else round(math.floor(w / grid + 1e-9) * grid, 9)
 
     people = tuple(replace(p, weight=down(p.weight)) for p in instance.people)
-    return build(replace(instance, people=people))
+    floored = replace(instance, people=people)
+    model = build(floored)
+    model.instance = floored
+    return model
+
+
+def _bounding_start(
+    bounding: CompactModel, search: LocalSearch, time_limit: float | None
+) -> list[int | None] | None:
+    """People from the bounding model's placement relaxation (ties broken by keeps),
+    put back where their true weight is eligible; the caller repairs capacities."""
+    scale = len(search.weight) + 1.0
+    bounding.lp.objective([(bounding.placed, scale), (bounding.kept, 1.0)], Sense.MAX)
+    variables = [a.var for a in bounding.arcs] + list(bounding.counts.values())
+    variables += [bounding.placed, bounding.kept, bounding.local]
+    solved = bounding.lp.solve(variables, time_limit, relax=True)
+    if solved.status is not Status.OPTIMAL or bounding.instance is None:
+        return None
+    people = to_people(bounding.instance, bounding, solved.values)
+    return [k if k is not None and k in search.eligible_set[i] else None
+            for i, k in enumerate(people)]  # fmt: skip
 
 
 def _bounding_bound(
