@@ -1,7 +1,8 @@
 """Caseload assignment benchmark: proven optimality for a team, gap at trust scale.
 
-    python benchmarks/bench_caseload.py [--repeats-team 7] [--repeats-trust 3]
-        [--time-limit 60] [--weights tier|scheme|distinct] [--severity] [--json OUT]
+    python benchmarks/bench_caseload.py --severity [--weights tier|scheme|distinct]
+        [--repeats-team 7] [--repeats-trust 3] [--time-limit S] [--mode command|inprocess]
+        [--json OUT]
 
 Instances (deterministic, :func:`optimiser.caseload.synthetic_instance`, seed 0):
 
@@ -22,12 +23,18 @@ Both: tiers green / amber / red with weights 0.5 / 1 / 1.5 (50 / 38 / 12 %), abo
 coordinators' current caseloads from 70 to 130 % of their capacity, so some
 people must change coordinator or locality.
 
-Protocol: one process, runs alternating team / trust, ``solve_caseload`` timed
-from the instance to the named assignment (model build, every stage, rounding;
-instance generation excluded), ``--time-limit`` seconds for the trust instance
-and none for the team (it must prove every stage).  Medians are reported.
-Every assignment is checked (needs, registration, capacity) and evaluated
-independently of the solver (:func:`optimiser.caseload.evaluate`).
+Protocol (``--mode command``, the default and the headline): each instance is
+written once, untimed, as the files a user gives the command
+(:mod:`benchmarks.caseload_files`: a staff-mode scenario, its staff CSV and
+PEOPLE.csv, with a ``weight`` column unless ``--weights tier``), then ``skillmix
+caseload staff.yaml people.csv -o TMP`` runs as a whole process with its default
+options (time limit 60 s) and is timed from process start to exit: reading and
+checking the files, building the model, every stage, writing the five output
+files.  Stage values and bounds come from its ``caseload.json``; its
+``caseload.csv`` is checked (needs, registration, capacity) and evaluated
+independently of the solver (:func:`optimiser.caseload.evaluate`).  Runs
+alternate team / trust; medians are reported.  ``--mode inprocess`` times
+``solve_caseload`` alone in this process (a profile, not the headline).
 
 Targets (issue 3): team solved to proven optimality in under 2 s; trust within
 60 s at <= 0.5 % gap to the proven bound, stage by stage (place, keep, locality:
@@ -41,8 +48,10 @@ scenarios/cmht-north-people.csv`` end to end (a fresh process, files written).
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import math
+import os
 import platform
 import statistics
 import subprocess
@@ -56,9 +65,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.caseload_files import write_files  # noqa: E402
 from optimiser.caseload import (  # noqa: E402
     CaseloadParams,
     check_assignment,
+    evaluate,
     solve_caseload,
     synthetic_instance,
 )
@@ -71,6 +82,8 @@ INSTANCES: dict[str, dict[str, Any]] = {
     "trust-slack": {"people": 10_000, "coordinators": 400, "localities": 20, "tightness": 0.85},
 }
 TEAM_SECONDS = 2.0
+#: ``skillmix caseload --time-limit`` default
+COMMAND_SECONDS = 60.0
 TRUST_GAP = 0.005
 
 
@@ -97,38 +110,36 @@ def _commit() -> str:
         return "unknown"
 
 
-def run_once(
-    name: str, time_limit: float | None, weights: str = "tier", severity: bool = False
-) -> dict[str, Any]:
-    """Solve one instance; the row of the results table."""
-    instance = synthetic_instance(**INSTANCES[name], seed=0, weights=weights, severity=severity)
-    t0 = time.perf_counter()
-    cpu0 = time.process_time()
-    result = solve_caseload(instance, CaseloadParams(time_limit=time_limit))
-    seconds = time.perf_counter() - t0
-    cpu = time.process_time() - cpu0
-    problems = check_assignment(instance, result.assignment)
-    o = result.objectives()
-    stages = {}
-    for s in result.stages:
-        if s.stage == "spread":
-            gap = s.value - s.bound  # points
+def _stage_rows(stages: list[tuple[str, float, float, bool, float]]) -> dict[str, Any]:
+    """Stage name -> value, bound, gap, proved, seconds."""
+    out = {}
+    for stage, value, bound, proved, seconds in stages:
+        if stage == "spread":
+            gap = value - bound  # points
+        elif not math.isfinite(bound):
+            gap = math.inf  # no bound proved
         else:
-            gap = (s.bound - s.value) / s.bound if s.bound else 0.0
-            if not math.isfinite(s.bound):
-                gap = math.inf  # no bound proved
-        stages[s.stage] = {
-            "value": s.value,
-            "bound": s.bound,
+            gap = (bound - value) / bound if bound else 0.0
+        out[stage] = {
+            "value": value,
+            "bound": bound,
             "gap": gap,
-            "proved": s.status is Status.OPTIMAL,
-            "seconds": round(s.seconds, 3),
+            "proved": proved,
+            "seconds": round(seconds, 3),
         }
+    return out
+
+
+def _row(
+    name: str, seconds: float, cpu: float, status: str, instance: Any, assignment: Any
+) -> dict[str, Any]:
+    problems = check_assignment(instance, assignment)
+    o = evaluate(instance, assignment)
     return {
         "instance": name,
         "seconds": round(seconds, 3),
         "cpu_seconds": round(cpu, 3),
-        "status": result.status.value,
+        "status": status,
         "feasible": not problems,
         "problems": problems[:5],
         "placed": o.placed,
@@ -136,9 +147,68 @@ def run_once(
         "local": o.local,
         "peak_utilisation": round(o.peak, 4),
         "spread_points": round(o.spread, 3),
-        "stages": stages,
-        "stats": {k: round(v, 3) for k, v in result.stats.items()},
     }
+
+
+def run_command(name: str, files: Path, weights: str, time_limit: float | None) -> dict[str, Any]:
+    """``skillmix caseload staff.yaml people.csv -o OUT`` as a whole process (start
+    to exit: reading and checking the files, the model, every stage, writing the
+    outputs), default options unless ``time_limit`` is given; its ``caseload.csv``
+    checked and evaluated against the instance, independently of the solver."""
+    instance = synthetic_instance(**INSTANCES[name], seed=0, weights=weights, severity=True)
+    command = [
+        str(Path(sys.executable).with_name("skillmix")),
+        "caseload",
+        str(files / "staff.yaml"),
+        str(files / "people.csv"),
+    ]
+    if time_limit is not None:
+        command += ["--time-limit", f"{time_limit:g}"]
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        before = os.times()
+        subprocess.run([*command, "-o", tmp], check=True, capture_output=True)
+        seconds = time.perf_counter() - t0
+        after = os.times()
+        cpu = (after.children_user - before.children_user) + (
+            after.children_system - before.children_system
+        )
+        doc = json.loads((Path(tmp) / "caseload.json").read_text(encoding="utf-8"))
+        with (Path(tmp) / "caseload.csv").open(newline="", encoding="utf-8") as handle:
+            chosen = {r["person"]: r["coordinator"] or None for r in csv.DictReader(handle)}
+    assignment = [chosen[p.id] for p in instance.people]
+    row = _row(name, seconds, cpu, doc["status"], instance, assignment)
+    row["solve_seconds"] = doc["solve_seconds"]
+    row["stages"] = _stage_rows(
+        [
+            (s["stage"], s["value"], _number(s["bound"]), s["status"] == "optimal", s["seconds"])
+            for s in doc["stages"]
+        ]
+    )
+    return row
+
+
+def _number(value: Any) -> float:
+    """A bound as ``caseload.json`` writes it (``Infinity`` or a string when unbounded)."""
+    return float(value) if value is not None else math.inf
+
+
+def run_once(
+    name: str, time_limit: float | None, weights: str = "tier", severity: bool = False
+) -> dict[str, Any]:
+    """``solve_caseload`` in this process (a profile: no files read or written)."""
+    instance = synthetic_instance(**INSTANCES[name], seed=0, weights=weights, severity=severity)
+    t0 = time.perf_counter()
+    cpu0 = time.process_time()
+    result = solve_caseload(instance, CaseloadParams(time_limit=time_limit))
+    seconds = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    row = _row(name, seconds, cpu, result.status.value, instance, result.assignment)
+    row["stages"] = _stage_rows(
+        [(s.stage, s.value, s.bound, s.status is Status.OPTIMAL, s.seconds) for s in result.stages]
+    )
+    row["stats"] = {k: round(v, 3) for k, v in result.stats.items()}
+    return row
 
 
 def run_example() -> float:
@@ -166,7 +236,16 @@ def main() -> int:
     parser.add_argument("--repeats-trust", type=int, default=3)
     parser.add_argument("--repeats-slack", type=int, default=1)
     parser.add_argument("--repeats-example", type=int, default=5)
-    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument(
+        "--mode",
+        choices=("command", "inprocess"),
+        default="command",
+        help="command: time `skillmix caseload` on written files, a whole process "
+        "(the headline); inprocess: time solve_caseload alone (a profile)",
+    )
+    parser.add_argument(
+        "--time-limit", type=float, default=None, help="trust; default: the command's (60 s)"
+    )
     parser.add_argument(
         "--team-time-limit", type=float, default=None, help="default: none (prove every stage)"
     )
@@ -174,24 +253,42 @@ def main() -> int:
     parser.add_argument("--severity", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    kind = {"weights": args.weights, "severity": args.severity}
+    if args.mode == "command" and not args.severity:
+        parser.error("the command always places by severity: add --severity")
+    limit = COMMAND_SECONDS if args.time_limit is None else args.time_limit
+    scratch = tempfile.TemporaryDirectory()
+    files = {}
+    if args.mode == "command":  # the input files, written once (not timed)
+        for name in INSTANCES:
+            instance = synthetic_instance(**INSTANCES[name], seed=0, weights=args.weights,
+                                          severity=True)  # fmt: skip
+            files[name] = Path(scratch.name) / name
+            write_files(instance, files[name], weights=args.weights != "tier")
+
+    def run(name: str, time_limit: float | None) -> dict[str, Any]:
+        if args.mode == "command":
+            return run_command(name, files[name], args.weights, time_limit)
+        if time_limit is None and name != "team":
+            time_limit = COMMAND_SECONDS
+        return run_once(name, time_limit, args.weights, args.severity)
 
     runs: dict[str, list[dict[str, Any]]] = {"team": [], "trust": [], "trust-slack": []}
     rounds = max(args.repeats_team, args.repeats_trust, args.repeats_slack)
     for r in range(rounds):
         if r < args.repeats_team:
-            row = run_once("team", args.team_time_limit, **kind)
+            row = run("team", args.team_time_limit)
             runs["team"].append(row)
             print(f"team  #{r + 1}: {row['seconds']:.2f} s  {row['status']}", flush=True)
         if r < args.repeats_trust:
-            row = run_once("trust", args.time_limit, **kind)
+            row = run("trust", args.time_limit)
             runs["trust"].append(row)
             gaps = ", ".join(f"{k} {v['value']:g}/{v['bound']:g}" for k, v in row["stages"].items())
             print(f"trust #{r + 1}: {row['seconds']:.1f} s  {row['status']}  {gaps}", flush=True)
         if r < args.repeats_slack:
-            row = run_once("trust-slack", args.time_limit, **kind)
+            row = run("trust-slack", args.time_limit)
             runs["trust-slack"].append(row)
             print(f"slack #{r + 1}: {row['seconds']:.1f} s  {row['status']}", flush=True)
+    scratch.cleanup()
     example = [run_example() for _ in range(args.repeats_example)]
 
     failures = []
@@ -208,8 +305,8 @@ def main() -> int:
     for row in runs["trust"]:
         if not row["feasible"]:
             failures.append("trust: infeasible assignment")
-        if row["seconds"] > args.time_limit:
-            failures.append(f"trust: {row['seconds']:.1f} s > {args.time_limit} s")
+        if row["seconds"] > limit:
+            failures.append(f"trust: {row['seconds']:.1f} s > {limit:g} s")
         for stage in ("place", "keep", "locality"):
             worst_gap = max(worst_gap, row["stages"][stage]["gap"])
     if worst_gap > TRUST_GAP:
@@ -222,7 +319,8 @@ def main() -> int:
             "platform": platform.platform(),
             "cpus": __import__("os").cpu_count(),
         },
-        "time_limit_trust": args.time_limit,
+        "mode": args.mode,
+        "time_limit_trust": limit,
         "weights": args.weights,
         "severity": args.severity,
         "team_median_seconds": team_median,
@@ -235,6 +333,7 @@ def main() -> int:
     }
     tag = "" if args.weights == "tier" and not args.severity else f"-{args.weights}"
     tag += "-severity" if args.severity else ""
+    tag += "-inprocess" if args.mode == "inprocess" else ""
     name = f"caseload{tag}-{doc['commit'].replace('+', '-')}.json"
     out = args.json or HERE / "results" / name
     out.parent.mkdir(parents=True, exist_ok=True)

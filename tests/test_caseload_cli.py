@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from click.testing import CliRunner
 from cli import main
 from optimiser.caseload import PeopleError, read_people, solve_caseload
 from optimiser.caseload.report import caseload_document, caseload_risks, caseload_rows
+from optimiser.output import json_text
 from optimiser.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -205,6 +208,24 @@ def test_full_team_risk_has_costed_new_post(tmp_path: Path) -> None:
     # nurse 0.1 x 58,000 and assistant 0.3 (1 / 4 -> 0.25 -> 0.3 in steps of 0.1) x 36,000
     assert (best["role"], best["fte"], best["annual_cost"]) == ("social_worker", 0.1, 5600.0)
     assert [m["role"] for m in risk["mitigations"]] == ["social_worker", "nurse"]
+
+
+def test_unproved_bound_is_null_in_standard_json(tmp_path: Path) -> None:
+    # a huge model whose relaxation misses its time has no bound (inf): caseload.json
+    # must stay standard JSON (a browser's JSON.parse refuses Infinity)
+    rows = ["id,tier,stage"] + [f"a{i:02d},amber,recovery" for i in range(3)]
+    scenario = load_scenario(TINY)
+    people = read_people(people_csv(tmp_path, "\n".join(rows) + "\n"), scenario)
+    result = solve_caseload(people.instance)
+    stages = tuple(replace(s, bound=math.inf) for s in result.stages)
+    doc = caseload_document(scenario, people, replace(result, stages=stages), "people.csv")
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"non-standard JSON constant {constant}")
+
+    loaded = json.loads(json_text(doc), parse_constant=refuse)
+    assert [s["bound"] for s in loaded["stages"]] == [None] * len(stages)
+    assert [s["value"] for s in loaded["stages"]] == [s.value for s in result.stages]
 
 
 # -- the example, end to end ---------------------------------------------------------------

@@ -22,7 +22,6 @@ from optimiser.categories import risk_entry
 from optimiser.output import RISK_COLUMNS, csv_text, json_text, risk_rows
 
 if TYPE_CHECKING:
-
     from optimiser.scenario import Scenario
 
 CASELOAD_COLUMNS = [
@@ -407,7 +406,9 @@ def caseload_document(
             {
                 "stage": s.stage,
                 "value": s.value,
-                "bound": s.bound,
+                # no bound proved (a huge model's relaxation out of time): null, so
+                # that the file stays standard JSON
+                "bound": s.bound if math.isfinite(s.bound) else None,
                 "status": s.status.value,
                 "seconds": round(s.seconds, 2),
             }
@@ -434,5 +435,3 @@ def caseload_files(doc: dict[str, Any], result: CaseloadResult) -> dict[str, str
         "caseload.json": json_text(doc),
         "handover.csv": csv_text(handover_rows(result), HANDOVER_COLUMNS),
     }
-
-
