@@ -385,6 +385,57 @@ def test_lns_path_is_feasible_and_close_to_the_exact_answer(
             assert stage.bound >= e.placed
 
 
+# -- local search --------------------------------------------------------------------------
+
+
+def _search(coords: list[Coordinator], people: list[Person]):  # type: ignore[no-untyped-def]
+    from optimiser.caseload.heuristic import LocalSearch
+
+    instance = CaseloadInstance(tuple(coords), tuple(people))
+    every = [[k for k, c in enumerate(coords) if qualified(p, c)] for p in people]
+    return LocalSearch(instance, every)
+
+
+def test_polish_swaps_someone_of_another_weight_to_regain_a_keep() -> None:
+    # i (1.5, current A) sits at B; A is full with j (2.0, nobody's keep).  Moving i
+    # home needs 1.5 at A: j leaves (2.0 >= 1.5) and fits where i was (B: 2.0 free).
+    # With equal weights only, no swap exists.
+    coords = [coord("A", 2.0), coord("B", 2.0)]
+    people = [person("i", 1.5, current="A"), Person("j", "amber", 2.0)]
+    assert _search(coords, people).run([1, 0]) == [0, 1]
+
+
+def test_polish_swap_never_costs_a_keep() -> None:
+    # The same, but j's current coordinator is A: j stays and so does i.
+    coords = [coord("A", 2.0), coord("B", 2.0)]
+    people = [person("i", 1.5, current="A"), Person("j", "amber", 2.0, current="A")]
+    assert _search(coords, people).run([1, 0]) == [1, 0]
+
+
+
+def test_polish_swap_into_the_locality_of_another_weight() -> None:
+    # i (1.5, of L1) sits at B (L2); A (L1) is full with j (2.0, of L2).  i moves into
+    # its locality, j (2.0 >= the 1.5 needed) goes to B, which is j's locality: the
+    # pair gains two local placements (0 + 0 -> 1 + 1).
+    coords = [coord("A", 2.0, locality="L1"), coord("B", 2.0, locality="L2")]
+    people = [person("i", 1.5, locality="L1"), Person("j", "amber", 2.0, locality="L2")]
+    assert _search(coords, people).run([1, 0]) == [0, 1]
+
+
+def test_polish_swap_that_only_trades_one_local_placement_for_another_is_not_made() -> None:
+    # The same, but j is of L1 too: i would gain its locality and j lose it
+    # (0 + 1 -> 1 + 0, equal): no swap, everyone stays.
+    coords = [coord("A", 2.0, locality="L1"), coord("B", 2.0, locality="L2")]
+    people = [person("i", 1.5, locality="L1"), Person("j", "amber", 2.0, locality="L1")]
+    assert _search(coords, people).run([1, 0]) == [1, 0]
+
+
+def test_polish_swap_needs_room_for_the_heavier_one() -> None:
+    # i (1.5, current A) at B; A holds j (2.0); B has 1.5 only: j fits nowhere, no swap.
+    coords = [coord("A", 2.0), coord("B", 1.5)]
+    people = [person("i", 1.5, current="A"), Person("j", "amber", 2.0)]
+    assert _search(coords, people).run([1, 0]) == [1, 0]
+
 # -- rounding -----------------------------------------------------------------------------
 
 

@@ -32,6 +32,8 @@ Assignment = list[int | None]
 MOVE_TRIES = 50
 #: insertions by moving tried per pass (the exact stages and LNS do the rest)
 MOVE_INSERTS = 1000
+#: people tried per swap into a coordinator (least loss first)
+SWAP_TRIES = 20
 
 
 class LocalSearch:
@@ -237,18 +239,30 @@ class LocalSearch:
     def _swap_into(
         self, i: int, k: int, a: Assignment, load: list[float], members: list[set[int]]
     ) -> bool:
-        """Swap i (at a[i]) with someone of the same weight at k, if the pair gains."""
+        """Move i (at a[i]) to k, making room by moving one person j off k: to i's old
+        place or wherever j fits best, if the pair gains.  j may weigh more than i
+        (with per-person weights an equal weight is rare); j never leaves a keep."""
         here = a[i]
         assert here is not None
-        w = self.weight[i]
-        for j in sorted(members[k]):
-            if abs(self.weight[j] - w) > POINTS_EPS or here not in self.eligible_set[j]:
-                continue
+        need = self.weight[i] - self._room(load, k)
+        candidates = sorted(
+            (j for j in members[k] if self.current[j] != k and self.weight[j] >= need),
+            key=lambda j: (self._gain(j, k), self.weight[j], j),
+        )
+        for j in candidates[:SWAP_TRIES]:
             before = [x + y for x, y in zip(self._gain(i, here), self._gain(j, k), strict=True)]
-            after = [x + y for x, y in zip(self._gain(i, k), self._gain(j, here), strict=True)]
-            if after > before:
-                self._move(a, load, members, j, None)
-                self._move(a, load, members, i, k)
-                self._move(a, load, members, j, here)
-                return True
+            if self._gain(i, k) < self._gain(i, here):
+                break
+            self._move(a, load, members, j, None)
+            self._move(a, load, members, i, k)
+            target = self._best_place(j, load, exclude=k)
+            if target is not None:
+                after = [
+                    x + y for x, y in zip(self._gain(i, k), self._gain(j, target), strict=True)
+                ]
+                if after > before:
+                    self._move(a, load, members, j, target)
+                    return True
+            self._move(a, load, members, i, here)
+            self._move(a, load, members, j, k)
         return False
