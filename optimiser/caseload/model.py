@@ -255,10 +255,13 @@ def build(instance: CaseloadInstance) -> CompactModel:
     for (k, cl), var in counts.items():
         lp.row(0, 0, [(v, 1.0) for v in into_class[(k, cl)]] + [(var, -1.0)],
                f"caseload_class_{k}_{cl}")  # fmt: skip
+    by_coordinator: dict[int, list[tuple[Any, float]]] = defaultdict(list)
+    for (k, cl), var in counts.items():
+        by_coordinator[k].append((var, classes[cl]))
     for k, coordinator in enumerate(coords):
-        terms = [(var, classes[cl]) for (kk, cl), var in counts.items() if kk == k]
-        if terms:
-            lp.row(-math.inf, coordinator.capacity + POINTS_EPS, terms, f"caseload_capacity_{k}")
+        if by_coordinator[k]:
+            lp.row(-math.inf, coordinator.capacity + POINTS_EPS, by_coordinator[k],
+                   f"caseload_capacity_{k}")  # fmt: skip
     _add_fit_rows(instance, lp, groups, weights, arcs)
     people = len(instance.people)
     # placed people, each counted at its priority (tier severity): flow leaving a

@@ -6,6 +6,14 @@ solution; ``pywraplp``'s ``SetHint`` crashes with HiGHS in OR-Tools 9.15), the
 incumbent and bound when a time limit stops HiGHS (``pywraplp`` reports them as
 "unknown"), and HiGHS options.  :mod:`optimiser.caseload` reaches OR-Tools
 only through this module.
+
+Building: a trust-scale model with per-person weights has 376,000 variables and
+93,000 rows with 811,000 coefficients; MathOpt's Python API sets each bound and
+coefficient by a separate call (7.3 s to build).  Rows and variable bounds are
+therefore buffered and written in a few vectorised calls to the model's storage
+(``Model._elemental``, the C++ store behind the public API: ``set_attrs`` with
+NumPy arrays) when the model is first solved or counted; ``tests/test_caseload_milp.py``
+checks that the result is the same model as one built through the public API.
 """
 
 from __future__ import annotations
@@ -18,7 +26,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ortools.math_opt.python import mathopt
+import numpy as np
+from ortools.math_opt.elemental.python import enums
+from ortools.math_opt.python import mathopt, variables
 from ortools.math_opt.solvers import highs_pb2
 
 from optimiser.model.lp import Status
@@ -59,11 +69,26 @@ class Milp:
 
     def __init__(self, name: str) -> None:
         self.model = mathopt.Model(name=name)
+        self._store = self.model._elemental  # noqa: SLF001 (see the module docstring)
         self._integers: list[Var] = []
+        # buffered until _flush: variable bounds, rows (bounds, names, coefficients)
+        self._var_ids: list[int] = []
+        self._var_lb: list[float] = []
+        self._var_ub: list[float] = []
+        self._row_names: list[str] = []
+        self._row_lb: list[float] = []
+        self._row_ub: list[float] = []
+        self._coef_row: list[int] = []
+        self._coef_var: list[int] = []
+        self._coef: list[float] = []
 
     def num(self, lb: float, ub: float, name: str) -> Var:
         """A continuous variable."""
-        return self.model.add_variable(lb=lb, ub=ub, name=name)
+        vid = self._store.add_element(enums.ElementType.VARIABLE, name)
+        self._var_ids.append(vid)
+        self._var_lb.append(lb)
+        self._var_ub.append(ub)
+        return variables.Variable(self._store, vid)
 
     def int(self, lb: float, ub: float, name: str) -> Var:  # noqa: A003
         """An integer variable."""
@@ -71,10 +96,53 @@ class Milp:
         self._integers.append(var)
         return var
 
-    def row(self, lb: float, ub: float, terms: Iterable[tuple[Var, float]], name: str) -> Any:
-        """Add ``lb <= sum(coef * var) <= ub`` under a stable name."""
-        expr = mathopt.fast_sum(coef * var for var, coef in terms if coef)
-        return self.model.add_linear_constraint(lb=lb, ub=ub, expr=expr, name=name)
+    def row(self, lb: float, ub: float, terms: Iterable[tuple[Var, float]], name: str) -> None:
+        """Add ``lb <= sum(coef * var) <= ub`` under a stable name (a variable that
+        appears twice gets the sum of its coefficients)."""
+        merged: dict[builtins.int, float] = {}
+        for var, coef in terms:
+            if coef:
+                merged[var.id] = merged.get(var.id, 0.0) + coef
+        number = len(self._row_names)
+        self._row_names.append(name)
+        self._row_lb.append(lb)
+        self._row_ub.append(ub)
+        for vid, coef in merged.items():
+            if coef:
+                self._coef_row.append(number)
+                self._coef_var.append(vid)
+                self._coef.append(coef)
+
+    def _flush(self) -> None:
+        """Write the buffered variable bounds and rows into the model."""
+        store = self._store
+        if self._var_ids:
+            ids = np.asarray(self._var_ids, dtype=np.int64).reshape(-1, 1)
+            lower = np.asarray(self._var_lb, dtype=np.float64)
+            upper = np.asarray(self._var_ub, dtype=np.float64)
+            store.set_attrs(enums.DoubleAttr1.VARIABLE_LOWER_BOUND, ids, lower)
+            store.set_attrs(enums.DoubleAttr1.VARIABLE_UPPER_BOUND, ids, upper)
+            self._var_ids, self._var_lb, self._var_ub = [], [], []
+        if self._row_names:
+            rows = store.add_named_elements(
+                enums.ElementType.LINEAR_CONSTRAINT, np.asarray(self._row_names, dtype=np.str_)
+            )
+            lower = np.asarray(self._row_lb, dtype=np.float64)
+            upper = np.asarray(self._row_ub, dtype=np.float64)
+            store.set_attrs(enums.DoubleAttr1.LINEAR_CONSTRAINT_LOWER_BOUND,
+                            rows.reshape(-1, 1), lower)  # fmt: skip
+            store.set_attrs(enums.DoubleAttr1.LINEAR_CONSTRAINT_UPPER_BOUND,
+                            rows.reshape(-1, 1), upper)  # fmt: skip
+            if self._coef:
+                keys = np.stack(
+                    [rows[np.asarray(self._coef_row, dtype=np.int64)],
+                     np.asarray(self._coef_var, dtype=np.int64)],
+                    axis=1,
+                )  # fmt: skip
+                store.set_attrs(enums.DoubleAttr2.LINEAR_CONSTRAINT_COEFFICIENT, keys,
+                                np.asarray(self._coef, dtype=np.float64))  # fmt: skip
+            self._row_names, self._row_lb, self._row_ub = [], [], []
+            self._coef_row, self._coef_var, self._coef = [], [], []
 
     def objective(self, terms: Iterable[tuple[Var, float]], sense: Sense) -> None:
         """Replace the objective."""
@@ -84,14 +152,14 @@ class Milp:
         else:
             self.model.minimize(expr)
 
-    @staticmethod
-    def bounds(var: Var) -> tuple[float, float]:
+    def bounds(self, var: Var) -> tuple[float, float]:
         """A variable's (lower, upper) bounds."""
+        self._flush()
         return float(var.lower_bound), float(var.upper_bound)
 
-    @staticmethod
-    def set_bounds(var: Var, lower: float | None = None, upper: float | None = None) -> None:
+    def set_bounds(self, var: Var, lower: float | None = None, upper: float | None = None) -> None:
         """Set a variable's lower and/or upper bound (``None``: leave it)."""
+        self._flush()
         if lower is not None:
             var.lower_bound = lower
         if upper is not None:
@@ -100,11 +168,13 @@ class Milp:
     @property
     def num_variables(self) -> builtins.int:
         """Number of variables."""
+        self._flush()
         return int(self.model.get_num_variables())
 
     @property
     def num_constraints(self) -> builtins.int:
         """Number of rows."""
+        self._flush()
         return int(self.model.get_num_linear_constraints())
 
     def solve(
@@ -120,6 +190,7 @@ class Milp:
         HiGHS is deterministic for a given model and start until the time limit binds.
         ``heuristics``: HiGHS ``mip_heuristic_effort`` (default HiGHS' own, 0.05).
         """
+        self._flush()
         if relax:
             for var in self._integers:
                 var.integer = False
