@@ -210,6 +210,28 @@ def test_full_team_risk_has_costed_new_post(tmp_path: Path) -> None:
     assert [m["role"] for m in risk["mitigations"]] == ["social_worker", "nurse"]
 
 
+def test_time_limit_counts_the_whole_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --time-limit 10: reading the files and the writing reserve for 400 people
+    # (0.25 + 0.05 x 0.4 = 0.27 s) come off the solver's share
+    import optimiser.caseload as caseload
+
+    seen = []
+    real = caseload.solve_caseload
+
+    def spy(instance, params):  # type: ignore[no-untyped-def]
+        seen.append(params.time_limit)
+        return real(instance, params)
+
+    monkeypatch.setattr(caseload, "solve_caseload", spy)
+    code, _, err = run("caseload", str(NORTH), str(NORTH_PEOPLE), "-o", str(tmp_path / "o"),
+                       "--time-limit", "10")  # fmt: skip
+    assert code == 0, err
+    (limit,) = seen
+    people = sum(1 for _ in NORTH_PEOPLE.open()) - 1
+    assert 10 - 0.25 - 0.05 * people / 1000 - 2.0 < limit < 10 - 0.25 - 0.05 * people / 1000
+
 def test_unproved_bound_is_null_in_standard_json(tmp_path: Path) -> None:
     # a huge model whose relaxation misses its time has no bound (inf): caseload.json
     # must stay standard JSON (a browser's JSON.parse refuses Infinity)

@@ -91,5 +91,5 @@ def print_caseload(
     if directory is not None:
         console.print(
             f"wrote {directory}/caseload.csv, caseload-coordinators.csv, caseload-risks.csv, "
-            f"caseload.json"
+            f"caseload.json, handover.csv"
         )
