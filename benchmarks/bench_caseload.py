@@ -1,6 +1,6 @@
 """Caseload assignment benchmark: proven optimality for a team, gap at trust scale.
 
-    python benchmarks/bench_caseload.py --severity [--weights tier|scheme|distinct]
+    python benchmarks/bench_caseload.py [--weights tier|scheme|distinct] [--severity]
         [--repeats-team 7] [--repeats-trust 3] [--time-limit S] [--mode command|inprocess]
         [--json OUT]
 
@@ -250,11 +250,13 @@ def main() -> int:
         "--team-time-limit", type=float, default=None, help="default: none (prove every stage)"
     )
     parser.add_argument("--weights", choices=("tier", "scheme", "distinct"), default="tier")
-    parser.add_argument("--severity", action="store_true")
+    parser.add_argument(
+        "--severity", action="store_true", help="inprocess: place by severity (command: always)"
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    if args.mode == "command" and not args.severity:
-        parser.error("the command always places by severity: add --severity")
+    if args.mode == "command":
+        args.severity = True  # the command always places by tier severity
     limit = COMMAND_SECONDS if args.time_limit is None else args.time_limit
     scratch = tempfile.TemporaryDirectory()
     files = {}
