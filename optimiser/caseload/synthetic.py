@@ -44,6 +44,10 @@ NEEDS = (
     (frozenset({"psychological_therapy"}), 0.001),
 )
 FTES = ((1.0, 0.70), (0.8, 0.15), (0.6, 0.10), (0.5, 0.05))
+#: the weighting scheme's factors of the tier weight (one drawn per person)
+SCHEME_FACTORS = (0.5, 1.0, 1.5, 2.0)
+#: mean factor of each kind of per-person weights
+SCHEME_MEAN = {"scheme": sum(SCHEME_FACTORS) / len(SCHEME_FACTORS), "distinct": 1.0}
 
 
 def _pick(rng: random.Random, options: tuple, share_index: int = 1):  # type: ignore[no-untyped-def]
@@ -96,7 +100,10 @@ def synthetic_instance(
         if rng.random() < p_phys:
             comps.add("physical_health")
         raw.append((f"C{k + 1:04d}", role, registered, base * fte, comps, names[k % localities]))
-    mean_weight = sum(w * share for _, w, share, _ in TIERS)
+    # the expected weight of a person (a scheme's factors 0.5 / 1 / 1.5 / 2 average
+    # 1.25, the distinct factors 0.5-1.5 average 1): capacity is scaled to it, so that
+    # every kind of weights gives the same tightness
+    mean_weight = sum(w * share for _, w, share, _ in TIERS) * SCHEME_MEAN.get(weights, 1.0)
     demand = people * mean_weight
     scale = demand / (tightness * sum(r[3] for r in raw))
     coords = tuple(
@@ -114,7 +121,7 @@ def synthetic_instance(
     for i in range(people):
         tier, weight, _, tier_severity = _pick(rng, TIERS, 2)
         if weights == "scheme":
-            weight = weight * rng.choice((0.5, 1.0, 1.5, 2.0))
+            weight = weight * rng.choice(SCHEME_FACTORS)
         elif weights == "distinct":
             weight = round(weight * rng.uniform(0.5, 1.5), 2)
         needs: frozenset[str] = frozenset()
