@@ -1,10 +1,10 @@
-"""CP-SAT on the pair model (``optimiser/model/caseload_cpsat.py``), by hand."""
+"""CP-SAT on the pair and class models (``optimiser/model/caseload_cpsat.py``), by hand."""
 
 from __future__ import annotations
 
 from optimiser.caseload import CaseloadParams, solve_caseload
 from optimiser.caseload.synthetic import synthetic_instance
-from optimiser.model.caseload_cpsat import PairProblem, solve_stage
+from optimiser.model.caseload_cpsat import PairProblem, solve_classes, solve_stage
 
 
 def _three_people() -> PairProblem:
@@ -38,6 +38,46 @@ def test_keep_with_placement_held() -> None:
     assert free is not None and free.value == 1
 
 
+
+
+def _four_people() -> PairProblem:
+    # coordinators hold 3 and 2 quanta; a, b weigh 2 (priority 5), c, d weigh 1
+    # (priority 2); a and c are currently with coordinator 0, b with 1, d with nobody.
+    # Two classes: {a, b} and {c, d} (same coordinators, weight and priority).
+    return PairProblem(
+        eligible=[[0, 1]] * 4,
+        weight=[2, 2, 1, 1],
+        capacity=[3, 2],
+        priority=[5, 5, 2, 2],
+        current=[0, 1, 0, None],
+        local=[frozenset()] * 4,
+    )
+
+
+def test_classes_placement_and_keep_by_hand() -> None:
+    # 6 quanta of people, 5 of room: one light person is left (placed 5 + 5 + 2 = 12;
+    # leaving a heavy one gives 9)
+    place = solve_classes(_four_people(), "place", {}, [None] * 4, 5.0)
+    assert place is not None and place.proved and place.value == place.bound == 12
+    assert sorted(k is None for k in place.assignment) == [False, False, False, True]
+    assert place.assignment[0] is not None and place.assignment[1] is not None
+    # keep with placement 12 held: a stays at 0 (2 of 3), b at 1 (2 of 2), c fills
+    # 0's last quantum and stays too: 3 kept, d (nobody's) is the one left
+    keep = solve_classes(_four_people(), "keep", {"place": 12}, place.assignment, 5.0)
+    assert keep is not None and keep.proved and keep.value == 3
+    assert keep.assignment == [0, 1, 0, None]
+    # the pair model agrees on both optima
+    pair = solve_stage(_four_people(), "keep", {"place": 12}, place.assignment, 5.0)
+    assert pair is not None and pair.value == 3
+
+
+def test_weighted_teams_prove_every_stage_with_the_class_model() -> None:
+    # a weighting scheme (few values) on 200 x 10 and hundreds of distinct weights
+    # on 400 x 10: every stage proved (HiGHS alone left keep a point short on both)
+    for people, coordinators, weights in ((200, 10, "scheme"), (400, 10, "distinct")):
+        instance = synthetic_instance(people, coordinators, 1, weights=weights, severity=True)
+        result = solve_caseload(instance, CaseloadParams(time_limit=60))
+        assert [s.status.value for s in result.stages] == ["optimal"] * 4, weights
 
 def test_bounding_model_rounds_weights_down_and_bounds_the_exact_optimum() -> None:
     from optimiser.caseload.solve import (
