@@ -1,10 +1,11 @@
-"""CP-SAT on the pair and class models (``optimiser/model/caseload_cpsat.py``), by hand."""
+"""The pair model (CP-SAT) and the class model (HiGHS) of small caseload stages, by hand."""
 
 from __future__ import annotations
 
 from optimiser.caseload import CaseloadParams, solve_caseload
 from optimiser.caseload.synthetic import synthetic_instance
-from optimiser.model.caseload_cpsat import PairProblem, solve_classes, solve_stage
+from optimiser.model.caseload_classes import solve_classes
+from optimiser.model.caseload_cpsat import PairProblem, solve_stage
 
 
 def _three_people() -> PairProblem:

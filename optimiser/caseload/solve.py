@@ -48,7 +48,8 @@ from optimiser.caseload.instance import (
 )
 from optimiser.caseload.mapping import to_people, to_values
 from optimiser.caseload.model import CompactModel, build
-from optimiser.model.caseload_cpsat import PairProblem, solve_classes, solve_stage
+from optimiser.model.caseload_classes import solve_classes
+from optimiser.model.caseload_cpsat import PairProblem, solve_stage
 from optimiser.model.caseload_milp import Sense, Solved
 from optimiser.model.lp import Status
 
@@ -460,9 +461,10 @@ def _solve(
             effort = PLACE_HEURISTICS if stage is Stage.PLACE and not nested else None
             prove = pairs is not None and stage in _MAXIMISE
             if prove and stage in (Stage.PLACE, Stage.KEEP) and weighted and pairs is not None:
-                # per-person weights: CP-SAT first for placement, on classes of
+                # per-person weights: placement and keep first on classes of
                 # interchangeable people (the 600 x 25 team with a weighting scheme:
-                # proved in 0.15-0.5 s, where HiGHS does not prove it in 12 s)
+                # placement proved in 0.2 s, keep in 1.1 s; on the grouped model
+                # HiGHS proves neither in 12 s)
                 share = left()
                 values, bound = _prove_by_pairs(
                     instance, model, pairs, stage, stages[:number], objective, values, bound,
@@ -647,9 +649,9 @@ def _prove_by_pairs(
     """A stage HiGHS left unproved, solved again by CP-SAT from the incumbent, the
     earlier stages held at their values: a better assignment and a tighter bound.
 
-    ``classes`` (placement and keep): count classes of interchangeable people
-    instead of deciding person by person (:func:`solve_classes`); the answer, whose
-    people are named greedily, is polished by this local search."""
+    ``classes`` (placement and keep): the class model instead, solved by HiGHS
+    (:mod:`optimiser.model.caseload_classes`); its answer, whose people are named
+    greedily, is polished by this local search."""
     floors = {s.value: round(model.lp.bounds(objective[s])[0]) for s in before}
     hint = to_people(instance, model, values)
     began = time.monotonic()
