@@ -261,8 +261,9 @@ CPSAT_SECONDS = 10.0
 #: HiGHS' share of a small team's stage time when CP-SAT may follow (placement
 #: needs HiGHS longest: 7.5 s on the weighted 600 x 25 team)
 HIGHS_SHARE = {Stage.PLACE: 0.9, Stage.KEEP: 0.75, Stage.LOCALITY: 0.75}
-#: with per-person weights CP-SAT goes first for placement, with this share
-CPSAT_PLACE_SHARE = 0.7
+#: with per-person weights a small team's placement and keep stages go first to
+#: the class model (:mod:`optimiser.model.caseload_classes`), with this share
+CLASS_SHARE = 0.7
 #: models with more integer counts than this (hundreds of distinct weights at trust
 #: scale) get their stage bounds from a bounding model with weights rounded down
 BOUNDING_INTEGERS = 20_000
@@ -454,23 +455,26 @@ def _solve(
                 if relaxed.status is Status.OPTIMAL:
                     bound = math.ceil(relaxed.objective - 1e-6)
             status = Status.OPTIMAL if values[var] <= bound else Status.FEASIBLE
+        classes = stage in (Stage.PLACE, Stage.KEEP) and weighted and pairs is not None
+        if status is not Status.OPTIMAL and classes and pairs is not None:
+            # per-person weights: placement and keep first on classes of
+            # interchangeable people (the 600 x 25 team with a weighting scheme:
+            # placement proved in 0.2 s, keep in 1.1 s; on the grouped model HiGHS
+            # proves neither in 12 s)
+            share = left()
+            values, bound = _prove_by_pairs(
+                instance, model, pairs, stage, stages[:number], objective, values, bound,
+                CPSAT_SECONDS if share is None else share * CLASS_SHARE, stats, search,
+            )  # fmt: skip
+            assert values is not None
+            if values[var] >= bound:
+                status = Status.OPTIMAL
         if status is not Status.OPTIMAL and exact:
             # placement: HiGHS' primal heuristics at full effort (a 600 x 25 team with
             # per-person weights: the optimum in 7.5 s, where the default stays a point
             # short); the later stages start from a good incumbent and keep the default
             effort = PLACE_HEURISTICS if stage is Stage.PLACE and not nested else None
             prove = pairs is not None and stage in _MAXIMISE
-            if prove and stage in (Stage.PLACE, Stage.KEEP) and weighted and pairs is not None:
-                # per-person weights: placement and keep first on classes of
-                # interchangeable people (the 600 x 25 team with a weighting scheme:
-                # placement proved in 0.2 s, keep in 1.1 s; on the grouped model
-                # HiGHS proves neither in 12 s)
-                share = left()
-                values, bound = _prove_by_pairs(
-                    instance, model, pairs, stage, stages[:number], objective, values, bound,
-                    CPSAT_SECONDS if share is None else share * CPSAT_PLACE_SHARE, stats,
-                    search,
-                )  # fmt: skip
             limit = left()
             if prove and limit is not None:  # the rest for CP-SAT, should HiGHS not prove it
                 limit *= HIGHS_SHARE[stage]

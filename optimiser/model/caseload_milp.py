@@ -31,7 +31,7 @@ from ortools.math_opt.elemental.python import enums
 from ortools.math_opt.python import mathopt, variables
 from ortools.math_opt.solvers import highs_pb2
 
-from optimiser.model.lp import Status
+from optimiser.model.lp import Status, quiet_stdout
 
 Var = Any  # mathopt.Variable
 
@@ -212,9 +212,10 @@ class Milp:
                 model_params = mathopt.ModelSolveParameters(
                     solution_hints=[mathopt.SolutionHint(variable_values=hint)]
                 )
-            result = mathopt.solve(
-                self.model, mathopt.SolverType.HIGHS, params=params, model_params=model_params
-            )
+            with quiet_stdout():  # HiGHS' MIP solver prints a few messages itself
+                result = mathopt.solve(
+                    self.model, mathopt.SolverType.HIGHS, params=params, model_params=model_params
+                )
         finally:
             if relax:
                 for var in self._integers:

@@ -100,7 +100,7 @@ def scheduler_threads(wanted: int) -> int:
 
 
 @contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
+def quiet_stdout() -> Iterator[None]:
     """Keep HiGHS' C-level prints (``output_flag=false`` stops the banner and logs,
     not a few internal messages of its MIP solver) off file descriptor 1.
 
@@ -229,7 +229,7 @@ class LinearModel:
         if threads != self._applied.threads:  # this thread's HiGHS pool is fixed
             self._applied = dataclasses.replace(self.highs, threads=threads)
             self.solver.SetSolverSpecificParametersAsString(self._applied.text())
-        with _quiet_stdout():
+        with quiet_stdout():
             return int(self.solver.Solve(self._params))
 
     def objective_value(self) -> float:
