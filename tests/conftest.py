@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 import yaml
 
-# benchmarks/ holds the GAP research engine (gapengine) that tests cross-check
+# benchmarks/ holds the GAP research engine (gapengine) that tests cross-check and
+# the caseload benchmark's file writer (caseload_files)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from optimiser.check import check_plan  # noqa: E402  (fails loudly if it is missing)
