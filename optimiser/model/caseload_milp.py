@@ -61,6 +61,11 @@ class Solved:
 class Milp:
     """A HiGHS MILP built row by row (one thread, deterministic).
 
+    Rows and continuous variables' bounds are buffered (module docstring): read
+    and change bounds through :meth:`bounds` / :meth:`set_bounds`, not on the
+    variables, and read ``model`` (the MathOpt model) only after a solve or a
+    count (:attr:`num_variables`, :attr:`num_constraints`), which write them.
+
     Parameters
     ----------
     name
