@@ -1,12 +1,13 @@
 """Caseload assignment benchmark: proven optimality for a team, gap at trust scale.
 
     python benchmarks/bench_caseload.py [--weights tier|scheme|distinct] [--severity]
-        [--repeats-team 7] [--repeats-trust 3] [--time-limit S] [--mode command|inprocess]
-        [--json OUT]
+        [--repeats-team 7] [--repeats-trust 3] [--team-seeds 0,1,2,3,4] [--time-limit S]
+        [--mode command|inprocess] [--json OUT]
 
 Instances (deterministic, :func:`optimiser.caseload.synthetic_instance`, seed 0):
 
-* ``team``: 600 people x 25 coordinators, 2 localities;
+* ``team``: 600 people x 25 coordinators, 2 localities (``--team-seeds``: one team
+  per seed, each timed ``--repeats-team`` times; the target holds for each);
 * ``trust``: 10,000 people x 400 coordinators, 20 teams (localities);
 * ``trust-slack`` (informational, no target): the same at 85 % of capacity, where
   the load-balancing stage has room to work.
@@ -150,12 +151,14 @@ def _row(
     }
 
 
-def run_command(name: str, files: Path, weights: str, time_limit: float | None) -> dict[str, Any]:
+def run_command(
+    name: str, files: Path, weights: str, time_limit: float | None, seed: int = 0
+) -> dict[str, Any]:
     """``skillmix caseload staff.yaml people.csv -o OUT`` as a whole process (start
     to exit: reading and checking the files, the model, every stage, writing the
     outputs), default options unless ``time_limit`` is given; its ``caseload.csv``
     checked and evaluated against the instance, independently of the solver."""
-    instance = synthetic_instance(**INSTANCES[name], seed=0, weights=weights, severity=True)
+    instance = synthetic_instance(**INSTANCES[name], seed=seed, weights=weights, severity=True)
     command = [
         str(Path(sys.executable).with_name("skillmix")),
         "caseload",
@@ -178,6 +181,7 @@ def run_command(name: str, files: Path, weights: str, time_limit: float | None) 
             chosen = {r["person"]: r["coordinator"] or None for r in csv.DictReader(handle)}
     assignment = [chosen[p.id] for p in instance.people]
     row = _row(name, seconds, cpu, doc["status"], instance, assignment)
+    row["seed"] = seed
     row["solve_seconds"] = doc["solve_seconds"]
     row["stages"] = _stage_rows(
         [
@@ -194,16 +198,21 @@ def _number(value: Any) -> float:
 
 
 def run_once(
-    name: str, time_limit: float | None, weights: str = "tier", severity: bool = False
+    name: str,
+    time_limit: float | None,
+    weights: str = "tier",
+    severity: bool = False,
+    seed: int = 0,
 ) -> dict[str, Any]:
     """``solve_caseload`` in this process (a profile: no files read or written)."""
-    instance = synthetic_instance(**INSTANCES[name], seed=0, weights=weights, severity=severity)
+    instance = synthetic_instance(**INSTANCES[name], seed=seed, weights=weights, severity=severity)
     t0 = time.perf_counter()
     cpu0 = time.process_time()
     result = solve_caseload(instance, CaseloadParams(time_limit=time_limit))
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     row = _row(name, seconds, cpu, result.status.value, instance, result.assignment)
+    row["seed"] = seed
     row["stages"] = _stage_rows(
         [(s.stage, s.value, s.bound, s.status is Status.OPTIMAL, s.seconds) for s in result.stages]
     )
@@ -237,6 +246,11 @@ def main() -> int:
     parser.add_argument("--repeats-slack", type=int, default=1)
     parser.add_argument("--repeats-example", type=int, default=5)
     parser.add_argument(
+        "--team-seeds",
+        default="0",
+        help="comma-separated seeds of the team instances (one team each; default 0)",
+    )
+    parser.add_argument(
         "--mode",
         choices=("command", "inprocess"),
         default="command",
@@ -258,29 +272,32 @@ def main() -> int:
     if args.mode == "command":
         args.severity = True  # the command always places by tier severity
     limit = COMMAND_SECONDS if args.time_limit is None else args.time_limit
+    seeds = [int(s) for s in args.team_seeds.split(",")]
     scratch = tempfile.TemporaryDirectory()
-    files = {}
+    files: dict[tuple[str, int], Path] = {}
     if args.mode == "command":  # the input files, written once (not timed)
-        for name in INSTANCES:
-            instance = synthetic_instance(**INSTANCES[name], seed=0, weights=args.weights,
+        wanted = [("team", s) for s in seeds] + [(n, 0) for n in INSTANCES if n != "team"]
+        for name, seed in wanted:
+            instance = synthetic_instance(**INSTANCES[name], seed=seed, weights=args.weights,
                                           severity=True)  # fmt: skip
-            files[name] = Path(scratch.name) / name
-            write_files(instance, files[name], weights=args.weights != "tier")
+            files[name, seed] = Path(scratch.name) / f"{name}-{seed}"
+            write_files(instance, files[name, seed], weights=args.weights != "tier")
 
-    def run(name: str, time_limit: float | None) -> dict[str, Any]:
+    def run(name: str, time_limit: float | None, seed: int = 0) -> dict[str, Any]:
         if args.mode == "command":
-            return run_command(name, files[name], args.weights, time_limit)
+            return run_command(name, files[name, seed], args.weights, time_limit, seed)
         if time_limit is None and name != "team":
             time_limit = COMMAND_SECONDS
-        return run_once(name, time_limit, args.weights, args.severity)
+        return run_once(name, time_limit, args.weights, args.severity, seed)
 
     runs: dict[str, list[dict[str, Any]]] = {"team": [], "trust": [], "trust-slack": []}
     rounds = max(args.repeats_team, args.repeats_trust, args.repeats_slack)
     for r in range(rounds):
-        if r < args.repeats_team:
-            row = run("team", args.team_time_limit)
+        for seed in seeds if r < args.repeats_team else ():
+            row = run("team", args.team_time_limit, seed)
             runs["team"].append(row)
-            print(f"team  #{r + 1}: {row['seconds']:.2f} s  {row['status']}", flush=True)
+            line = f"team  #{r + 1} seed {seed}: {row['seconds']:.2f} s  {row['status']}"
+            print(line, flush=True)
         if r < args.repeats_trust:
             row = run("trust", args.time_limit)
             runs["trust"].append(row)
@@ -297,8 +314,13 @@ def main() -> int:
     team_median = statistics.median(r["seconds"] for r in runs["team"])
     if not all(r["status"] == "optimal" and r["feasible"] for r in runs["team"]):
         failures.append("team: not every run proven optimal and feasible")
-    if team_median >= TEAM_SECONDS:
-        failures.append(f"team: median {team_median:.2f} s >= {TEAM_SECONDS} s")
+    team_medians = {
+        seed: statistics.median(r["seconds"] for r in runs["team"] if r["seed"] == seed)
+        for seed in seeds
+    }
+    for seed, median in team_medians.items():
+        if median >= TEAM_SECONDS:
+            failures.append(f"team seed {seed}: median {median:.2f} s >= {TEAM_SECONDS} s")
     trust_median = statistics.median(r["seconds"] for r in runs["trust"]) if runs["trust"] else 0
     worst_gap = 0.0
     for row in runs["trust-slack"]:
@@ -326,6 +348,7 @@ def main() -> int:
         "weights": args.weights,
         "severity": args.severity,
         "team_median_seconds": team_median,
+        "team_seed_median_seconds": team_medians,
         "trust_median_seconds": trust_median,
         "trust_worst_gap": worst_gap,
         "example_median_seconds": statistics.median(example),
@@ -343,10 +366,12 @@ def main() -> int:
     print()
     print("| instance | runs | median s | status | place | keep | locality | spread (pts) |")
     print("|---|---|---|---|---|---|---|---|")
-    for name, rows in runs.items():
+    table = [(f"team seed {s}", [r for r in runs["team"] if r["seed"] == s]) for s in seeds]
+    table += [(name, rows) for name, rows in runs.items() if name != "team"]
+    for name, rows in table:
         if not rows:
             continue
-        last = rows[len(rows) // 2]
+        last = sorted(rows, key=lambda r: r["seconds"])[len(rows) // 2]
         cells = []
         for stage in ("place", "keep", "locality", "spread"):
             s = last["stages"].get(stage)

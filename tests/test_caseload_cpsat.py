@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+import optimiser.caseload.solve as solve_module
 from optimiser.caseload import CaseloadParams, solve_caseload
 from optimiser.caseload.synthetic import synthetic_instance
 from optimiser.model.caseload_classes import solve_classes
@@ -107,3 +110,20 @@ def _people_of(bounding, instance):  # type: ignore[no-untyped-def]
         for i in group.members:
             weight_of[i] = bounding.weights[group.type]
     return [type("P", (), {"weight": weight_of[i]}) for i in range(len(instance.people))]
+
+
+def test_a_stage_highs_proves_goes_to_no_second_prover(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HiGHS reports a proved locality optimum of 567 as 566.9999999999962 on the
+    weighted 600 x 25 team; that is proved (it was once sent on to CP-SAT: 1.3 s)."""
+    calls: list[str] = []
+
+    def counting(problem, stage, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        calls.append(stage)
+        return solve_stage(problem, stage, *args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "solve_stage", counting)
+    instance = synthetic_instance(600, 25, 2, weights="scheme", severity=True)
+    result = solve_caseload(instance, CaseloadParams(time_limit=60))
+    assert [s.status.value for s in result.stages] == ["optimal"] * 4
+    assert [s.value for s in result.stages][:3] == [1619, 485, 567]
+    assert calls == []

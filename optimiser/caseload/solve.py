@@ -489,7 +489,8 @@ def _solve(
                     bound = min(bound, math.floor(solved.bound / scale + 1e-6))
                 else:
                     bound = max(bound, math.ceil(solved.bound - 1e-6))
-            if prove and pairs is not None and values is not None and values[var] < bound:
+            # HiGHS' values are floats (566.9999999999962 for a proved 567): round first
+            if prove and pairs is not None and values is not None and round(values[var]) < bound:
                 # CP-SAT on the pair model: on per-person weights it proves small
                 # teams' stages where HiGHS stalls (200 x 10: keep in 2.3 s)
                 values, bound = _prove_by_pairs(

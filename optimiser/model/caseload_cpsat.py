@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ortools.sat.python import cp_model
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
 #: stages as the pair model counts them
 STAGES = ("place", "keep", "locality")
@@ -69,6 +71,10 @@ def solve_stage(
     One worker and a fixed seed: the same answer for the same input until the
     time limit binds.  ``None`` when CP-SAT finds no solution in time.
     """
+    # imported here: CP-SAT's Python layer loads pandas (0.13 s of a caseload
+    # command's start), and most caseload commands never need it
+    from ortools.sat.python import cp_model
+
     model = cp_model.CpModel()
     x: dict[tuple[int, int], cp_model.IntVar] = {}
     for i, ks in enumerate(problem.eligible):
@@ -108,6 +114,8 @@ def solve_stage(
 
 
 def _solver(time_limit: float, seed: int) -> cp_model.CpSolver:
+    from ortools.sat.python import cp_model
+
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
