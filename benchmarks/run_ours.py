@@ -57,7 +57,8 @@ def _pass_highs_options(options: str) -> None:
 def _phases(scenario: Any) -> dict[str, float | int]:
     """Seconds of each part of ``solve_values`` (one extra, untimed-by-the-caller run)."""
     from optimiser.demand import build_team, demand_rows
-    from optimiser.model import CoordinationModel, HoursModel, ModelOptions
+    from optimiser.model.coordination import CoordinationModel
+    from optimiser.model.hours import HoursModel, ModelOptions
 
     solve_seconds: dict[str, float] = {}
     original = lp.LinearModel.solve

@@ -16,18 +16,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from optimiser.demand import DemandRow, Team, build_team, demand_rows
-from optimiser.model import (
-    CoordinationModel,
-    CoordinationSolution,
-    HoursModel,
-    HoursSolution,
-    ModelOptions,
-    Status,
-    minimal_conflicts,
-)
+from optimiser.model.conflict import minimal_conflicts
+from optimiser.model.coordination import CoordinationModel, CoordinationSolution
+from optimiser.model.hours import HoursModel, HoursSolution, ModelOptions
 from optimiser.model.lp import HighsOptions
 from optimiser.plan import Plan, plan_rows, r2
 from optimiser.risks import conflict_risks, register
+from optimiser.status import Status
 
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario

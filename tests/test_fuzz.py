@@ -31,10 +31,10 @@ from hypothesis import strategies as st
 from cli import main
 from optimiser.caseload.people import PeopleError, read_people
 from optimiser.check import check_plan, load_scenario_dict
-from optimiser.model import Status
 from optimiser.scenario import ScenarioError, load_scenario
 from optimiser.scenario.excel import read_workbook, write_scenario_workbook
 from optimiser.solve import SolveParams, solve
+from optimiser.status import Status
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from cli import main
 from optimiser.demand import build_team, demand_rows
-from optimiser.model import CoordinationModel, HoursModel, ModelOptions
+from optimiser.model.coordination import CoordinationModel
+from optimiser.model.hours import HoursModel, ModelOptions
 from optimiser.model.lp import HighsOptions, LinearModel
 from optimiser.model.sizing import FALLBACK_HIGHS, SIZING_HIGHS
 from optimiser.scenario import load_scenario

@@ -51,7 +51,7 @@ from optimiser.caseload.model import CompactModel, build
 from optimiser.model.caseload_classes import solve_classes
 from optimiser.model.caseload_cpsat import PairProblem, solve_stage
 from optimiser.model.caseload_milp import Sense, Solved
-from optimiser.model.lp import Status
+from optimiser.status import Status
 
 __all__ = [
     "STAGES",

@@ -31,7 +31,7 @@ from typing import Any
 
 from optimiser.model.caseload_cpsat import PairProblem, StageAnswer
 from optimiser.model.caseload_milp import Milp, Sense
-from optimiser.model.lp import Status
+from optimiser.status import Status
 
 ClassKey = tuple[tuple[int, ...], int, int]  # eligible coordinators, weight, priority
 

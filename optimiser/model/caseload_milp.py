@@ -31,7 +31,8 @@ from ortools.math_opt.elemental.python import enums
 from ortools.math_opt.python import mathopt, variables
 from ortools.math_opt.solvers import highs_pb2
 
-from optimiser.model.lp import Status, quiet_stdout
+from optimiser.model.quiet import quiet_stdout
+from optimiser.status import Status
 
 Var = Any  # mathopt.Variable
 

@@ -8,17 +8,15 @@ subpackage imports ``ortools``.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
-import os
-import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ortools.linear_solver import pywraplp
 
+from optimiser.model.quiet import quiet_stdout
 from optimiser.status import Status
 
 INF = math.inf
@@ -83,8 +81,6 @@ class Term:
     coef: float
 
 
-_STDOUT_LOCK = threading.Lock()
-
 #: HiGHS fixes its thread pool the first time a thread solves (one scheduler per
 #: calling thread; a later model asking for another ``threads`` fails with
 #: "global scheduler has already been initialized"): the count in use, by thread
@@ -97,28 +93,6 @@ def scheduler_threads(wanted: int) -> int:
     if fixed is None:
         _SCHEDULER.threads = fixed = wanted
     return int(fixed)
-
-
-@contextlib.contextmanager
-def quiet_stdout() -> Iterator[None]:
-    """Keep HiGHS' C-level prints (``output_flag=false`` stops the banner and logs,
-    not a few internal messages of its MIP solver) off file descriptor 1.
-
-    A lock serialises the redirect: two threads solving at once would otherwise
-    restore each other's descriptors in the wrong order.
-    """
-    with _STDOUT_LOCK:
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            sys.stdout.flush()
-        saved = os.dup(1)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, 1)
-            yield
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-            os.close(devnull)
 
 
 class LinearModel:

@@ -29,8 +29,9 @@ from optimiser.demand import (
     new_recruit,
     with_fte,
 )
-from optimiser.model import CoordinationModel, Flex, FlexSearch, HoursModel, ModelOptions
-from optimiser.model.hours import demand_group
+from optimiser.model.coordination import CoordinationModel
+from optimiser.model.flex import Flex, FlexSearch
+from optimiser.model.hours import HoursModel, ModelOptions, demand_group
 from optimiser.plan import r2
 from optimiser.risks import SOLVER_EPS
 from optimiser.solve import SolveParams, solve_values
