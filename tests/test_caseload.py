@@ -304,6 +304,55 @@ def test_matches_brute_force(seed: int) -> None:
     assert o.spread == pytest.approx(spreads[sum(result.loads().values())])
 
 
+def _weighted_instance(rng: random.Random) -> CaseloadInstance:
+    """People with their own points (not their tier's), placed by tier severity;
+    some of them had a coordinator who has left (``previous``, no ``current``)."""
+    coords = tuple(
+        Coordinator(
+            f"C{k}",
+            "r",
+            rng.choice([1.0, 1.5, 2.0, 2.25, 3.0]),
+            True,
+            frozenset({"cc"} | ({"med"} if rng.random() < 0.5 else set())),
+            rng.choice(["n", "s"]),
+        )
+        for k in range(3)
+    )
+    severity = {"green": 1, "amber": 2, "red": 3}
+    people = []
+    for i in range(rng.randint(4, 6)):
+        tier = rng.choice(list(severity))
+        departed = rng.random() < 0.25
+        people.append(
+            Person(
+                f"p{i}",
+                tier,
+                rng.choice([0.25, 0.5, 0.75, 1.0, 1.25, 2.0]),
+                needs=frozenset({"med"}) if rng.random() < 0.3 else frozenset(),
+                locality=rng.choice(["n", "s", None]),
+                current=None if departed else rng.choice([None, "C0", "C1", "C2"]),
+                priority=severity[tier],
+                previous="C9" if departed else None,
+            )
+        )
+    return CaseloadInstance(coords, tuple(people))
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_own_weights_and_severity_match_brute_force(seed: int) -> None:
+    """Per-person weights: the stage optima are the brute-force ones (severity
+    placed, then kept, then local).  About one seed in five sends placement or
+    keep to the class model (:mod:`optimiser.model.caseload_classes`)."""
+    instance = _weighted_instance(random.Random(seed))
+    result = solve_caseload(instance, CaseloadParams())
+    assert result.status is Status.OPTIMAL
+    assert check_assignment(instance, result.assignment) == []
+    o = result.objectives()
+    best, spreads = _brute_force(instance)
+    assert (o.placed, o.kept, o.local) == best
+    assert o.spread == pytest.approx(spreads[sum(result.loads().values())])
+
+
 @pytest.mark.parametrize("tightness", [0.9, 1.1])
 def test_first_three_stages_match_the_gap_engine(tightness: float) -> None:
     """Stages 1-3 equal the optimum of the same problem solved as a generalized
