@@ -293,9 +293,7 @@ def _random_instance(rng: random.Random) -> CaseloadInstance:
     return CaseloadInstance(coords, tuple(people))
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_matches_brute_force(seed: int) -> None:
-    instance = _random_instance(random.Random(seed))
+def _assert_brute_force_optimum(instance: CaseloadInstance) -> None:
     result = solve_caseload(instance, CaseloadParams())
     assert result.status is Status.OPTIMAL
     assert check_assignment(instance, result.assignment) == []
@@ -304,6 +302,11 @@ def test_matches_brute_force(seed: int) -> None:
     assert (o.placed, o.kept, o.local) == best
     # balance is minimised for the placed points of stage 3 (fair shares are shares of them)
     assert o.spread == pytest.approx(spreads[sum(result.loads().values())])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_matches_brute_force(seed: int) -> None:
+    _assert_brute_force_optimum(_random_instance(random.Random(seed)))
 
 
 def _weighted_instance(rng: random.Random) -> CaseloadInstance:
@@ -345,14 +348,7 @@ def test_own_weights_and_severity_match_brute_force(seed: int) -> None:
     """Per-person weights: the stage optima are the brute-force ones (severity
     placed, then kept, then local).  About one seed in five sends placement or
     keep to the class model (:mod:`optimiser.model.caseload_classes`)."""
-    instance = _weighted_instance(random.Random(seed))
-    result = solve_caseload(instance, CaseloadParams())
-    assert result.status is Status.OPTIMAL
-    assert check_assignment(instance, result.assignment) == []
-    o = result.objectives()
-    best, spreads = _brute_force(instance)
-    assert (o.placed, o.kept, o.local) == best
-    assert o.spread == pytest.approx(spreads[sum(result.loads().values())])
+    _assert_brute_force_optimum(_weighted_instance(random.Random(seed)))
 
 
 def _pair_optimum(instance: CaseloadInstance) -> tuple[int, int, int]:
