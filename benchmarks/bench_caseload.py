@@ -272,7 +272,10 @@ def main() -> int:
     if args.mode == "command":
         args.severity = True  # the command always places by tier severity
     limit = COMMAND_SECONDS if args.time_limit is None else args.time_limit
-    seeds = [int(s) for s in args.team_seeds.split(",")]
+    try:  # each team once, in the order given
+        seeds = list(dict.fromkeys(int(s) for s in args.team_seeds.split(",")))
+    except ValueError:
+        parser.error(f"--team-seeds: whole numbers separated by commas, not {args.team_seeds!r}")
     scratch = tempfile.TemporaryDirectory()
     files: dict[tuple[str, int], Path] = {}
     if args.mode == "command":  # the input files, written once (not timed)
@@ -312,10 +315,13 @@ def main() -> int:
 
     failures = []
     team_median = statistics.median(r["seconds"] for r in runs["team"])
-    if not all(r["status"] == "optimal" and r["feasible"] for r in runs["team"]):
-        failures.append("team: not every run proven optimal and feasible")
+    for seed in seeds:
+        rows = [r for r in runs["team"] if r["seed"] == seed]
+        if not all(r["status"] == "optimal" and r["feasible"] for r in rows):
+            failures.append(f"team seed {seed}: not every run proven optimal and feasible")
+    # JSON object keys are strings: the seeds as written on the command line
     team_medians = {
-        seed: statistics.median(r["seconds"] for r in runs["team"] if r["seed"] == seed)
+        str(seed): statistics.median(r["seconds"] for r in runs["team"] if r["seed"] == seed)
         for seed in seeds
     }
     for seed, median in team_medians.items():

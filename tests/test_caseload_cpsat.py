@@ -9,6 +9,7 @@ from optimiser.caseload import CaseloadParams, solve_caseload
 from optimiser.caseload.synthetic import synthetic_instance
 from optimiser.model.caseload_classes import solve_classes
 from optimiser.model.caseload_cpsat import PairProblem, solve_stage
+from optimiser.model.caseload_milp import Milp
 
 
 def _three_people() -> PairProblem:
@@ -122,8 +123,20 @@ def test_a_stage_highs_proves_goes_to_no_second_prover(monkeypatch: pytest.Monke
         return solve_stage(problem, stage, *args, **kwargs)
 
     monkeypatch.setattr(solve_module, "solve_stage", counting)
+    whole: list[bool] = []
+    milp_solve = Milp.solve
+
+    def checking(self, variables, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        solved = milp_solve(self, variables, *args, **kwargs)
+        if not kwargs.get("relax"):  # integer variables come back whole
+            whole.extend(solved.values[v] == round(solved.values[v])
+                         for v in self._integers if v in solved.values)  # fmt: skip
+        return solved
+
+    monkeypatch.setattr(Milp, "solve", checking)
     instance = synthetic_instance(600, 25, 2, weights="scheme", severity=True)
     result = solve_caseload(instance, CaseloadParams(time_limit=60))
     assert [s.status.value for s in result.stages] == ["optimal"] * 4
     assert [s.value for s in result.stages][:3] == [1619, 485, 567]
     assert calls == []
+    assert whole and all(whole)

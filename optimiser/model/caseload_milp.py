@@ -233,5 +233,11 @@ class Milp:
         if not result.has_primal_feasible_solution():
             return Solved(Status.UNKNOWN, math.nan, bound, {})
         values = dict(zip(variables, result.variable_values(list(variables)), strict=True))
+        if not relax:
+            # HiGHS returns integers within its tolerance (a proved 567 as
+            # 566.9999999999962): callers compare them with whole bounds
+            for var in self._integers:
+                if var in values:
+                    values[var] = float(round(values[var]))
         status = Status.OPTIMAL if reason == mathopt.TerminationReason.OPTIMAL else Status.FEASIBLE
         return Solved(status, float(result.objective_value()), bound, values)
