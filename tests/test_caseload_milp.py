@@ -17,9 +17,9 @@ def _ours() -> tuple[Milp, list]:
     n = lp.int(0, 3, "n")
     z = lp.num(1, 2, "z")
     lp.row(-math.inf, 5, [(x, 1.0), (n, 2.0)], "a")
-    lp.row(0, 0, [(x, 1.0), (y, -1.0), (x, 0.5), (z, 0.0)], "b")  # x twice, z zero
+    lp.row(0, 0, [(x, 1.0), (y, -1.0), (x, 0.5), (z, 0.0)], "bb")  # x twice, z zero
     lp.row(1, math.inf, [(n, 1.0), (z, 1.0)], "c")
-    lp.row(-1, 1, [(y, 1.0), (y, -1.0)], "d")  # cancels out: an empty row
+    lp.row(-1, 1, [(y, 1.0), (y, -1.0)], "row_d")  # cancels out: an empty row
     return lp, [x, y, n, z]
 
 
@@ -30,16 +30,18 @@ def _public() -> mathopt.Model:
     n = model.add_integer_variable(lb=0, ub=3, name="n")
     z = model.add_variable(lb=1, ub=2, name="z")
     model.add_linear_constraint(expr=x + 2 * n, ub=5, name="a")
-    model.add_linear_constraint(expr=1.5 * x - y, lb=0, ub=0, name="b")
+    model.add_linear_constraint(expr=1.5 * x - y, lb=0, ub=0, name="bb")
     model.add_linear_constraint(expr=n + z, lb=1, name="c")
-    model.add_linear_constraint(lb=-1, ub=1, name="d")
+    model.add_linear_constraint(lb=-1, ub=1, name="row_d")
     return model
 
 
 def test_buffered_rows_build_the_same_model_as_the_public_api() -> None:
+    # names of different lengths: the store once padded the shorter ones with NULs
     lp, _ = _ours()
     assert lp.num_variables == 4 and lp.num_constraints == 4
     assert lp.model.export_model() == _public().export_model()
+    assert [c.name for c in lp.model.linear_constraints()] == ["a", "bb", "c", "row_d"]
 
 
 def test_bounds_read_and_set_see_the_buffered_values() -> None:

@@ -130,9 +130,7 @@ class Milp:
             store.set_attrs(enums.DoubleAttr1.VARIABLE_UPPER_BOUND, ids, upper)
             self._var_ids, self._var_lb, self._var_ub = [], [], []
         if self._row_names:
-            rows = store.add_named_elements(
-                enums.ElementType.LINEAR_CONSTRAINT, np.asarray(self._row_names, dtype=np.str_)
-            )
+            rows = self._add_rows(self._row_names)
             lower = np.asarray(self._row_lb, dtype=np.float64)
             upper = np.asarray(self._row_ub, dtype=np.float64)
             store.set_attrs(enums.DoubleAttr1.LINEAR_CONSTRAINT_LOWER_BOUND,
@@ -149,6 +147,23 @@ class Milp:
                                 np.asarray(self._coef, dtype=np.float64))  # fmt: skip
             self._row_names, self._row_lb, self._row_ub = [], [], []
             self._coef_row, self._coef_var, self._coef = [], [], []
+
+    def _add_rows(self, names: list[str]) -> np.ndarray:
+        """Row ids for ``names``, in order.  The store takes a fixed-width array and
+        keeps its padding (``"ab"`` beside ``"abcd"`` became ``"ab\\x00\\x00"``), so
+        names go in runs of one length."""
+        ids = []
+        start = 0
+        while start < len(names):
+            end = start + 1
+            width = len(names[start])
+            while end < len(names) and len(names[end]) == width:
+                end += 1
+            ids.append(self._store.add_named_elements(
+                enums.ElementType.LINEAR_CONSTRAINT, np.asarray(names[start:end], dtype=np.str_)
+            ))  # fmt: skip
+            start = end
+        return np.concatenate(ids).astype(np.int64)
 
     def objective(self, terms: Iterable[tuple[Var, float]], sense: Sense) -> None:
         """Replace the objective."""
