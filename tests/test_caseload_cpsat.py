@@ -85,6 +85,9 @@ def test_weighted_teams_prove_every_stage_with_the_class_model() -> None:
         assert [s.status.value for s in result.stages] == ["optimal"] * 4, weights
 
 def test_bounding_model_rounds_weights_down_and_bounds_the_exact_optimum() -> None:
+    from optimiser.caseload.heuristic import LocalSearch
+    from optimiser.caseload.instance import eligible
+    from optimiser.caseload.lagrange import Pairs
     from optimiser.caseload.solve import (
         BOUNDING_WEIGHTS,
         Stage,
@@ -101,7 +104,12 @@ def test_bounding_model_rounds_weights_down_and_bounds_the_exact_optimum() -> No
     true = sorted(p.weight for p in instance.people)
     down = sorted(p.weight for p in _people_of(bounding, instance))
     assert all(d <= t + 1e-9 for d, t in zip(down, true, strict=True))
-    assert _bounding_bound(bounding, Stage.PLACE, {}, 30.0) >= place.value
+    coords = instance.coordinators
+    eligible_of = [[k for k, c in enumerate(coords) if eligible(p, c)] for p in instance.people]
+    pairs = Pairs(LocalSearch(instance, eligible_of))
+    stats: dict[str, float] = {}
+    assert _bounding_bound(bounding, pairs, Stage.PLACE, {}, 30.0, stats) >= place.value
+    assert stats["place_lagrangian"] <= stats["place_bounding_lp"] + 1e-6
 
 
 def _people_of(bounding, instance):  # type: ignore[no-untyped-def]

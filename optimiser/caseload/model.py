@@ -91,6 +91,10 @@ class CompactModel:
     #: the instance the model was built on, when it differs from the caller's
     #: (the bounding model's weights are rounded down)
     instance: CaseloadInstance | None = None
+    #: row numbers of the rows a Lagrangian bound dualises
+    #: (:mod:`optimiser.caseload.lagrange`): ("capacity", k), ("keep_fit", k),
+    #: ("local_fit", locality) and ("stage", "place" | "keep" | "locality")
+    rows: dict[tuple[str, Any], int] = field(default_factory=dict)
 
     def load_terms(self, k: int) -> list[tuple[Any, float]]:
         """Points of coordinator k as terms of the N variables."""
@@ -121,6 +125,7 @@ def _add_fit_rows(
     groups: list[Group],
     weights: list[float],
     arcs: list[FlowArc],
+    rows: dict[tuple[str, Any], int],
 ) -> None:
     """Valid rows that close most of the LP's gap (``caseload_keep_fit_k``,
     ``caseload_local_fit_l``): a coordinator keeps at most as many of their own
@@ -141,7 +146,9 @@ def _add_fit_rows(
         items = [weights[groups[a.group].type] for a in into for _ in groups[a.group].members]  # type: ignore[index]
         most = most_that_fit(items, coords[k].capacity)
         if most < len(items):
-            lp.row(-math.inf, most, [(a.var, 1.0) for a in into], f"caseload_keep_fit_{k}")
+            rows["keep_fit", k] = lp.row(
+                -math.inf, most, [(a.var, 1.0) for a in into], f"caseload_keep_fit_{k}"
+            )
     capacity: dict[str, float] = defaultdict(float)
     for c in coords:
         if c.locality is not None:
@@ -150,7 +157,9 @@ def _add_fit_rows(
         items = [weights[g.type] for g in groups if g.locality == locality for _ in g.members]
         most = most_that_fit(items, capacity[locality])
         if most < len(items):
-            lp.row(-math.inf, most, [(a.var, 1.0) for a in into], f"caseload_local_fit_{number}")
+            rows["local_fit", locality] = lp.row(
+                -math.inf, most, [(a.var, 1.0) for a in into], f"caseload_local_fit_{number}"
+            )
 
 
 def build(instance: CaseloadInstance) -> CompactModel:
@@ -258,28 +267,32 @@ def build(instance: CaseloadInstance) -> CompactModel:
     by_coordinator: dict[int, list[tuple[Any, float]]] = defaultdict(list)
     for (k, cl), var in counts.items():
         by_coordinator[k].append((var, classes[cl]))
+    rows: dict[tuple[str, Any], int] = {}
     for k, coordinator in enumerate(coords):
         if by_coordinator[k]:
-            lp.row(-math.inf, coordinator.capacity + POINTS_EPS, by_coordinator[k],
-                   f"caseload_capacity_{k}")  # fmt: skip
-    _add_fit_rows(instance, lp, groups, weights, arcs)
+            rows["capacity", k] = lp.row(-math.inf, coordinator.capacity + POINTS_EPS,
+                                         by_coordinator[k], f"caseload_capacity_{k}")  # fmt: skip
+    _add_fit_rows(instance, lp, groups, weights, arcs, rows)
     people = len(instance.people)
     # placed people, each counted at its priority (tier severity): flow leaving a
     # group always ends at a coordinator, so the group arcs count who is placed
     top = sum(p.priority for p in instance.people)
     placed = lp.int(0, top, "P")
-    lp.row(
+    rows["stage", "place"] = lp.row(
         0, 0,
         [(a.var, float(first[groups[a.group].type].priority)) for a in arcs if a.tail[0] == "g"]
         + [(placed, -1.0)],
         "caseload_placed",
     )  # fmt: skip
     kept = lp.int(0, people, "K")
-    lp.row(0, math.inf, [(a.var, 1.0) for a in arcs if a.gain[0]] + [(kept, -1.0)],
-           "caseload_kept")  # fmt: skip
-    local = lp.int(0, people, "L")
-    lp.row(0, math.inf, [(a.var, 1.0) for a in arcs if a.gain[1]] + [(local, -1.0)],
-           "caseload_local")  # fmt: skip
-    return CompactModel(
-        lp, groups, weights, classes, elig, arcs, counts, placed, kept, local, quantum(classes)
+    rows["stage", "keep"] = lp.row(
+        0, math.inf, [(a.var, 1.0) for a in arcs if a.gain[0]] + [(kept, -1.0)], "caseload_kept"
     )
+    local = lp.int(0, people, "L")
+    rows["stage", "locality"] = lp.row(
+        0, math.inf, [(a.var, 1.0) for a in arcs if a.gain[1]] + [(local, -1.0)], "caseload_local"
+    )
+    return CompactModel(
+        lp, groups, weights, classes, elig, arcs, counts, placed, kept, local, quantum(classes),
+        rows=rows,
+    )  # fmt: skip

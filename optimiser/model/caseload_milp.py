@@ -23,12 +23,12 @@ import datetime
 import enum
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from ortools.math_opt.elemental.python import enums
-from ortools.math_opt.python import mathopt, variables
+from ortools.math_opt.python import linear_constraints, mathopt, variables
 from ortools.math_opt.solvers import highs_pb2
 
 from optimiser.model.quiet import quiet_stdout
@@ -57,6 +57,8 @@ class Solved:
     objective: float
     bound: float
     values: dict[Var, float]
+    #: a relaxation's row duals, by row number (the rows asked for)
+    duals: dict[builtins.int, float] = field(default_factory=dict)
 
 
 class Milp:
@@ -87,6 +89,8 @@ class Milp:
         self._coef_row: list[int] = []
         self._coef_var: list[int] = []
         self._coef: list[float] = []
+        self._row_ids: list[np.ndarray] = []  # the store's ids of flushed rows, by number
+        self._flushed = 0  # rows written to the store
 
     def num(self, lb: float, ub: float, name: str) -> Var:
         """A continuous variable."""
@@ -102,14 +106,17 @@ class Milp:
         self._integers.append(var)
         return var
 
-    def row(self, lb: float, ub: float, terms: Iterable[tuple[Var, float]], name: str) -> None:
+    def row(
+        self, lb: float, ub: float, terms: Iterable[tuple[Var, float]], name: str
+    ) -> builtins.int:
         """Add ``lb <= sum(coef * var) <= ub`` under a stable name (a variable that
-        appears twice gets the sum of its coefficients)."""
+        appears twice gets the sum of its coefficients); returns the row's number
+        (rows are numbered from 0 in the order added: ``solve(duals=...)``)."""
         merged: dict[builtins.int, float] = {}
         for var, coef in terms:
             if coef:
                 merged[var.id] = merged.get(var.id, 0.0) + coef
-        number = len(self._row_names)
+        number = self._flushed + len(self._row_names)
         self._row_names.append(name)
         self._row_lb.append(lb)
         self._row_ub.append(ub)
@@ -118,6 +125,7 @@ class Milp:
                 self._coef_row.append(number)
                 self._coef_var.append(vid)
                 self._coef.append(coef)
+        return number
 
     def _flush(self) -> None:
         """Write the buffered variable bounds and rows into the model."""
@@ -130,7 +138,10 @@ class Milp:
             store.set_attrs(enums.DoubleAttr1.VARIABLE_UPPER_BOUND, ids, upper)
             self._var_ids, self._var_lb, self._var_ub = [], [], []
         if self._row_names:
+            first = self._flushed  # this batch's first row number
             rows = self._add_rows(self._row_names)
+            self._row_ids.append(rows)
+            self._flushed += len(rows)
             lower = np.asarray(self._row_lb, dtype=np.float64)
             upper = np.asarray(self._row_ub, dtype=np.float64)
             store.set_attrs(enums.DoubleAttr1.LINEAR_CONSTRAINT_LOWER_BOUND,
@@ -139,7 +150,7 @@ class Milp:
                             rows.reshape(-1, 1), upper)  # fmt: skip
             if self._coef:
                 keys = np.stack(
-                    [rows[np.asarray(self._coef_row, dtype=np.int64)],
+                    [rows[np.asarray(self._coef_row, dtype=np.int64) - first],
                      np.asarray(self._coef_var, dtype=np.int64)],
                     axis=1,
                 )  # fmt: skip
@@ -205,11 +216,14 @@ class Milp:
         hint: dict[Var, float] | None = None,
         relax: bool = False,
         heuristics: float | None = None,
+        duals: Sequence[builtins.int] = (),
     ) -> Solved:
         """Solve (or, with ``relax``, solve the LP relaxation); values of ``variables``.
 
         HiGHS is deterministic for a given model and start until the time limit binds.
         ``heuristics``: HiGHS ``mip_heuristic_effort`` (default HiGHS' own, 0.05).
+        ``duals``: numbers of rows (from :meth:`row`) whose duals a relaxation
+        returns in :attr:`Solved.duals` (MathOpt's sign convention).
         """
         self._flush()
         if relax:
@@ -255,4 +269,9 @@ class Milp:
                 if var in values:
                     values[var] = float(round(values[var]))
         status = Status.OPTIMAL if reason == mathopt.TerminationReason.OPTIMAL else Status.FEASIBLE
-        return Solved(status, float(result.objective_value()), bound, values)
+        row_duals: dict[builtins.int, float] = {}
+        if duals and relax and result.has_dual_feasible_solution():
+            ids = np.concatenate(self._row_ids)
+            rows = [linear_constraints.LinearConstraint(self._store, int(ids[n])) for n in duals]
+            row_duals = dict(zip(duals, map(float, result.dual_values(rows)), strict=True))
+        return Solved(status, float(result.objective_value()), bound, values, row_duals)
