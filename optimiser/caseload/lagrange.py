@@ -77,9 +77,9 @@ class Pairs:
     def __init__(self, search: LocalSearch) -> None:
         eligible = search.eligible
         sizes = np.fromiter((len(e) for e in eligible), dtype=np.int64, count=len(eligible))
-        self.person = np.repeat(np.arange(len(eligible), dtype=np.int64), sizes)
+        self.person = np.repeat(np.arange(len(eligible), dtype=np.int32), sizes)
         self.coordinator = np.fromiter(
-            (k for e in eligible for k in e), dtype=np.int64, count=int(sizes.sum())
+            (k for e in eligible for k in e), dtype=np.int32, count=int(sizes.sum())
         )
         has = sizes > 0
         self.people = np.nonzero(has)[0]  # people with a pair, in order
