@@ -63,3 +63,22 @@ def test_solve_after_buffering() -> None:
     assert solved.status is Status.OPTIMAL
     assert solved.values[n] == 1 and solved.values[x] == 3
     assert math.isclose(solved.objective, 4.1)
+
+
+def test_row_numbers_and_duals_across_flushes() -> None:
+    # max x + y: x <= 1 (row 0), solved; then x + y <= 1.5 (row 1) added: the
+    # optimum 1.5 is held by row 1 alone (dual 1); row 0 prices nothing (dual 0:
+    # x and y are worth the same, so y takes whatever x leaves)
+    lp = Milp("t")
+    x = lp.num(0, 10, "x")
+    y = lp.num(0, 10, "y")
+    assert lp.row(-math.inf, 1, [(x, 1.0)], "first") == 0
+    lp.objective([(x, 1.0), (y, 1.0)], Sense.MAX)
+    assert lp.solve([x, y], relax=True).status is Status.OPTIMAL  # flushes row 0
+    assert lp.row(-math.inf, 1.5, [(x, 1.0), (y, 1.0)], "second_row") == 1
+    solved = lp.solve([x, y], relax=True, duals=[1, 0])
+    assert math.isclose(solved.objective, 1.5)
+    assert set(solved.duals) == {0, 1}
+    assert math.isclose(abs(solved.duals[1]), 1.0)
+    assert math.isclose(solved.duals[0], 0.0, abs_tol=1e-9)
+    assert [c.name for c in lp.model.linear_constraints()] == ["first", "second_row"]
