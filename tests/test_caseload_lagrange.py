@@ -9,6 +9,8 @@ bounding model's own.
 
 from __future__ import annotations
 
+import functools
+import math
 import random
 
 import numpy as np
@@ -22,7 +24,7 @@ from optimiser.caseload.lagrange import Multipliers, Pairs
 from optimiser.caseload.lagrange import lagrangian_bound as bound
 from optimiser.caseload.model import build
 from optimiser.caseload.synthetic import synthetic_instance
-from optimiser.model.caseload_milp import Sense
+from optimiser.model.caseload_milp import Milp, Sense
 from optimiser.status import Status
 
 COMPS = frozenset({"care_coordination"})
@@ -80,17 +82,30 @@ def test_the_bound_by_hand() -> None:
     assert bound(pairs, "locality", {"place": 3, "keep": 1}, fit) == pytest.approx(2.6)
 
 
-@pytest.mark.parametrize("stage", ["keep", "locality"])
-@pytest.mark.parametrize("seed", [0, 1])
-def test_the_relaxations_own_duals_give_its_value(stage: str, seed: int) -> None:
+DUAL_CASES = [
+    # (people, coordinators, localities, seed, weights), stage, rows whose duals
+    # are non-zero there (so that each kind of dualised row is checked)
+    ((120, 8, 3, 5, "distinct"), "place", {"capacity", "stage"}),
+    ((120, 8, 3, 5, "distinct"), "keep", {"keep_fit", "stage"}),
+    ((100, 6, 3, 5, "distinct"), "locality", {"capacity", "keep_fit", "local_fit", "stage"}),
+    ((120, 8, 3, 1, "scheme"), "locality", {"capacity", "keep_fit", "local_fit", "stage"}),
+]
+
+
+@pytest.mark.parametrize(("shape", "stage", "kinds"), DUAL_CASES)
+def test_the_relaxations_own_duals_give_its_value(
+    shape: tuple[int, int, int, int, str], stage: str, kinds: set[str]
+) -> None:
     """Every row the bound dualises is accounted for: at the relaxation's optimal
-    duals the bound is the relaxation's value (strong duality)."""
-    instance = synthetic_instance(150, 8, 2, seed=seed, weights="distinct", severity=True)
+    duals the bound is the relaxation's value (strong duality; these relaxations
+    have no binding variable cap, which the bound does not dualise)."""
+    people, coordinators, localities, seed, weights = shape
+    instance = synthetic_instance(people, coordinators, localities, seed=seed, weights=weights,
+                                  severity=True)  # fmt: skip
     model = build(instance)
-    placed = solve_caseload(instance, CaseloadParams(time_limit=20, balance=False))
-    values = {s.stage: s.value for s in placed.stages}
-    floors = {"place": values["place"]} if stage == "keep" else {
-        "place": values["place"], "keep": values["keep"]}  # fmt: skip
+    values = _optimum(shape)
+    order = ["place", "keep", "locality"]
+    floors = {s: values[s] for s in order[: order.index(stage)]}
     objective = {"place": model.placed, "keep": model.kept, "locality": model.local}
     for name, value in floors.items():
         model.lp.set_bounds(objective[name], lower=value)
@@ -98,15 +113,67 @@ def test_the_relaxations_own_duals_give_its_value(stage: str, seed: int) -> None
     rows = list(model.rows.items())
     solved = model.lp.solve([objective[stage]], relax=True, duals=[n for _, n in rows])
     assert solved.status is Status.OPTIMAL and len(solved.duals) == len(rows)
-    m = Multipliers.from_duals({key: solved.duals[n] for key, n in rows},
-                               len(instance.coordinators))  # fmt: skip
+    duals = {key: solved.duals[n] for key, n in rows}
+    assert kinds <= {kind for (kind, _), d in duals.items() if abs(d) > 1e-7}
+    m = Multipliers.from_duals(duals, len(instance.coordinators))
     assert bound(_pairs(instance), stage, floors, m) == pytest.approx(solved.objective, abs=1e-6)
     # and it bounds the proved optimum
     assert solved.objective >= values[stage] - 1e-9
 
 
+@functools.cache
+def _optimum(shape: tuple[int, int, int, int, str]) -> dict[str, float]:
+    people, coordinators, localities, seed, weights = shape
+    instance = synthetic_instance(people, coordinators, localities, seed=seed, weights=weights,
+                                  severity=True)  # fmt: skip
+    result = solve_caseload(instance, CaseloadParams(time_limit=20, balance=False))
+    return {s.stage: s.value for s in result.stages}
+
+
+def _best_multipliers(pairs: Pairs, stage: str, floors: dict[str, float]) -> Multipliers:
+    """The multipliers that make the bound lowest: the Lagrangian dual as an LP
+    (min sum u_i + constants, u_i >= each of i's pair values, u_i >= 0), written
+    here from the formula, not from the product's model."""
+    k = len(pairs.capacity)
+    lp = Milp("lagrangian_dual")
+    y = [lp.num(0, math.inf, f"y_{c}") for c in range(k)]
+    z = [lp.num(0, math.inf, f"z_{c}") for c in range(k)]
+    v = [lp.num(0, math.inf, f"v_{n}") for n in range(len(pairs.localities))]
+    mu = {s: lp.num(0, math.inf, f"mu_{s}") for s in floors}
+    u = [lp.num(0, math.inf, f"u_{i}") for i in range(len(pairs.weight))]
+    for j, (i, c) in enumerate(zip(pairs.person.tolist(), pairs.coordinator.tolist(), strict=True)):
+        gain = {"place": float(pairs.priority[i]), "keep": float(pairs.keep[j]),
+                "locality": float(pairs.local[j])}  # fmt: skip
+        terms = [(u[i], 1.0), (y[c], float(pairs.weight[i]))]
+        terms += [(mu[s], -gain[s]) for s in floors]
+        if pairs.keep[j]:
+            terms.append((z[c], 1.0))
+        if pairs.local[j]:
+            terms.append((v[int(pairs.person_locality[i])], 1.0))
+        lp.row(gain[stage], math.inf, terms, f"pair_{j}")  # u_i >= value(i, c)
+    lp.objective(
+        [(a, 1.0) for a in u]
+        + [(y[c], float(pairs.capacity[c])) for c in range(k)]
+        + [(z[c], float(pairs.most_kept[c])) for c in range(k)]
+        + [(v[n], float(pairs.most_local[n])) for n in range(len(v))]
+        + [(mu[s], -floors[s]) for s in floors],
+        Sense.MIN,
+    )
+    solved = lp.solve([*y, *z, *v, *mu.values()], relax=True)
+    assert solved.status is Status.OPTIMAL
+    return Multipliers(
+        np.asarray([solved.values[a] for a in y]),
+        np.asarray([solved.values[a] for a in z]),
+        {loc: solved.values[v[n]] for n, loc in enumerate(pairs.localities)},
+        {s: solved.values[mu[s]] for s in mu},
+    )
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_any_multipliers_bound_the_optimum(seed: int) -> None:
+    """Random multipliers, and the ones that make the bound lowest (where an
+    off-by-one in a fit row's right-hand side would show), all bound the proved
+    optimum."""
     rng = random.Random(seed)
     instance = synthetic_instance(60, 5, 2, seed=seed, weights="scheme", severity=True)
     result = solve_caseload(instance, CaseloadParams(balance=False))
@@ -114,16 +181,19 @@ def test_any_multipliers_bound_the_optimum(seed: int) -> None:
     values = {s.stage: s.value for s in result.stages}
     pairs = _pairs(instance)
     k = len(instance.coordinators)
-    for _ in range(20):
-        m = Multipliers(
-            np.array([rng.choice([0.0, rng.uniform(0, 3)]) for _ in range(k)]),
-            np.array([rng.choice([0.0, rng.uniform(0, 2)]) for _ in range(k)]),
-            {loc: rng.uniform(0, 2) for loc in pairs.localities if rng.random() < 0.5},
-            {"place": rng.uniform(0, 2), "keep": rng.uniform(0, 2)},
-        )
-        assert bound(pairs, "keep", {"place": values["place"]}, m) >= values["keep"] - 1e-9
-        floors = {"place": values["place"], "keep": values["keep"]}
-        assert bound(pairs, "locality", floors, m) >= values["locality"] - 1e-9
+    cases = [("place", {}), ("keep", {"place": values["place"]}),
+             ("locality", {"place": values["place"], "keep": values["keep"]})]  # fmt: skip
+    for stage, floors in cases:
+        lowest = bound(pairs, stage, floors, _best_multipliers(pairs, stage, floors))
+        assert values[stage] - 1e-6 <= lowest
+        for _ in range(10):
+            m = Multipliers(
+                np.array([rng.choice([0.0, rng.uniform(0, 3)]) for _ in range(k)]),
+                np.array([rng.choice([0.0, rng.uniform(0, 2)]) for _ in range(k)]),
+                {loc: rng.uniform(0, 2) for loc in pairs.localities if rng.random() < 0.5},
+                {"place": rng.uniform(0, 2), "keep": rng.uniform(0, 2)},
+            )
+            assert bound(pairs, stage, floors, m) >= lowest - 1e-6
 
 
 def test_a_model_on_the_bounding_path_gets_a_bound_that_holds(
@@ -150,3 +220,4 @@ def test_a_model_on_the_bounding_path_gets_a_bound_that_holds(
             if earlier:
                 assert row.bound >= proved[stage]
         earlier = earlier and row.value == proved[stage]
+    assert earlier  # so the lower check above ran for every stage

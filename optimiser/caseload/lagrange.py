@@ -20,10 +20,13 @@ person takes the coordinator of highest reduced value, or none::
             + sum_l v_l most_l - sum_s mu_s floor_s
 
 where ``most_k`` / ``most_l`` are the fit rows' right-hand sides with the true
-weights.  With the bounding model's optimal duals this equals its relaxation
-on the rounded weights (``tests/test_caseload_lagrange.py`` checks that), and
-on the true weights, which are heavier, it is lower: a tighter bound that is
-still valid (distinct trust: locality 9,463 -> 9,400, keep 7,776 -> 7,763).
+weights.  The variables' upper bounds (``N <= floor(C / w)``, the arcs' caps)
+are not dualised: when none of them binds, the optimal duals of a relaxation
+give back its value (``tests/test_caseload_lagrange.py``; the trust-scale
+bounding relaxations reproduce to 1e-9), otherwise the bound is looser than
+the relaxation, and the caller keeps the smaller of the two.  On the true
+weights, which are heavier than the rounded ones, it is lower: a tighter
+bound that is still valid (distinct trust: locality 9,463 -> 9,400, keep 7,776 -> 7,763).
 Subgradient steps from these duals did not lower it further (tried: every
 step size raised it), so there are none.
 
@@ -39,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from optimiser.caseload.heuristic import LocalSearch
+from optimiser.caseload.instance import POINTS_EPS
 from optimiser.caseload.model import most_that_fit
 
 STAGES = ("place", "keep", "locality")
@@ -102,7 +106,8 @@ class Pairs:
         self.local = (person_loc[self.person] == coord_loc[self.coordinator]) & (
             person_loc[self.person] >= 0
         )
-        self.capacity = np.asarray(search.capacity, dtype=np.float64)
+        # as the model's rows and the local search: loads up to C + POINTS_EPS
+        self.capacity = np.asarray(search.capacity, dtype=np.float64) + POINTS_EPS
         # the fit rows' right-hand sides with the true weights
         kept: dict[int, list[float]] = defaultdict(list)
         for i, k in enumerate(search.current):
@@ -127,7 +132,9 @@ class Pairs:
 
 def lagrangian_bound(pairs: Pairs, stage: str, floors: dict[str, float], m: Multipliers) -> float:
     """The Lagrangian bound on ``stage`` with the earlier stages at least ``floors``."""
-    mu = {s: (1.0 if s == stage else m.stage.get(s, 0.0)) for s in STAGES}
+    # the stage itself counts 1, a floored stage its multiplier; a later stage
+    # (no floor yet) nothing: its multiplier could only loosen the bound
+    mu = {s: 1.0 if s == stage else m.stage.get(s, 0.0) if s in floors else 0.0 for s in STAGES}
     local_fit = np.asarray([m.local_fit.get(loc, 0.0) for loc in pairs.localities])
     penalty = np.append(local_fit, 0.0)  # index -1: people with no locality
     who, where = pairs.person, pairs.coordinator

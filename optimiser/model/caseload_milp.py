@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 from ortools.math_opt.elemental.python import enums
-from ortools.math_opt.python import linear_constraints, mathopt, variables
+from ortools.math_opt.python import mathopt, variables
 from ortools.math_opt.solvers import highs_pb2
 
 from optimiser.model.quiet import quiet_stdout
@@ -272,6 +272,6 @@ class Milp:
         row_duals: dict[builtins.int, float] = {}
         if duals and relax and result.has_dual_feasible_solution():
             ids = np.concatenate(self._row_ids)
-            rows = [linear_constraints.LinearConstraint(self._store, int(ids[n])) for n in duals]
+            rows = [self.model.get_linear_constraint(int(ids[n])) for n in duals]
             row_duals = dict(zip(duals, map(float, result.dual_values(rows)), strict=True))
         return Solved(status, float(result.objective_value()), bound, values, row_duals)
