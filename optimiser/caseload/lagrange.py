@@ -44,8 +44,7 @@ import numpy as np
 from optimiser.caseload.heuristic import LocalSearch
 from optimiser.caseload.instance import POINTS_EPS
 from optimiser.caseload.model import most_that_fit
-
-STAGES = ("place", "keep", "locality")
+from optimiser.model.caseload_cpsat import STAGES
 
 
 @dataclass(frozen=True)
@@ -85,9 +84,8 @@ class Pairs:
         self.coordinator = np.fromiter(
             (k for e in eligible for k in e), dtype=np.int32, count=int(sizes.sum())
         )
-        has = sizes > 0
-        self.people = np.nonzero(has)[0]  # people with a pair, in order
-        self.starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[has]
+        # where each person's pairs begin (people with none have no segment)
+        self.starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[sizes > 0]
         self.weight = np.asarray(search.weight, dtype=np.float64)
         self.priority = np.asarray(search.priority, dtype=np.float64)
         current = np.asarray([-1 if k is None else k for k in search.current], dtype=np.int64)
