@@ -28,6 +28,7 @@ from optimiser.caseload import (
     synthetic_instance,
 )
 from optimiser.caseload import solve as caseload_solve
+from optimiser.caseload.heuristic import KEPT, LOCAL
 from optimiser.caseload.instance import fair_targets
 from optimiser.caseload.rounding import Arc, round_flow
 from optimiser.model.lp import Status
@@ -561,6 +562,129 @@ def test_polish_swap_needs_room_for_the_heavier_one() -> None:
     coords = [coord("A", 2.0), coord("B", 1.5)]
     people = [person("i", 1.5, current="A"), Person("j", "amber", 2.0)]
     assert _search(coords, people).run([1, 0]) == [1, 0]
+
+
+def _p(pid: str, weight: float, **kw: object) -> Person:
+    return Person(pid, "amber", weight, **kw)  # type: ignore[arg-type]
+
+
+def _gains(search, a: list[int | None]) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    totals = [0, 0, 0]
+    for i, k in enumerate(a):
+        for d, g in enumerate(search._gain(i, k)):
+            totals[d] += g
+    return (totals[0], totals[1], totals[2])
+
+
+def test_many_for_one_brings_two_light_people_home_for_one_heavy() -> None:
+    # A (L1) is full with h (2.0, of L1); two of L1 (0.5 and 0.75) sit at B (L2, room
+    # 4).  h to B loses one local placement, the two into A (1.25 <= 2.0) gain two:
+    # local 1 -> 2.  Equal weights could not do this (one out, one in).
+    coords = [coord("A", 2.0, locality="L1"), coord("B", 4.0, locality="L2")]
+    people = [_p("h", 2.0, locality="L1"), _p("x", 0.5, locality="L1"),
+              _p("y", 0.75, locality="L1")]  # fmt: skip
+    search = _search(coords, people)
+    start = [0, 1, 1]
+    assert search.run(start) == start  # the other moves find nothing
+    assert _gains(search, start)[2] == 1
+    after = search.exchange(start)
+    assert after == [1, 0, 0]
+    assert _gains(search, after) == (3, 0, 2)
+
+
+def test_many_for_one_never_moves_a_kept_person_for_locality() -> None:
+    # The same, but A is h's current coordinator: h stays and so do the others.
+    coords = [coord("A", 2.0, locality="L1"), coord("B", 4.0, locality="L2")]
+    people = [_p("h", 2.0, locality="L1", current="A"), _p("x", 0.5, locality="L1"),
+              _p("y", 0.75, locality="L1")]  # fmt: skip
+    assert _search(coords, people).exchange([0, 1, 1]) == [0, 1, 1]
+
+
+def test_many_for_one_needs_a_net_gain() -> None:
+    # Only x (0.5) is of L1 and fits: h out (-1) and x in (+1) is no gain: no move.
+    coords = [coord("A", 2.0, locality="L1"), coord("B", 4.0, locality="L2")]
+    people = [_p("h", 2.0, locality="L1"), _p("x", 0.5, locality="L1"),
+              _p("y", 0.75, locality="L2")]  # fmt: skip
+    assert _search(coords, people).exchange([0, 1, 1]) == [0, 1, 1]
+
+
+def test_many_for_one_raises_keeps_and_may_move_a_kept_person_for_two() -> None:
+    # A (capacity 2) keeps h (2.0, current A); x and y (0.5, 1.0, current A) wait at B.
+    # For keeps, h out (-1) and x, y in (+2): kept 1 -> 2.  With h not kept, the gain
+    # is two.
+    coords = [coord("A", 2.0), coord("B", 4.0)]
+    people = [_p("h", 2.0, current="A"), _p("x", 0.5, current="A"),
+              _p("y", 1.0, current="A")]  # fmt: skip
+    search = _search(coords, people)
+    after = search.exchange([0, 1, 1], KEPT)
+    assert after == [1, 0, 0] and _gains(search, after)[1] == 2
+    people[0] = _p("h", 2.0)
+    search = _search(coords, people)
+    after = search.exchange([0, 1, 1], KEPT)
+    assert after == [1, 0, 0] and _gains(search, after)[1] == 2
+    # for locality (no localities here) nothing moves
+    assert search.exchange([0, 1, 1]) == [0, 1, 1]
+
+
+def test_keep_trade_sends_the_outsider_home() -> None:
+    # A (L1, capacity 1) keeps f (1.0, of L2, current A); j (0.8, of L1, current A)
+    # sits at B (L2, capacity 2).  They trade: j kept at A in its locality, f at B in
+    # its own: kept 1 -> 1, local 0 -> 2.
+    coords = [coord("A", 1.0, locality="L1"), coord("B", 2.0, locality="L2")]
+    people = [_p("f", 1.0, locality="L2", current="A"), _p("j", 0.8, locality="L1", current="A")]
+    search = _search(coords, people)
+    after = search.exchange([0, 1])
+    assert after == [1, 0]
+    assert _gains(search, [0, 1])[1:] == (1, 0) and _gains(search, after)[1:] == (1, 2)
+
+
+def test_keep_trade_fills_the_place_left_in_the_locality() -> None:
+    # j (0.8, of L1, current A) already sits in L1 at C, and B (f's L2) is full, so
+    # the trade alone gains nothing (j: local -> local, f: away -> away).  The place j
+    # leaves at C goes to z (0.6, of L1), who sat at D (L3); f goes to D:
+    # kept 1 -> 1, local 2 -> 3.
+    coords = [coord("A", 1.0, locality="L1"), coord("B", 0.5, locality="L2"),
+              coord("C", 1.0, locality="L1"), coord("D", 1.0, locality="L3")]  # fmt: skip
+    people = [_p("f", 1.0, locality="L2", current="A"), _p("j", 0.8, locality="L1", current="A"),
+              _p("z", 0.6, locality="L1"), _p("b", 0.5, locality="L2")]  # fmt: skip
+    search = _search(coords, people)
+    start = [0, 2, 3, 1]
+    after = search.exchange(start)
+    assert _gains(search, start)[1:] == (1, 2)
+    assert _gains(search, after)[1:] == (1, 3)
+    assert after == [3, 0, 2, 1]  # f to D, j kept at A, z home at C
+    assert check_assignment(search.instance, [coords[k].id for k in after]) == []
+
+
+def test_exchange_never_lowers_the_earlier_priorities() -> None:
+    # random teams with per-person weights: capacity holds, nobody placed is
+    # unplaced, the priorities before never fall and the raised one never does;
+    # and the moves do raise it on some of them
+    rng = random.Random(7)
+    locs = ["L1", "L2", "L3"]
+    raised = {KEPT: 0, LOCAL: 0}
+    for _ in range(60):
+        coords = [coord(f"C{k}", rng.choice([2.0, 3.0, 4.5]), locality=rng.choice(locs),
+                        registered=rng.random() < 0.8) for k in range(6)]  # fmt: skip
+        people = [
+            Person(f"P{i}", rng.choice(["green", "amber", "red"]),
+                   rng.choice([0.25, 0.5, 0.8, 1.3, 2.0]), locality=rng.choice(locs),
+                   registered_only=rng.random() < 0.2,
+                   current=rng.choice([None, *(c.id for c in coords)]))
+            for i in range(16)
+        ]  # fmt: skip
+        search = _search(coords, people)
+        start = search.run([None] * len(people))
+        for priority in (KEPT, LOCAL):
+            after = search.exchange(start, priority)
+            ids = [None if k is None else coords[k].id for k in after]
+            assert check_assignment(search.instance, ids) == []
+            assert all((s is None) == (t is None) for s, t in zip(start, after, strict=True))
+            before, now = _gains(search, start), _gains(search, after)
+            assert all(now[d] >= before[d] for d in range(priority))
+            assert now[priority] >= before[priority]
+            raised[priority] += now[priority] > before[priority]
+    assert raised[KEPT] > 0 and raised[LOCAL] > 0, raised
 
 
 # -- rounding -----------------------------------------------------------------------------

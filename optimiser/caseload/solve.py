@@ -36,7 +36,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from optimiser.caseload.heuristic import LocalSearch
+from optimiser.caseload.heuristic import KEPT, LOCAL, LocalSearch
 from optimiser.caseload.instance import (
     POINTS_EPS,
     CaseloadInstance,
@@ -84,6 +84,8 @@ _TIME_SHARE = {Stage.PLACE: 1.0, Stage.KEEP: 1.0, Stage.LOCALITY: 2.0, Stage.SPR
 #: Shares of a huge model (bounds from the bounding model): its placement stage
 #: solves two bounding relaxations (3 s and 8 s at 10,000 x 400 with distinct weights)
 _HUGE_TIME_SHARE = {**_TIME_SHARE, Stage.PLACE: 2.0}
+#: the stages whose starts :meth:`LocalSearch.exchange` improves, and the priority
+_EXCHANGE = {Stage.KEEP: KEPT, Stage.LOCALITY: LOCAL}
 
 
 @dataclass(frozen=True)
@@ -432,6 +434,8 @@ def _solve(
                 rounded = _with_keeps(instance, model, variables, values, left())
                 if rounded is not None:
                     starts.append(search.run(rounded))
+            if stage in _EXCHANGE:  # many-for-one moves (and keep trades)
+                starts = [search.exchange(people, _EXCHANGE[stage]) for people in starts]
             for n, people in enumerate(starts):
                 candidate = to_values(instance, model, people)
                 stats[f"{stage.value}_start_{n}"] = candidate[var]
@@ -508,6 +512,8 @@ def _solve(
                 done = [round(values[objective[s]]) for s in stages[:number]]
                 goal = (*done, bound)
             people = _lns(instance, search, people, stage_deadline, balance, goal, stats, stage)
+            if stage in _EXCHANGE:
+                people = search.exchange(people, _EXCHANGE[stage])
             improved = to_values(instance, model, people)
             if balance is not None:
                 improved.update(_spread_values(instance, model, improved, balance))
