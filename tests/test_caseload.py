@@ -482,6 +482,25 @@ def test_stage_values_are_the_assignment_values() -> None:
     assert values["spread"] == pytest.approx(o.spread)
 
 
+def test_balance_counts_excess_in_whole_quanta_only_when_coarse() -> None:
+    # quarter points in capacity 30: 120 quanta, targets 7.25 and 7.5 are whole
+    # quanta, so each coordinator's excess is a whole number of quarters; a target
+    # of 7.3 is not; hundredths in 30.5 points are 3,050 quanta (> 1,000): points
+    team = CaseloadInstance((coord("A", 30.0), coord("B", 30.0)), (_p("x", 0.25),))
+    assert caseload_solve._whole_excess(team, 0.25, [7.25, 7.5])
+    assert not caseload_solve._whole_excess(team, 0.25, [7.3, 7.5])
+    wide = CaseloadInstance((coord("A", 30.5),), (_p("x", 0.01),))
+    assert not caseload_solve._whole_excess(wide, 0.01, [7.25])
+    # a team counted in whole half points: everyone kept, loads 8.5 and 6; fair
+    # shares of the 14.5 points are 7.25 each, rounded up to the weights' half
+    # point: 7.5, so A is 1.0 (two quanta) above
+    people = [_p(f"a{n}", w, current="A") for n, w in enumerate([2.0, 2.5, 4.0])]
+    people += [_p(f"b{n}", w, current="B") for n, w in enumerate([1.5, 4.5])]
+    result = solve([coord("A", 8.5), coord("B", 8.5)], people)
+    assert result.objectives().spread == pytest.approx(1.0)
+    assert [s.value for s in result.stages if s.stage == "spread"] == [1.0]
+
+
 def test_fair_targets_round_up_to_the_weight_quantum() -> None:
     instance = CaseloadInstance((coord("A", 10.0), coord("B", 5.0)), (person("x", 0.5),))
     # 3 points placed of 15: shares 2 and 1, exact
@@ -643,17 +662,38 @@ def test_keep_trade_fills_the_place_left_in_the_locality() -> None:
     # the trade alone gains nothing (j: local -> local, f: away -> away).  The place j
     # leaves at C goes to z (0.6, of L1), who sat at D (L3); f goes to D:
     # kept 1 -> 1, local 2 -> 3.
+    # z2 (0.4, of L1, also at D) is lighter but needs medication, which C lacks.
     coords = [coord("A", 1.0, locality="L1"), coord("B", 0.5, locality="L2"),
-              coord("C", 1.0, locality="L1"), coord("D", 1.0, locality="L3")]  # fmt: skip
+              coord("C", 1.0, locality="L1"),
+              coord("D", 1.4, locality="L3", comps=("medication",))]  # fmt: skip
     people = [_p("f", 1.0, locality="L2", current="A"), _p("j", 0.8, locality="L1", current="A"),
-              _p("z", 0.6, locality="L1"), _p("b", 0.5, locality="L2")]  # fmt: skip
+              _p("z", 0.6, locality="L1"), _p("b", 0.5, locality="L2"),
+              _p("z2", 0.4, locality="L1", needs=frozenset({"medication"}))]  # fmt: skip
     search = _search(coords, people)
-    start = [0, 2, 3, 1]
+    start = [0, 2, 3, 1, 3]
     after = search.exchange(start)
     assert _gains(search, start)[1:] == (1, 2)
     assert _gains(search, after)[1:] == (1, 3)
-    assert after == [3, 0, 2, 1]  # f to D, j kept at A, z home at C
+    assert after == [3, 0, 2, 1, 3]  # f to D, j kept at A, z home at C, z2 stays
     assert check_assignment(search.instance, [coords[k].id for k in after]) == []
+
+
+def test_keep_trade_is_not_made_when_nobody_fits_the_place_left() -> None:
+    # The same without z2, and z weighs 1.2: it does not fit the 1.0 that j leaves at
+    # C, so the trade gains nothing and is not made.
+    coords = [coord("A", 1.0, locality="L1"), coord("B", 0.5, locality="L2"),
+              coord("C", 1.0, locality="L1"), coord("D", 2.5, locality="L3")]  # fmt: skip
+    people = [_p("f", 1.0, locality="L2", current="A"), _p("j", 0.8, locality="L1", current="A"),
+              _p("z", 1.2, locality="L1"), _p("b", 0.5, locality="L2")]  # fmt: skip
+    assert _search(coords, people).exchange([0, 2, 3, 1]) == [0, 2, 3, 1]
+
+
+def test_keep_trade_needs_a_locality() -> None:
+    # A has no locality and j none either: j at A would not count as local, so
+    # trading f for j gains nothing and is not made.
+    coords = [coord("A", 1.0), coord("B", 2.0, locality="L3")]
+    people = [_p("f", 1.0, locality="L2", current="A"), _p("j", 0.8, current="A")]
+    assert _search(coords, people).exchange([0, 1]) == [0, 1]
 
 
 def test_exchange_never_lowers_the_earlier_priorities() -> None:
@@ -661,10 +701,10 @@ def test_exchange_never_lowers_the_earlier_priorities() -> None:
     # unplaced, the priorities before never fall and the raised one never does;
     # and the moves do raise it on some of them
     rng = random.Random(7)
-    locs = ["L1", "L2", "L3"]
+    locs = ["L1", "L2", "L3", None]
     raised = {KEPT: 0, LOCAL: 0}
     for _ in range(60):
-        coords = [coord(f"C{k}", rng.choice([2.0, 3.0, 4.5]), locality=rng.choice(locs),
+        coords = [coord(f"C{k}", rng.choice([0.0, 2.0, 3.0, 4.5]), locality=rng.choice(locs),
                         registered=rng.random() < 0.8) for k in range(6)]  # fmt: skip
         people = [
             Person(f"P{i}", rng.choice(["green", "amber", "red"]),
@@ -676,7 +716,10 @@ def test_exchange_never_lowers_the_earlier_priorities() -> None:
         search = _search(coords, people)
         start = search.run([None] * len(people))
         for priority in (KEPT, LOCAL):
-            after = search.exchange(start, priority)
+            given = list(start)
+            after = search.exchange(given, priority)
+            assert given == start  # not modified
+            assert _search(coords, people).exchange(start, priority) == after  # deterministic
             ids = [None if k is None else coords[k].id for k in after]
             assert check_assignment(search.instance, ids) == []
             assert all((s is None) == (t is None) for s, t in zip(start, after, strict=True))

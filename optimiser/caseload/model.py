@@ -87,6 +87,8 @@ class CompactModel:
     # the spread stage's variables, once added
     spread: Any = None
     excess: dict[int, Any] = field(default_factory=dict)
+    #: the balancing stage's excess variables count whole quanta (else points)
+    excess_in_quanta: bool = False
     targets: list[float] = field(default_factory=list)
     #: the instance the model was built on, when it differs from the caller's
     #: (the bounding model's weights are rounded down)
