@@ -482,6 +482,35 @@ def test_stage_values_are_the_assignment_values() -> None:
     assert values["spread"] == pytest.approx(o.spread)
 
 
+def test_keep_and_local_arcs_are_whole_with_per_person_weights(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # per-person weights (two weights in one tier): the keep and local arcs are
+    # integer variables; tier weights: only the counts are
+    from optimiser.caseload.model import build
+
+    coords = (coord("A", 3.0, locality="L1"), coord("B", 3.0, locality="L2"))
+    people = (_p("x", 1.0, current="A", locality="L1"), _p("y", 1.5, locality="L2"))
+    weighted = build(CaseloadInstance(coords, people), whole_arcs=True)
+    plain = build(CaseloadInstance(coords, people))
+    for model, whole in ((weighted, True), (plain, False)):
+        kinds = {a.kind: a.var.integer for a in model.arcs}
+        assert kinds["keep"] is whole and kinds["local"] is whole
+        assert kinds["pool"] is False and kinds["far"] is False
+        assert all(v.integer for v in model.counts.values())
+    # and the solve asks for them exactly when a tier has two weights
+    asked: list[bool] = []
+
+    def spy(instance: CaseloadInstance, whole_arcs: bool = False):  # type: ignore[no-untyped-def]
+        asked.append(whole_arcs)
+        return build(instance, whole_arcs)
+
+    monkeypatch.setattr(caseload_solve, "build", spy)
+    solve(list(coords), list(people))
+    solve(list(coords), [_p("x", 1.0, current="A", locality="L1"), _p("y", 1.0, locality="L2")])
+    assert asked == [True, False]
+
+
 def test_balance_counts_excess_in_whole_quanta_only_when_coarse() -> None:
     # quarter points in capacity 30: 120 quanta, targets 7.25 and 7.5 are whole
     # quanta, so each coordinator's excess is a whole number of quarters; a target

@@ -328,7 +328,12 @@ def _solve(
         # keep a margin for rounding and naming people once the stages are done
         margin = 0.0 if nested else min(2.0, 0.05 * params.time_limit)
         deadline = start + params.time_limit - margin
-    model = build(instance)
+    # per-person weights: people of one tier with different weights
+    tier_weights: dict[str, set[float]] = defaultdict(set)
+    for person in instance.people:
+        tier_weights[person.tier].add(person.weight)
+    weighted = any(len(w) > 1 for w in tier_weights.values())
+    model = build(instance, whole_arcs=weighted)
     lp = model.lp
     stats: dict[str, float] = {
         "people": len(instance.people),
@@ -359,11 +364,6 @@ def _solve(
         if deadline is not None:
             # a huge model's solver calls overrun their limits by a second or so
             deadline -= HUGE_MARGIN
-    # per-person weights: people of one tier with different weights
-    tier_weights: dict[str, set[float]] = defaultdict(set)
-    for person in instance.people:
-        tier_weights[person.tier].add(person.weight)
-    weighted = any(len(w) > 1 for w in tier_weights.values())
     objective = {Stage.PLACE: model.placed, Stage.KEEP: model.kept, Stage.LOCALITY: model.local}
     values: dict[Any, float] | None = None  # the incumbent; meets every fixed stage
     last_lp = 0.0  # seconds the last relaxation took
