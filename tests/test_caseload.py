@@ -505,6 +505,9 @@ def test_keep_and_local_arcs_are_whole_with_per_person_weights(
         asked.append(whole_arcs)
         return build(instance, whole_arcs)
 
+    # the stats count every integer variable, and the counts N apart
+    direct = solve(list(coords), list(people)).stats
+    assert direct["integer_variables"] == weighted.lp.num_integers > direct["counts"]
     monkeypatch.setattr(caseload_solve, "build", spy)
     solve(list(coords), list(people))
     solve(list(coords), [_p("x", 1.0, current="A", locality="L1"), _p("y", 1.0, locality="L2")])

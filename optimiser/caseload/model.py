@@ -18,7 +18,9 @@ valid rows that tighten the LP: ``caseload_keep_fit_k`` (k keeps at most as many
 of its own people as fit in its capacity) and ``caseload_local_fit_l`` (a
 locality's coordinators take at most as many of its people as fit).
 
-Only the ``N`` are integer.  For fixed integer ``N`` the arcs form a network
+The ``N`` are integer, and with per-person weights the keep and local arcs
+too (``build(..., whole_arcs=True)``: it only speeds HiGHS' proofs; every
+assignment has whole flows).  For fixed integer ``N`` the arcs form a network
 flow with integer supplies and demands, whose vertices are integral; so a
 solution's fractional arc flows can be rounded (:mod:`optimiser.caseload.rounding`)
 to integers with the same ``N`` and no worse keep / locality counts.  The

@@ -249,8 +249,11 @@ def check_assignment(
 # -- solving ----------------------------------------------------------------------------
 
 
-#: Compact models with at most this many integer counts go to HiGHS branch and
-#: bound when no rounded start meets the LP bound; larger ones to the LNS.
+#: Compact models with at most this many integer counts ``N[k, w]`` go to HiGHS
+#: branch and bound when no rounded start meets the LP bound; larger ones to the
+#: LNS.  (With per-person weights the keep and local arcs are integer too: a
+#: 600 x 25 team with a weighting scheme has about 200 counts and 700 integers;
+#: the limit stays on the counts, the size that grows with coordinators x weights.)
 MILP_MAX_INTEGERS = 400
 #: Passes of the LNS over its neighbourhoods (a work limit: results stay reproducible).
 LNS_PASSES = 3
@@ -340,7 +343,8 @@ def _solve(
         "coordinators": len(instance.coordinators),
         "types": len(model.weights),
         "groups": len(model.groups),
-        "integer_variables": len(model.counts),
+        "counts": len(model.counts),  # N[k, w]: what MILP_MAX_INTEGERS limits
+        "integer_variables": lp.num_integers,
         "variables": lp.num_variables,
         "rows": lp.num_constraints,
         "build_seconds": time.monotonic() - start,

@@ -204,6 +204,11 @@ class Milp:
         return int(self.model.get_num_variables())
 
     @property
+    def num_integers(self) -> builtins.int:
+        """Number of integer variables."""
+        return len(self._integers)
+
+    @property
     def num_constraints(self) -> builtins.int:
         """Number of rows."""
         self._flush()
