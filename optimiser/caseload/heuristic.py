@@ -13,9 +13,14 @@ fraction of a person's weight.  :class:`LocalSearch` then
    their locality, directly when there is room or by swapping with someone of
    the same weight who loses nothing by it.
 
+For the keep and locality stages, :meth:`LocalSearch.exchange` then raises
+that stage's count with many-for-one moves (one person out, several lighter
+ones in) and, for locality, keep trades.
+
 Every move keeps the assignment feasible and never lowers (placed, kept,
-local) lexicographically.  Pure Python, no solver: it gives the MILP a start
-(and often the optimum: the solver then only has to prove it).
+local) lexicographically (``exchange``: the priorities up to its own).  Pure
+Python, no solver: it gives the MILP a start (and often the optimum: the
+solver then only has to prove it).
 """
 
 from __future__ import annotations
