@@ -101,6 +101,13 @@ class LocalSearch:
             int(loc is not None and self.coord_locality[k] == loc),
         )
 
+    def _outside(self, i: int, k: int | None) -> bool:
+        """Person i is placed at k, outside their locality, and not kept there."""
+        home = self.locality[i]
+        if k is None or home is None:
+            return False
+        return self.coord_locality[k] != home and self.current[i] != k
+
     def _room(self, load: list[float], k: int) -> float:
         return self.capacity[k] - load[k] + POINTS_EPS
 
@@ -314,10 +321,8 @@ class LocalSearch:
             away: dict[str, list[int]] = {}
             if priority == LOCAL:
                 for i, k in enumerate(a):
-                    home = self.locality[i]
-                    outside = k is not None and self.coord_locality[k] != home
-                    if outside and home is not None and self.current[i] != k:
-                        away.setdefault(home, []).append(i)
+                    if self._outside(i, k):
+                        away.setdefault(self.locality[i], []).append(i)  # type: ignore[arg-type]
             for k in range(len(self.capacity)):
                 gained += self._many_for_one(k, priority, a, load, members, away)
             if not gained:
@@ -359,8 +364,6 @@ class LocalSearch:
         """Many-for-one moves into k; returns what ``priority`` gained."""
         gained = 0
         incoming = self._incoming(k, priority, a, away)
-        if not incoming:
-            return 0
         while incoming:
             # who makes room: not kept (at the locality priority), least loss, heaviest
             out = sorted(
@@ -393,9 +396,7 @@ class LocalSearch:
                         gained += change[priority]
                         moved = set(take)
                         break
-                    for i in before:
-                        self._move(a, load, members, i, None)
-                for i in before:
+                for i in before:  # undone: everyone back where they were
                     self._move(a, load, members, i, before[i])
             if moved is None:
                 break
@@ -462,8 +463,7 @@ class LocalSearch:
         room = self._room(load, k)
         best = None
         for i in self._people_of.get(home, ()):
-            at = a[i]
-            if at is None or self.coord_locality[at] == home or self.current[i] == at:
+            if not self._outside(i, a[i]):
                 continue
             fits = self.weight[i] <= room and k in self.eligible_set[i]
             if fits and (best is None or (self.weight[i], i) < (self.weight[best], best)):
