@@ -357,7 +357,7 @@ def main() -> int:
         "team_seed_median_seconds": team_medians,
         "trust_median_seconds": trust_median,
         "trust_worst_gap": worst_gap,
-        "example_median_seconds": statistics.median(example),
+        "example_median_seconds": statistics.median(example) if example else None,
         "example_seconds": [round(x, 3) for x in example],
         "runs": runs,
         "failures": failures,
@@ -390,7 +390,8 @@ def main() -> int:
         statuses = "/".join(sorted({r["status"] for r in rows}))
         median = statistics.median(r["seconds"] for r in rows)
         print(f"| {name} | {len(rows)} | {median:.2f} | {statuses} | " + " | ".join(cells) + " |")
-    print(f"\nexample end to end: median {statistics.median(example):.2f} s")
+    if example:
+        print(f"\nexample end to end: median {statistics.median(example):.2f} s")
     print(f"wrote {out}")
     for f in failures:
         print(f"FAILED: {f}")
