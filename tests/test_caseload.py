@@ -564,6 +564,66 @@ def test_lns_path_is_feasible_and_close_to_the_exact_answer(
             assert stage.bound >= e.placed
 
 
+def test_pairs_rank_coordinators_by_who_could_gain_from_repacking_them() -> None:
+    # A, B in L1, C in L2.  x (at A, current C) links A-C; y (of L2, at B) links
+    # B-C (C is in L2); z (of L2, at A, current B) links A-B and A-C.  Unplaced
+    # people link nothing (every neighbourhood they fit takes them in).
+    coords = (coord("A", 5.0, locality="L1"), coord("B", 5.0, locality="L1"),
+              coord("C", 5.0, locality="L2"))  # fmt: skip
+    people = (
+        person("x", current="C", locality="L1"),
+        person("y", locality="L2"),
+        person("z", current="B", locality="L2"),
+        person("u", current="C", locality="L1"),
+    )
+    instance = CaseloadInstance(coords, people)
+    assert caseload_solve._pairs(instance, [0, 1, 0, None]) == [[0, 2], [0, 1], [1, 2]]
+    hoods = caseload_solve._neighbourhoods(instance, [0, 1, 0, None])
+    assert hoods[:3] == [[0, 2], [0, 1], [1, 2]]  # a small team: the pairs first
+
+
+def test_pair_neighbourhoods_only_for_small_teams(monkeypatch: pytest.MonkeyPatch) -> None:
+    coords = (coord("A", 5.0), coord("B", 5.0))
+    instance = CaseloadInstance(coords, (person("x", current="B"),))
+    assert [0, 1] in caseload_solve._neighbourhoods(instance, [0])
+    monkeypatch.setattr(caseload_solve, "PAIR_MAX_COORDINATORS", 1)
+    assert caseload_solve._pairs(instance, [0]) == [[0, 1]]
+    assert caseload_solve._neighbourhoods(instance, [0]) == [[0, 1]]  # the chunk only
+    big = CaseloadInstance((*coords, coord("C", 5.0, locality="L1")), (person("x", current="B"),))
+    assert [0, 1] not in caseload_solve._neighbourhoods(big, [0])
+
+
+def test_lns_repacks_two_full_coordinators_that_no_move_or_swap_can(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Capacities 1.0.  A holds B's people (0.3 + 0.7), B holds A's (0.45 + 0.55):
+    # nobody is kept.  No one move or swap fits (A + a1 - b1 = 1.15, B + b2 - a1
+    # = 1.25, ...), so the local search is stuck at 0; re-packing the pair as a
+    # whole keeps all four.  (Chunks of one coordinator: only the pair can.)
+    monkeypatch.setattr(caseload_solve, "LNS_CHUNK", 1)
+    coords = [coord("A", 1.0), coord("B", 1.0)]
+    people = [
+        _p("a1", 0.45, current="A"), _p("a2", 0.55, current="A"),
+        _p("b1", 0.3, current="B"), _p("b2", 0.7, current="B"),
+    ]  # fmt: skip
+    search = _search(coords, people)
+    start: list[int | None] = [1, 1, 0, 0]
+    assert search.run(start) == start
+    assert search.exchange(start, KEPT) == start
+    instance = CaseloadInstance(tuple(coords), tuple(people))
+    stats: dict[str, float] = {}
+    found = caseload_solve._lns(
+        instance, search, start, None, None, None, stats, caseload_solve.Stage.KEEP
+    )
+    assert found == [0, 0, 1, 1]
+    assert check_assignment(instance, [coords[k].id for k in found]) == []  # type: ignore[index]
+    assert stats["lns_improvements"] == 1
+    monkeypatch.setattr(caseload_solve, "PAIR_MAX_COORDINATORS", 0)
+    alone = caseload_solve._lns(instance, search, start, None, None, None, {},
+                                caseload_solve.Stage.KEEP)  # fmt: skip
+    assert alone == start
+
+
 # -- local search --------------------------------------------------------------------------
 
 

@@ -288,6 +288,15 @@ LNS_SUB_SECONDS = 2.0
 WHOLE_EXCESS_QUANTA = 1_000
 #: Coordinators from other localities added to a locality's neighbourhood.
 LNS_EXTRA = 12
+#: teams with at most this many coordinators also get pair neighbourhoods (two
+#: coordinators, their people and the unplaced people they could take): with
+#: two-decimal weights a placement optimum is a near-exact packing, and keeping
+#: people means re-packing two coordinators at once, which the moves of
+#: :class:`LocalSearch` cannot and a locality's neighbourhood (most of a small
+#: team) is too big to solve for
+PAIR_MAX_COORDINATORS = 30
+#: seconds one pair neighbourhood may take
+PAIR_SUB_SECONDS = 0.5
 #: Neighbourhood size when coordinators have no localities.
 LNS_CHUNK = 30
 
@@ -716,14 +725,16 @@ def _prove_by_pairs(
 
 
 def _neighbourhoods(instance: CaseloadInstance, people: list[int | None]) -> list[list[int]]:
-    """Coordinator sets whose people are re-assigned together: each locality with
-    the coordinators elsewhere that hold its people or whose people belong to it;
+    """Coordinator sets whose people are re-assigned together: in a small team
+    first the linked pairs (:func:`_pairs`); then each locality with the
+    coordinators elsewhere that hold its people or whose people belong to it;
     without localities, consecutive chunks of coordinators."""
     coords = instance.coordinators
+    pairs = _pairs(instance, people) if len(coords) <= PAIR_MAX_COORDINATORS else []
     localities = sorted({c.locality for c in coords if c.locality is not None})
     if len(localities) <= 1:
         n = len(coords)
-        return [list(range(i, min(i + LNS_CHUNK, n))) for i in range(0, n, LNS_CHUNK)]
+        return pairs + [list(range(i, min(i + LNS_CHUNK, n))) for i in range(0, n, LNS_CHUNK)]
     index = instance.coordinator_index
     hoods = []
     for locality in localities:
@@ -754,7 +765,30 @@ def _neighbourhoods(instance: CaseloadInstance, people: list[int | None]) -> lis
             pairs.add(max(partners)[1])
     for a, b in sorted(pairs):
         hoods.append([k for k, c in enumerate(coords) if c.locality in (a, b)])
-    return hoods
+    return [*_pairs(instance, people), *hoods] if len(coords) <= PAIR_MAX_COORDINATORS else hoods
+
+
+def _pairs(instance: CaseloadInstance, people: list[int | None]) -> list[list[int]]:
+    """Pairs of coordinators linked by someone who could gain from re-packing
+    the two: held by one whose current coordinator is the other, or held by one
+    outside their locality while the other is in it.  Most links first (then
+    coordinator order): the moves most likely to pay."""
+    coords = instance.coordinators
+    index = instance.coordinator_index
+    links: dict[tuple[int, int], int] = defaultdict(int)
+    for i, k in enumerate(people):
+        if k is None:
+            continue
+        person = instance.people[i]
+        current = index.get(person.current) if person.current is not None else None
+        if current is not None and current != k:
+            links[min(k, current), max(k, current)] += 1
+        home = person.locality
+        if home is not None and coords[k].locality != home:
+            for other, c in enumerate(coords):
+                if c.locality == home:
+                    links[min(k, other), max(k, other)] += 1
+    return [list(pair) for pair in sorted(links, key=lambda p: (-links[p], p))]
 
 
 def _id(coords: tuple[Coordinator, ...], k: int | None) -> str | None:
@@ -821,7 +855,7 @@ def _lns(
             )
             before = [_id(coords, people[i]) for i in members]
             sub_targets = None if balance is None else [balance[k] for k in hood]
-            limit = LNS_SUB_SECONDS
+            limit = PAIR_SUB_SECONDS if len(hood) == 2 else LNS_SUB_SECONDS
             if deadline is not None:
                 limit = min(limit, max(0.05, deadline - time.monotonic()))
             params = CaseloadParams(time_limit=limit, balance=balance is not None)
