@@ -586,6 +586,8 @@ def test_pair_neighbourhoods_only_for_small_teams(monkeypatch: pytest.MonkeyPatc
     coords = (coord("A", 5.0), coord("B", 5.0))
     instance = CaseloadInstance(coords, (person("x", current="B"),))
     assert [0, 1] in caseload_solve._neighbourhoods(instance, [0])
+    # balancing: no pairs (they link keeps and localities, not loads)
+    assert caseload_solve._neighbourhoods(instance, [0], with_pairs=False) == [[0, 1]]
     monkeypatch.setattr(caseload_solve, "PAIR_MAX_COORDINATORS", 1)
     assert caseload_solve._pairs(instance, [0]) == [[0, 1]]
     assert caseload_solve._neighbourhoods(instance, [0]) == [[0, 1]]  # the chunk only

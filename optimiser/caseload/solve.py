@@ -724,17 +724,21 @@ def _prove_by_pairs(
 # -- large neighbourhood search -------------------------------------------------------
 
 
-def _neighbourhoods(instance: CaseloadInstance, people: list[int | None]) -> list[list[int]]:
+def _neighbourhoods(
+    instance: CaseloadInstance, people: list[int | None], with_pairs: bool = True
+) -> list[list[int]]:
     """Coordinator sets whose people are re-assigned together: in a small team
-    first the linked pairs (:func:`_pairs`); then each locality with the
-    coordinators elsewhere that hold its people or whose people belong to it;
-    without localities, consecutive chunks of coordinators."""
+    (``with_pairs``) first the linked pairs (:func:`_pairs`); then each locality
+    with the coordinators elsewhere that hold its people or whose people belong
+    to it; without localities, consecutive chunks of coordinators."""
     coords = instance.coordinators
-    pairs = _pairs(instance, people) if len(coords) <= PAIR_MAX_COORDINATORS else []
+    with_pairs = with_pairs and len(coords) <= PAIR_MAX_COORDINATORS
+    pair_hoods = _pairs(instance, people) if with_pairs else []
     localities = sorted({c.locality for c in coords if c.locality is not None})
     if len(localities) <= 1:
         n = len(coords)
-        return pairs + [list(range(i, min(i + LNS_CHUNK, n))) for i in range(0, n, LNS_CHUNK)]
+        chunks = [list(range(i, min(i + LNS_CHUNK, n))) for i in range(0, n, LNS_CHUNK)]
+        return [*pair_hoods, *chunks]
     index = instance.coordinator_index
     hoods = []
     for locality in localities:
@@ -765,7 +769,7 @@ def _neighbourhoods(instance: CaseloadInstance, people: list[int | None]) -> lis
             pairs.add(max(partners)[1])
     for a, b in sorted(pairs):
         hoods.append([k for k, c in enumerate(coords) if c.locality in (a, b)])
-    return [*_pairs(instance, people), *hoods] if len(coords) <= PAIR_MAX_COORDINATORS else hoods
+    return [*pair_hoods, *hoods]
 
 
 def _pairs(instance: CaseloadInstance, people: list[int | None]) -> list[list[int]]:
@@ -837,7 +841,10 @@ def _lns(
 
     for _ in range(LNS_PASSES):
         better = False
-        for hood in _neighbourhoods(instance, people):
+        # pairs for the maximising stages only: their links are keeps and
+        # localities, not loads (with them the balancing of a 600 x 25 team with
+        # two-decimal weights took 14.2 s against 11.7 s, for the same spread)
+        for hood in _neighbourhoods(instance, people, with_pairs=balance is None):
             if reached() or (deadline is not None and time.monotonic() >= deadline):
                 return people
             inside = set(hood)
