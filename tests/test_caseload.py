@@ -567,7 +567,8 @@ def test_lns_path_is_feasible_and_close_to_the_exact_answer(
 def test_pairs_rank_coordinators_by_who_could_gain_from_repacking_them() -> None:
     # A, B in L1, C in L2.  x (at A, current C) links A-C; y (of L2, at B) links
     # B-C (C is in L2); z (of L2, at A, current B) links A-B and A-C.  Unplaced
-    # people link nothing (every neighbourhood they fit takes them in).
+    # people link nothing (every neighbourhood they fit takes them in), and so
+    # does w, of no locality, held by C.
     coords = (coord("A", 5.0, locality="L1"), coord("B", 5.0, locality="L1"),
               coord("C", 5.0, locality="L2"))  # fmt: skip
     people = (
@@ -575,24 +576,71 @@ def test_pairs_rank_coordinators_by_who_could_gain_from_repacking_them() -> None
         person("y", locality="L2"),
         person("z", current="B", locality="L2"),
         person("u", current="C", locality="L1"),
+        person("w"),
     )
     instance = CaseloadInstance(coords, people)
-    assert caseload_solve._pairs(instance, [0, 1, 0, None]) == [[0, 2], [0, 1], [1, 2]]
-    hoods = caseload_solve._neighbourhoods(instance, [0, 1, 0, None])
-    assert hoods[:3] == [[0, 2], [0, 1], [1, 2]]  # a small team: the pairs first
+    held = [0, 1, 0, None, 2]
+    assert caseload_solve._pairs(instance, held) == [[0, 2], [0, 1], [1, 2]]
+    hoods = caseload_solve._neighbourhoods(instance, held)
+    pair = caseload_solve.PAIR_SUB_SECONDS
+    assert hoods[:3] == [([0, 2], pair), ([0, 1], pair), ([1, 2], pair)]  # pairs first
+    assert all(seconds == caseload_solve.LNS_SUB_SECONDS for _, seconds in hoods[3:])
+
+
+def _hoods(instance: CaseloadInstance, people: list[int | None], **kw: bool) -> list[list[int]]:
+    return [hood for hood, _ in caseload_solve._neighbourhoods(instance, people, **kw)]
 
 
 def test_pair_neighbourhoods_only_for_small_teams(monkeypatch: pytest.MonkeyPatch) -> None:
+    # two coordinators, no localities: the pair is also the one chunk, solved once
+    # and as a pair; without pairs (balancing) it is the chunk, with its seconds
     coords = (coord("A", 5.0), coord("B", 5.0))
     instance = CaseloadInstance(coords, (person("x", current="B"),))
-    assert [0, 1] in caseload_solve._neighbourhoods(instance, [0])
-    # balancing: no pairs (they link keeps and localities, not loads)
-    assert caseload_solve._neighbourhoods(instance, [0], with_pairs=False) == [[0, 1]]
-    monkeypatch.setattr(caseload_solve, "PAIR_MAX_COORDINATORS", 1)
-    assert caseload_solve._pairs(instance, [0]) == [[0, 1]]
-    assert caseload_solve._neighbourhoods(instance, [0]) == [[0, 1]]  # the chunk only
-    big = CaseloadInstance((*coords, coord("C", 5.0, locality="L1")), (person("x", current="B"),))
-    assert [0, 1] not in caseload_solve._neighbourhoods(big, [0])
+    assert caseload_solve._neighbourhoods(instance, [0]) == [
+        ([0, 1], caseload_solve.PAIR_SUB_SECONDS)
+    ]
+    assert caseload_solve._neighbourhoods(instance, [0], with_pairs=False) == [
+        ([0, 1], caseload_solve.LNS_SUB_SECONDS)
+    ]
+    # a team of exactly PAIR_MAX_COORDINATORS gets pairs; one more does not
+    monkeypatch.setattr(caseload_solve, "LNS_CHUNK", 3)
+    monkeypatch.setattr(caseload_solve, "PAIR_MAX_COORDINATORS", 2)
+    assert _hoods(instance, [0]) == [[0, 1]]
+    big = CaseloadInstance((*coords, coord("C", 5.0)), (person("x", current="B"),))
+    assert _hoods(big, [0]) == [[0, 1, 2]]  # the chunk only
+    monkeypatch.setattr(caseload_solve, "PAIR_MAX_COORDINATORS", 3)
+    assert _hoods(big, [0]) == [[0, 1], [0, 1, 2]]
+
+
+def test_pairs_per_pass_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # four coordinators, everyone held by the next one round: four linked pairs,
+    # at most one per coordinator -> the four; at most a quarter -> the first one
+    coords = tuple(coord(c, 5.0) for c in "ABCD")
+    people = tuple(person(f"p{k}", current=c) for k, c in enumerate("ABCD"))
+    instance = CaseloadInstance(coords, people)
+    held = [1, 2, 3, 0]
+    monkeypatch.setattr(caseload_solve, "PAIRS_PER_COORDINATOR", 1)
+    assert _hoods(instance, held)[:4] == [[0, 1], [0, 3], [1, 2], [2, 3]]
+    monkeypatch.setattr(caseload_solve, "PAIRS_PER_COORDINATOR", 0.25)
+    assert _hoods(instance, held) == [[0, 1], [0, 1, 2, 3]]
+
+
+def test_balancing_lns_asks_for_no_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[bool] = []
+    real = caseload_solve._neighbourhoods
+
+    def spy(instance, people, with_pairs=True):  # type: ignore[no-untyped-def]
+        asked.append(with_pairs)
+        return real(instance, people, with_pairs)
+
+    monkeypatch.setattr(caseload_solve, "_neighbourhoods", spy)
+    coords = [coord("A", 2.0), coord("B", 2.0)]
+    people = [_p("a", 1.0, current="A"), _p("b", 1.0, current="A")]
+    search = _search(coords, people)
+    instance = CaseloadInstance(tuple(coords), tuple(people))
+    caseload_solve._lns(instance, search, [0, 0], None, [1.0, 1.0], None, {})
+    caseload_solve._lns(instance, search, [0, 0], None, None, None, {})
+    assert asked[0] is False and asked[-1] is True
 
 
 def test_lns_repacks_two_full_coordinators_that_no_move_or_swap_can(

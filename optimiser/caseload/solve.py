@@ -255,7 +255,8 @@ def check_assignment(
 #: 600 x 25 team with a weighting scheme has about 200 counts and 700 integers;
 #: the limit stays on the counts, the size that grows with coordinators x weights.)
 MILP_MAX_INTEGERS = 400
-#: Passes of the LNS over its neighbourhoods (a work limit: results stay reproducible).
+#: Passes of the LNS over its neighbourhoods (a work limit; its sub-problems'
+#: seconds are wall-clock limits, so results are reproducible when none binds).
 LNS_PASSES = 3
 #: HiGHS ``mip_heuristic_effort`` of the exact placement stage
 PLACE_HEURISTICS = 1.0
@@ -297,6 +298,12 @@ LNS_EXTRA = 12
 PAIR_MAX_COORDINATORS = 30
 #: seconds one pair neighbourhood may take
 PAIR_SUB_SECONDS = 0.5
+#: pairs per pass, per coordinator of the team (the most linked first): 184 of a
+#: 600 x 25 team's 300 pairs are linked, up to 90 s a pass, and the locality
+#: neighbourhoods after them must get their turn (at 2 per coordinator a 200 x 10
+#: team with two-decimal weights kept 121 where all its 45 pairs kept 138; at 4,
+#: 138, and the same as all pairs on a 300 x 12 and a 600 x 25 team)
+PAIRS_PER_COORDINATOR = 4
 #: Neighbourhood size when coordinators have no localities.
 LNS_CHUNK = 30
 
@@ -726,19 +733,33 @@ def _prove_by_pairs(
 
 def _neighbourhoods(
     instance: CaseloadInstance, people: list[int | None], with_pairs: bool = True
-) -> list[list[int]]:
-    """Coordinator sets whose people are re-assigned together: in a small team
-    (``with_pairs``) first the linked pairs (:func:`_pairs`); then each locality
-    with the coordinators elsewhere that hold its people or whose people belong
-    to it; without localities, consecutive chunks of coordinators."""
+) -> list[tuple[list[int], float]]:
+    """Coordinator sets whose people are re-assigned together, each with the
+    seconds its sub-problem may take: in a small team (``with_pairs``) first the
+    most linked pairs (:func:`_pairs`, at most :data:`PAIRS_PER_COORDINATOR` per
+    coordinator); then each locality with the coordinators elsewhere that hold
+    its people or whose people belong to it; without localities, consecutive
+    chunks of coordinators.  A set listed twice is solved once."""
     coords = instance.coordinators
-    with_pairs = with_pairs and len(coords) <= PAIR_MAX_COORDINATORS
-    pair_hoods = _pairs(instance, people) if with_pairs else []
+    pairs: list[list[int]] = []
+    if with_pairs and len(coords) <= PAIR_MAX_COORDINATORS:
+        pairs = _pairs(instance, people)[: int(PAIRS_PER_COORDINATOR * len(coords))]
+    hoods = [(pair, PAIR_SUB_SECONDS) for pair in pairs]
+    seen = {tuple(pair) for pair in pairs}
+    for hood in _wider(instance, people):
+        if tuple(hood) not in seen:
+            seen.add(tuple(hood))
+            hoods.append((hood, LNS_SUB_SECONDS))
+    return hoods
+
+
+def _wider(instance: CaseloadInstance, people: list[int | None]) -> list[list[int]]:
+    """The neighbourhoods of localities (or chunks) of :func:`_neighbourhoods`."""
+    coords = instance.coordinators
     localities = sorted({c.locality for c in coords if c.locality is not None})
     if len(localities) <= 1:
         n = len(coords)
-        chunks = [list(range(i, min(i + LNS_CHUNK, n))) for i in range(0, n, LNS_CHUNK)]
-        return [*pair_hoods, *chunks]
+        return [list(range(i, min(i + LNS_CHUNK, n))) for i in range(0, n, LNS_CHUNK)]
     index = instance.coordinator_index
     hoods = []
     for locality in localities:
@@ -769,13 +790,13 @@ def _neighbourhoods(
             pairs.add(max(partners)[1])
     for a, b in sorted(pairs):
         hoods.append([k for k, c in enumerate(coords) if c.locality in (a, b)])
-    return [*pair_hoods, *hoods]
+    return hoods
 
 
 def _pairs(instance: CaseloadInstance, people: list[int | None]) -> list[list[int]]:
     """Pairs of coordinators linked by someone who could gain from re-packing
-    the two: held by one whose current coordinator is the other, or held by one
-    outside their locality while the other is in it.  Most links first (then
+    the two: held by one while their current coordinator is the other, or held
+    by one outside their own locality while the other is in it.  Most links first (then
     coordinator order): the moves most likely to pay."""
     coords = instance.coordinators
     index = instance.coordinator_index
@@ -844,7 +865,7 @@ def _lns(
         # pairs for the maximising stages only: their links are keeps and
         # localities, not loads (with them the balancing of a 600 x 25 team with
         # two-decimal weights took 14.2 s against 11.7 s, for the same spread)
-        for hood in _neighbourhoods(instance, people, with_pairs=balance is None):
+        for hood, seconds in _neighbourhoods(instance, people, with_pairs=balance is None):
             if reached() or (deadline is not None and time.monotonic() >= deadline):
                 return people
             inside = set(hood)
@@ -862,7 +883,7 @@ def _lns(
             )
             before = [_id(coords, people[i]) for i in members]
             sub_targets = None if balance is None else [balance[k] for k in hood]
-            limit = PAIR_SUB_SECONDS if len(hood) == 2 else LNS_SUB_SECONDS
+            limit = seconds
             if deadline is not None:
                 limit = min(limit, max(0.05, deadline - time.monotonic()))
             params = CaseloadParams(time_limit=limit, balance=balance is not None)
