@@ -625,6 +625,19 @@ def test_pairs_per_pass_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _hoods(instance, held) == [[0, 1], [0, 1, 2, 3]]
 
 
+def test_time_shares_favour_placing_and_keeping_in_a_small_team_on_the_lns() -> None:
+    shares = caseload_solve._time_shares
+    small = caseload_solve.PAIR_MAX_COORDINATORS
+    assert shares(True, False, 400) is caseload_solve._HUGE_TIME_SHARE
+    assert shares(False, True, 10) is caseload_solve._TIME_SHARE  # branch and bound
+    assert shares(False, False, small + 1) is caseload_solve._TIME_SHARE  # the trust's LNS
+    lns = shares(False, False, small)
+    stage = caseload_solve.Stage
+    assert lns[stage.PLACE] > lns[stage.LOCALITY] and lns[stage.KEEP] > lns[stage.LOCALITY]
+    # placing gets 3 / 9 of the time, not 1 / 5
+    assert lns[stage.PLACE] / sum(lns.values()) == pytest.approx(1 / 3)
+
+
 def test_balancing_lns_asks_for_no_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[bool] = []
     real = caseload_solve._neighbourhoods
