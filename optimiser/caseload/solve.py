@@ -815,8 +815,8 @@ def _wider(instance: CaseloadInstance, people: list[int | None]) -> list[list[in
 def _pairs(instance: CaseloadInstance, people: list[int | None]) -> list[list[int]]:
     """Pairs of coordinators linked by someone who could gain from re-packing
     the two: held by one while their current coordinator is the other, or held
-    by one outside their own locality while the other is in it.  Most links first (then
-    coordinator order): the moves most likely to pay."""
+    by one outside their own locality while the other is in it.  Most links
+    first (then coordinator order): the moves most likely to pay."""
     coords = instance.coordinators
     index = instance.coordinator_index
     links: dict[tuple[int, int], int] = defaultdict(int)
