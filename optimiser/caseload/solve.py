@@ -88,7 +88,7 @@ _HUGE_TIME_SHARE = {**_TIME_SHARE, Stage.PLACE: 2.0}
 #: for branch and bound (per-person weights with many distinct values): its
 #: placement and keep stages are the hard ones, and the ones that matter most
 #: (at the 60 s default, two-decimal weights: a 131 x 10 team's placement 353
-#: of a bound of 354 -> 354, proved; a 200 x 10 team kept 138 -> 150; three
+#: of a bound of 354 -> 354, proved; a 200 x 10 team kept 138 -> 149-150; three
 #: 600 x 25 teams unchanged; with the old shares the 131 x 10 team's solve
 #: ended at 16.7 s)
 _SMALL_LNS_TIME_SHARE = {**_TIME_SHARE, Stage.PLACE: 3.0, Stage.KEEP: 3.0}
