@@ -276,6 +276,8 @@ def main() -> int:
         seeds = list(dict.fromkeys(int(s) for s in args.team_seeds.split(",")))
     except ValueError:
         parser.error(f"--team-seeds: whole numbers separated by commas, not {args.team_seeds!r}")
+    if args.repeats_team == 0:
+        seeds = []  # no team runs: nothing to write, time or check
     scratch = tempfile.TemporaryDirectory()
     files: dict[tuple[str, int], Path] = {}
     if args.mode == "command":  # the input files, written once (not timed)
@@ -314,7 +316,7 @@ def main() -> int:
     example = [run_example() for _ in range(args.repeats_example)]
 
     failures = []
-    team_median = statistics.median(r["seconds"] for r in runs["team"])
+    team_median = statistics.median(r["seconds"] for r in runs["team"]) if runs["team"] else 0.0
     for seed in seeds:
         rows = [r for r in runs["team"] if r["seed"] == seed]
         if not all(r["status"] == "optimal" and r["feasible"] for r in rows):

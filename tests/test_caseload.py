@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -501,17 +502,51 @@ def test_keep_and_local_arcs_are_whole_with_per_person_weights(
     # and the solve asks for them exactly when a tier has two weights
     asked: list[bool] = []
 
-    def spy(instance: CaseloadInstance, whole_arcs: bool = False):  # type: ignore[no-untyped-def]
+    def spy(instance: CaseloadInstance, whole_arcs: bool = False, unplaced_counts: bool = False):  # type: ignore[no-untyped-def]
         asked.append(whole_arcs)
-        return build(instance, whole_arcs)
+        return build(instance, whole_arcs, unplaced_counts)
 
-    # the stats count every integer variable, and the counts N apart
+    # the stats count every integer variable (branch and bound on the whole model
+    # adds the unplaced counts), and the counts N apart
     direct = solve(list(coords), list(people)).stats
-    assert direct["integer_variables"] == weighted.lp.num_integers > direct["counts"]
+    solved = build(CaseloadInstance(coords, people), whole_arcs=True, unplaced_counts=True)
+    assert direct["integer_variables"] == solved.lp.num_integers > weighted.lp.num_integers
+    assert weighted.lp.num_integers > direct["counts"]
     monkeypatch.setattr(caseload_solve, "build", spy)
     solve(list(coords), list(people))
     solve(list(coords), [_p("x", 1.0, current="A", locality="L1"), _p("y", 1.0, locality="L2")])
-    assert asked == [True, False]
+    assert asked == [True, True, False, False]  # (built twice: the size, then to solve)
+
+
+def test_unplaced_counts_are_each_types_people_left_out() -> None:
+    # capacity 2.5 for three ambers (1.0 points, severity 2) and two greens (0.5,
+    # severity 1), one green needing what nobody holds: by hand, the most severity
+    # is 2 ambers + 1 green = 5 (2.5 points); one amber stays out, the eligible
+    # green is placed; the other green has no eligible coordinator and no count
+    from optimiser.caseload.mapping import to_values
+    from optimiser.caseload.model import build
+    from optimiser.model.caseload_milp import Sense
+
+    coords = (coord("A", 2.5),)
+    people = tuple(
+        [replace(person(f"a{n}", 1.0), priority=2) for n in range(3)]
+        + [person("g0", 0.5), person("g1", 0.5, needs=("rare",))]
+    )
+    instance = CaseloadInstance(coords, people)
+    assert build(instance).unplaced == {}  # only when asked
+    model = build(instance, unplaced_counts=True)
+    assert len(model.unplaced) == 2 and all(v.integer for v in model.unplaced.values())
+    model.lp.objective([(model.placed, 1.0)], Sense.MAX)
+    solved = model.lp.solve([*model.unplaced.values(), model.placed])
+    assert solved.values[model.placed] == 5
+    left = {t: solved.values[v] for t, v in model.unplaced.items()}
+    amber, green = sorted(model.unplaced, key=lambda t: -model.weights[t])
+    assert (left[amber], left[green]) == (1.0, 0.0)
+    # an assignment's values say the same (a MIP start gives them too)
+    values = to_values(instance, model, [0, 0, None, 0, None])
+    assert (values[model.unplaced[amber]], values[model.unplaced[green]]) == (1.0, 0.0)
+    values = to_values(instance, model, [None] * 5)
+    assert (values[model.unplaced[amber]], values[model.unplaced[green]]) == (3.0, 1.0)
 
 
 def test_balance_counts_excess_in_whole_quanta_only_when_coarse() -> None:
@@ -547,11 +582,23 @@ def test_fair_targets_round_up_to_the_weight_quantum() -> None:
 def test_lns_path_is_feasible_and_close_to_the_exact_answer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # and only branch and bound on the whole model counts the unplaced as integers
+    unplaced: list[bool] = []
+    real = caseload_solve.build
+
+    def spy(instance: CaseloadInstance, whole_arcs: bool = False, unplaced_counts: bool = False):  # type: ignore[no-untyped-def]
+        unplaced.append(unplaced_counts)
+        return real(instance, whole_arcs, unplaced_counts)
+
+    monkeypatch.setattr(caseload_solve, "build", spy)
     instance = synthetic_instance(900, 36, localities=4, seed=2)
     exact = solve_caseload(instance, CaseloadParams())
     assert exact.status is Status.OPTIMAL
+    assert unplaced == [False, True]  # the size, then the model solved
+    unplaced.clear()
     monkeypatch.setattr(caseload_solve, "MILP_MAX_INTEGERS", 0)
     lns = solve_caseload(instance, CaseloadParams())
+    assert len(unplaced) > 1 and not any(unplaced)  # the whole model, its neighbourhoods
     assert check_assignment(instance, lns.assignment) == []
     e, g = exact.objectives(), lns.objectives()
     assert g.placed == e.placed

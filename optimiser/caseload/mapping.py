@@ -114,7 +114,7 @@ def to_values(
     instance: CaseloadInstance, model: CompactModel, assignment: Assignment
 ) -> dict[Any, float]:
     """The model's variable values for an assignment of people (every model
-    variable of the arcs, counts and P, K, L).
+    variable of the arcs, counts, P, K, L and the unplaced counts).
 
     The assignment must respect eligibility (people only with coordinators in
     their type's eligible list).
@@ -158,4 +158,11 @@ def to_values(
     values[model.placed] = placed
     values[model.kept] = kept
     values[model.local] = local
+    if model.unplaced:  # each type's people less those placed
+        left = {t: 0 for t in model.unplaced}
+        for i, k in enumerate(assignment):
+            t = model.groups[group_of[i]].type
+            if k is None and t in left:
+                left[t] += 1
+        values.update({var: float(left[t]) for t, var in model.unplaced.items()})
     return values

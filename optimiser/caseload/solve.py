@@ -361,6 +361,9 @@ def _solve(
         tier_weights[person.tier].add(person.weight)
     weighted = any(len(w) > 1 for w in tier_weights.values())
     model = build(instance, whole_arcs=weighted)
+    exact = nested or len(model.counts) <= MILP_MAX_INTEGERS
+    if exact and not nested:  # branch and bound on the whole: branch on who is left out
+        model = build(instance, whole_arcs=weighted, unplaced_counts=True)
     lp = model.lp
     stats: dict[str, float] = {
         "people": len(instance.people),
@@ -374,10 +377,9 @@ def _solve(
         "build_seconds": time.monotonic() - start,
     }
     stages = [s for s in STAGES if params.balance or s in _MAXIMISE]
-    exact = nested or len(model.counts) <= MILP_MAX_INTEGERS
     results: list[StageResult] = []
     variables = [a.var for a in model.arcs] + list(model.counts.values())
-    variables += [model.placed, model.kept, model.local]
+    variables += [model.placed, model.kept, model.local, *model.unplaced.values()]
     type_of = [0] * len(instance.people)
     for group in model.groups:
         for i in group.members:
