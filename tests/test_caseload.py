@@ -6,6 +6,7 @@ problem: ``coord(id, capacity, ...)`` and ``person(id, weight, ...)``.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import random
@@ -547,6 +548,28 @@ def test_unplaced_counts_are_each_types_people_left_out() -> None:
     assert (values[model.unplaced[amber]], values[model.unplaced[green]]) == (1.0, 0.0)
     values = to_values(instance, model, [None] * 5)
     assert (values[model.unplaced[amber]], values[model.unplaced[green]]) == (3.0, 1.0)
+
+
+def test_relaxation_with_unplaced_counts_freed_is_the_plain_models() -> None:
+    # the starts are rounded from the relaxation's vertex: with the unplaced
+    # counts freed it is the model's without them, value for value (kept, it
+    # is another vertex of the same optimum, and some teams' starts were worse)
+    from optimiser.caseload.model import build, unplaced_counts_free
+    from optimiser.model.caseload_milp import Sense
+
+    instance = synthetic_instance(120, 6, localities=2, seed=0, weights="scheme", severity=True)
+    vertices = []
+    for counts, freed in ((False, False), (True, True), (True, False)):
+        model = build(instance, whole_arcs=True, unplaced_counts=counts)
+        model.lp.objective([(model.placed, 121.0), (model.kept, 1.0)], Sense.MAX)
+        variables = [a.var for a in model.arcs] + list(model.counts.values())
+        with unplaced_counts_free(model) if freed else contextlib.nullcontext():
+            solved = model.lp.solve(variables, relax=True)
+        vertices.append([round(solved.values[v], 6) for v in variables])
+        assert all(model.lp.bounds(v)[0] == 0 for v in model.unplaced.values())  # restored
+    plain, freed_vertex, kept = vertices
+    assert freed_vertex == plain
+    assert kept != plain  # what freeing them is for
 
 
 def test_balance_counts_excess_in_whole_quanta_only_when_coarse() -> None:

@@ -48,7 +48,7 @@ from optimiser.caseload.instance import (
 )
 from optimiser.caseload.lagrange import Multipliers, Pairs, lagrangian_bound
 from optimiser.caseload.mapping import to_people, to_values
-from optimiser.caseload.model import CompactModel, build
+from optimiser.caseload.model import CompactModel, build, unplaced_counts_free
 from optimiser.model.caseload_classes import solve_classes
 from optimiser.model.caseload_cpsat import PairProblem, solve_stage
 from optimiser.model.caseload_milp import Sense, Solved
@@ -427,7 +427,8 @@ def _solve(
             if limit is not None and 2 * last_lp > limit:  # HiGHS may overrun its limit
                 return Solved(Status.UNKNOWN, math.nan, math.nan, {})
             began = time.monotonic()
-            solved = lp.solve(variables, limit, relax=True)
+            with unplaced_counts_free(model):
+                solved = lp.solve(variables, limit, relax=True)
             last_lp = time.monotonic() - began
             return solved
 
@@ -943,7 +944,8 @@ def _with_keeps(
     for var in keeps:
         model.lp.set_bounds(var, round(values[var]), round(values[var]))
     try:
-        solved = model.lp.solve(variables, time_limit, relax=True)
+        with unplaced_counts_free(model):
+            solved = model.lp.solve(variables, time_limit, relax=True)
     finally:
         for var, (lb, ub) in saved.items():
             model.lp.set_bounds(var, lb, ub)
