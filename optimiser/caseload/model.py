@@ -217,8 +217,9 @@ def build(
     1.8 -> 2.4 s).
 
     ``unplaced_counts``: each type's people left unplaced are an integer too
-    (:func:`_add_unplaced_counts`), for branch and bound on the whole model; its
-    relaxations free them (:func:`unplaced_counts_free`).  600 x 25 teams with a
+    (:func:`_add_unplaced_counts`), for branch and bound on the whole model (the
+    caller asks for them on every whole model: one on the LNS path never goes to
+    branch and bound, and its relaxations free them, :func:`unplaced_counts_free`).  600 x 25 teams with a
     weighting scheme, 70 teams in process: 82.2 -> 61.1 s, median 0.77 -> 0.68 s,
     over 1.8 s 8 -> 3 (the locality stage's proof: team 34 6.9 -> 1.0 s); tier
     weights, 10 teams 2.6 -> 1.8 s.  Not for the sub-problems of a large

@@ -360,11 +360,12 @@ def _solve(
     for person in instance.people:
         tier_weights[person.tier].add(person.weight)
     weighted = any(len(w) > 1 for w in tier_weights.values())
-    model = build(instance, whole_arcs=weighted)
-    exact = nested or len(model.counts) <= MILP_MAX_INTEGERS
-    if exact and not nested:  # branch and bound on the whole: branch on who is left out
-        model = build(instance, whole_arcs=weighted, unplaced_counts=True)
+    # the whole model's branch and bound also branches on who is left out (a model
+    # on the LNS path never goes to branch and bound whole, and its relaxations
+    # free these counts: they cost it nothing); sub-problems go without
+    model = build(instance, whole_arcs=weighted, unplaced_counts=not nested)
     lp = model.lp
+    exact = nested or len(model.counts) <= MILP_MAX_INTEGERS
     stats: dict[str, float] = {
         "people": len(instance.people),
         "coordinators": len(instance.coordinators),
