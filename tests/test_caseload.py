@@ -536,18 +536,37 @@ def test_unplaced_counts_are_each_types_people_left_out() -> None:
     instance = CaseloadInstance(coords, people)
     assert build(instance).unplaced == {}  # only when asked
     model = build(instance, unplaced_counts=True)
+    # one count per type (and locality: none here) with an eligible coordinator:
+    # amber, eligible green
     assert len(model.unplaced) == 2 and all(v.integer for v in model.unplaced.values())
     model.lp.objective([(model.placed, 1.0)], Sense.MAX)
     solved = model.lp.solve([*model.unplaced.values(), model.placed])
     assert solved.values[model.placed] == 5
     left = {t: solved.values[v] for t, v in model.unplaced.items()}
-    amber, green = sorted(model.unplaced, key=lambda t: -model.weights[t])
+    amber, green = sorted(model.unplaced, key=lambda key: -model.weights[key[0]])
     assert (left[amber], left[green]) == (1.0, 0.0)
     # an assignment's values say the same (a MIP start gives them too)
     values = to_values(instance, model, [0, 0, None, 0, None])
     assert (values[model.unplaced[amber]], values[model.unplaced[green]]) == (1.0, 0.0)
     values = to_values(instance, model, [None] * 5)
     assert (values[model.unplaced[amber]], values[model.unplaced[green]]) == (3.0, 1.0)
+
+
+def test_unplaced_counts_by_type_and_locality() -> None:
+    # two localities, one type: a count each; capacity 1 in L1 for two of its
+    # people (one out), and L2's one person placed (hand arithmetic)
+    from optimiser.caseload.mapping import to_values
+    from optimiser.caseload.model import build
+
+    coords = (coord("A", 1.0, locality="L1"), coord("B", 1.0, locality="L2"))
+    people = (person("x", locality="L1"), person("y", locality="L1"), person("z", locality="L2"))
+    instance = CaseloadInstance(coords, people)
+    model = build(instance, unplaced_counts=True)
+    assert sorted(model.unplaced) == [(0, "L1"), (0, "L2")]
+    values = to_values(instance, model, [0, None, 1])
+    assert [values[model.unplaced[0, loc]] for loc in ("L1", "L2")] == [1.0, 0.0]
+    result = solve(list(coords), list(people))
+    assert result.objectives().placed == 2
 
 
 def test_relaxation_with_unplaced_counts_freed_is_the_plain_models() -> None:

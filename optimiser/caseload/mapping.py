@@ -14,7 +14,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from optimiser.caseload.instance import POINTS_EPS, CaseloadInstance
-from optimiser.caseload.model import CompactModel
+from optimiser.caseload.model import CompactModel, unplaced_key
 from optimiser.caseload.rounding import SNAP, Arc, round_flow
 
 Assignment = list[int | None]
@@ -158,11 +158,11 @@ def to_values(
     values[model.placed] = placed
     values[model.kept] = kept
     values[model.local] = local
-    if model.unplaced:  # each type's people less those placed
-        left = {t: 0 for t in model.unplaced}
+    if model.unplaced:  # the people of each type and locality left unplaced
+        left = dict.fromkeys(model.unplaced, 0)
         for i, k in enumerate(assignment):
-            t = model.groups[group_of[i]].type
-            if k is None and t in left:
-                left[t] += 1
-        values.update({var: float(left[t]) for t, var in model.unplaced.items()})
+            key = unplaced_key(model.groups[group_of[i]])
+            if k is None and key in left:
+                left[key] += 1
+        values.update({var: float(left[key]) for key, var in model.unplaced.items()})
     return values

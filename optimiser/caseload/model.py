@@ -17,8 +17,9 @@ Rows: ``caseload_group_g`` (sum of g's arcs <= n_g), ``caseload_pool_*``
 valid rows that tighten the LP: ``caseload_keep_fit_k`` (k keeps at most as many
 of its own people as fit in its capacity) and ``caseload_local_fit_l`` (a
 locality's coordinators take at most as many of its people as fit).  For branch
-and bound on the whole model, ``caseload_unplaced_t`` counts each type's people
-left unplaced as an integer ``U_t`` (``build(..., unplaced_counts=True)``).
+and bound on the whole model, ``caseload_unplaced_n`` counts the people of each
+type and locality left unplaced as an integer ``U_t,l`` (``build(...,
+unplaced_counts=True)``).
 
 The ``N`` are integer, and with per-person weights the keep, local and pool
 arcs too (``build(..., whole_arcs=True)``: it only speeds HiGHS' proofs;
@@ -99,9 +100,9 @@ class CompactModel:
     #: the instance the model was built on, when it differs from the caller's
     #: (the bounding model's weights are rounded down)
     instance: CaseloadInstance | None = None
-    #: type -> its whole count of people left unplaced (``build(...,
-    #: unplaced_counts=True)``)
-    unplaced: dict[int, Any] = field(default_factory=dict)
+    #: (type, locality) -> the whole count of its people left unplaced
+    #: (``build(..., unplaced_counts=True)``)
+    unplaced: dict[tuple[int, str | None], Any] = field(default_factory=dict)
     #: row numbers of the rows a Lagrangian bound dualises
     #: (:mod:`optimiser.caseload.lagrange`): ("capacity", k), ("keep_fit", k),
     #: ("local_fit", locality) and ("stage", "place" | "keep" | "locality")
@@ -173,29 +174,36 @@ def _add_fit_rows(
             )
 
 
+def unplaced_key(group: Group) -> tuple[int, str | None]:
+    """The unplaced count a group's people belong to: its type and locality."""
+    return (group.type, group.locality)
+
+
 def _add_unplaced_counts(
     lp: Milp, groups: list[Group], arcs: list[FlowArc]
-) -> dict[int, Any]:
-    """Whole counts of each type's people left unplaced (integer ``U_t``; rows
-    ``caseload_unplaced_t``: the arcs out of the type's groups plus ``U_t`` equal
-    its people); ``arcs`` the groups' arcs.
+) -> dict[tuple[int, str | None], Any]:
+    """Whole counts of the people of each type and locality left unplaced (integer
+    ``U_t,l``; rows ``caseload_unplaced_n``: the arcs out of those groups plus
+    ``U_t,l`` equal their people); ``arcs`` the groups' arcs.
 
-    Implied by the group rows, so the relaxation does not move; but the placement
-    floor of the later stages (severity-weighted, near an exact packing) leaves few
-    whole ways to choose who stays unplaced, and branching on ``U`` finds them
-    (:func:`build`)."""
-    leaving: dict[int, list[Any]] = defaultdict(list)
-    size: dict[int, int] = defaultdict(int)
+    Implied by the group rows, so the relaxation does not move; but the arcs into
+    the far pools are continuous, and ``U`` integer makes their sum over a type
+    and locality whole: the placement floor of the later stages (severity-weighted,
+    near an exact packing) then leaves few whole ways to choose who stays
+    unplaced, and HiGHS branches on them (:func:`build`)."""
+    leaving: dict[tuple[int, str | None], list[Any]] = defaultdict(list)
+    size: dict[tuple[int, str | None], int] = defaultdict(int)
     for a in arcs:
         assert a.group is not None
-        leaving[groups[a.group].type].append(a.var)
+        leaving[unplaced_key(groups[a.group])].append(a.var)
     for group in groups:
-        size[group.type] += len(group.members)
+        size[unplaced_key(group)] += len(group.members)
     unplaced = {}
-    for t, out in sorted(leaving.items()):
-        unplaced[t] = lp.int(0, size[t], f"U_{t}")
-        lp.row(size[t], size[t], [(v, 1.0) for v in out] + [(unplaced[t], 1.0)],
-               f"caseload_unplaced_{t}")  # fmt: skip
+    ordered = sorted(leaving.items(), key=lambda item: (item[0][0], item[0][1] or ""))
+    for n, (key, out) in enumerate(ordered):
+        unplaced[key] = lp.int(0, size[key], f"U_{n}")
+        lp.row(size[key], size[key], [(v, 1.0) for v in out] + [(unplaced[key], 1.0)],
+               f"caseload_unplaced_{n}")  # fmt: skip
     return unplaced
 
 
@@ -216,15 +224,17 @@ def build(
     only.  The groups' arcs into the far pools stay continuous (integer: team 0
     1.8 -> 2.4 s).
 
-    ``unplaced_counts``: each type's people left unplaced are an integer too
-    (:func:`_add_unplaced_counts`), for branch and bound on the whole model (the
-    caller asks for them on every whole model: one on the LNS path never goes to
-    branch and bound, and its relaxations free them, :func:`unplaced_counts_free`).  600 x 25 teams with a
-    weighting scheme, 70 teams in process: 82.2 -> 61.1 s, median 0.77 -> 0.68 s,
-    over 1.8 s 8 -> 3 (the locality stage's proof: team 34 6.9 -> 1.0 s); tier
-    weights, 10 teams 2.6 -> 1.8 s.  Not for the sub-problems of a large
-    neighbourhood search: with two-decimal weights they found less (600 x 25
-    team 0, locality 552 -> 550)."""
+    ``unplaced_counts``: the people of each type and locality left unplaced are
+    an integer too (:func:`_add_unplaced_counts`), for branch and bound on the
+    whole model (the caller asks for them on every whole model: one on the LNS
+    path never goes to branch and bound, and its relaxations free them,
+    :func:`unplaced_counts_free`).  600 x 25 teams with a weighting scheme, 70
+    teams in process: per type, 82.2 -> 61.1 s, over 1.8 s 8 -> 3 (the
+    locality stage's proof: team 34 6.9 -> 1.0 s); per type and locality, two
+    more runs each, 63.1 -> 57.6 s (team 64 3.7 -> 1.9 s); tier weights, 20
+    teams 3.5 -> 3.7 s.  Not for the sub-problems of a large neighbourhood
+    search: with two-decimal weights they found less (600 x 25 team 0,
+    locality 552 -> 550)."""
     coords = instance.coordinators
     types: dict[TypeKey, int] = {}
     first: list[Person] = []
