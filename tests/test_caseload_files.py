@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,3 +50,20 @@ def test_the_command_on_the_files(tmp_path: Path) -> None:
         chosen = {r["person"]: r["coordinator"] or None for r in csv.DictReader(handle)}
     assignment = [chosen[p.id] for p in instance.people]
     assert check_assignment(instance, assignment) == []
+
+
+def test_head_to_head_runs_both_trees_and_compares_their_answers(tmp_path: Path) -> None:
+    # the same tree twice: the same answers, one row per seed, a summary per side
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "ab.json"
+    done = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "caseload_ab.py"), str(root), str(root),
+         "--seeds", "1-2", "--people", "40", "--coordinators", "3", "--json", str(out)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(out.read_text())
+    assert [r["seed"] for r in result["runs"]] == [1, 2]
+    assert all(r["same"] and r["reference"] > 0 and r["tree"] > 0 for r in result["runs"])
+    assert result["summary"]["reference"]["at_least_2s"] == 0
+    assert result["reference"] == result["tree"] != ""
