@@ -2,9 +2,10 @@
 
 For each team seed: the synthetic team is written once as the files a user
 gives the command (``benchmarks/caseload_files.py``), then the command of the
-reference tree and of the tree under test run one after the other (the
-reference first), each as a whole process with default options, so that the
-shared machine's drift falls on both alike. Each run's stage values, bounds
+reference tree and of the tree under test run one after the other (each
+goes first on every other team), each as a whole process with default
+options, so that the shared machine's drift and any order effect fall on both
+alike. Each run's stage values, bounds
 and statuses are read from its ``caseload.json`` and must agree. Usage::
 
     git worktree add /tmp/ref <commit>
@@ -39,18 +40,22 @@ tree = sys.argv.pop(1)
 sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
 sys.path.insert(0, tree)
 import cli
-assert cli.__file__.startswith(tree), cli.__file__
+assert cli.__file__.startswith(tree.rstrip("/") + "/"), cli.__file__
 sys.argv[0] = "skillmix"
 sys.exit(cli.main())
 """
 
 
 def seeds_of(text: str) -> list[int]:
-    """``30-89`` or ``0,1,5``."""
+    """``30-89`` or ``0,1,5`` (a ``ValueError`` if neither, or empty)."""
     if "-" in text:
         first, last = text.split("-")
-        return list(range(int(first), int(last) + 1))
-    return [int(s) for s in text.split(",")]
+        seeds = list(range(int(first), int(last) + 1))
+    else:
+        seeds = [int(s) for s in text.split(",")]
+    if not seeds:
+        raise ValueError(f"no seeds in {text!r}")
+    return seeds
 
 
 def run(tree: Path, files: Path, out: Path) -> tuple[float, int, list[tuple]]:
@@ -86,16 +91,26 @@ def main() -> int:
     parser.add_argument("--coordinators", type=int, default=25)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    try:
+        seeds = seeds_of(args.seeds)
+    except ValueError:
+        parser.error(f"--seeds: a range such as 30-89 or seeds such as 0,1,5, not {args.seeds!r}")
+    versions = {"reference": commit(args.reference), "tree": commit(args.tree)}  # before the runs
     rows = []
     failed = False
     with tempfile.TemporaryDirectory() as scratch:
-        for seed in seeds_of(args.seeds):
+        for number, seed in enumerate(seeds):
             instance = synthetic_instance(args.people, args.coordinators, 2, seed=seed,
                                           weights=args.weights, severity=True)  # fmt: skip
             files = Path(scratch) / f"team-{seed}"
             write_files(instance, files, weights=args.weights != "tier")
-            ref = run(args.reference, files, Path(scratch) / f"ref-{seed}")
-            new = run(args.tree, files, Path(scratch) / f"new-{seed}")
+            # each side goes first on every other team: an order effect falls on both
+            if number % 2 == 0:
+                ref = run(args.reference, files, Path(scratch) / f"ref-{seed}")
+                new = run(args.tree, files, Path(scratch) / f"new-{seed}")
+            else:
+                new = run(args.tree, files, Path(scratch) / f"new-{seed}")
+                ref = run(args.reference, files, Path(scratch) / f"ref-{seed}")
             same = ref[1] == new[1] == 0 and ref[2] == new[2]
             failed |= not same
             rows.append({"seed": seed, "reference": ref[0], "tree": new[0], "same": same})
@@ -119,8 +134,8 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(
             {"weights": args.weights, "people": args.people,
-             "coordinators": args.coordinators, "reference": commit(args.reference),
-             "tree": commit(args.tree), "summary": summary, "runs": rows}, indent=1))  # fmt: skip
+             "coordinators": args.coordinators, **versions, "summary": summary, "runs": rows},
+            indent=1))  # fmt: skip
     return 1 if failed else 0
 
 
