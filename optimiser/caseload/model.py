@@ -371,7 +371,6 @@ def build(
     )  # fmt: skip
 
 
-
 @contextmanager
 def unplaced_counts_free(model: CompactModel) -> Iterator[None]:
     """The unplaced counts without bounds for a relaxation: their rows then bind

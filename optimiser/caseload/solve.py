@@ -365,7 +365,6 @@ def _solve(
     # free these counts: they cost it nothing); sub-problems go without
     model = build(instance, whole_arcs=weighted, unplaced_counts=not nested)
     lp = model.lp
-    exact = nested or len(model.counts) <= MILP_MAX_INTEGERS
     stats: dict[str, float] = {
         "people": len(instance.people),
         "coordinators": len(instance.coordinators),
@@ -378,6 +377,7 @@ def _solve(
         "build_seconds": time.monotonic() - start,
     }
     stages = [s for s in STAGES if params.balance or s in _MAXIMISE]
+    exact = nested or len(model.counts) <= MILP_MAX_INTEGERS
     results: list[StageResult] = []
     variables = [a.var for a in model.arcs] + list(model.counts.values())
     variables += [model.placed, model.kept, model.local, *model.unplaced.values()]
