@@ -82,3 +82,18 @@ def test_row_numbers_and_duals_across_flushes() -> None:
     assert math.isclose(abs(solved.duals[1]), 1.0)
     assert math.isclose(solved.duals[0], 0.0, abs_tol=1e-9)
     assert [c.name for c in lp.model.linear_constraints()] == ["first", "second_row"]
+
+
+def test_bounds_held_only_inside_the_block_even_when_it_raises() -> None:
+    lp = Milp("held")
+    x = lp.num(0, 5, "x")
+    y = lp.int(1, 3, "y")
+    with lp.bounds_held({x: (2, 2), y: (-math.inf, math.inf)}):
+        assert lp.bounds(x) == (2, 2) and lp.bounds(y) == (-math.inf, math.inf)
+    assert lp.bounds(x) == (0, 5) and lp.bounds(y) == (1, 3)
+    try:
+        with lp.bounds_held({x: (4, 4)}):
+            raise RuntimeError("solver failed")
+    except RuntimeError:
+        pass
+    assert lp.bounds(x) == (0, 5)

@@ -377,11 +377,5 @@ def unplaced_counts_free(model: CompactModel) -> Iterator[None]:
     nothing and presolve drops them, so the relaxation and its vertex are the
     model's without them (the starts rounded from it are the same: with them, some
     teams' starts fell a point short and needed branch and bound)."""
-    saved = {var: model.lp.bounds(var) for var in model.unplaced.values()}
-    for var in saved:
-        model.lp.set_bounds(var, -math.inf, math.inf)
-    try:
+    with model.lp.bounds_held(dict.fromkeys(model.unplaced.values(), (-math.inf, math.inf))):
         yield
-    finally:
-        for var, (lower, upper) in saved.items():
-            model.lp.set_bounds(var, lower, upper)

@@ -940,16 +940,10 @@ def _with_keeps(
     full, and repairing that loses keeps the stage must not lose; with the keeps
     fixed, only people who move can exceed a capacity, and they can move again.
     """
-    keeps = [a.var for a in model.arcs if a.kind == "keep"]
-    saved = {var: model.lp.bounds(var) for var in keeps}
-    for var in keeps:
-        model.lp.set_bounds(var, round(values[var]), round(values[var]))
-    try:
-        with unplaced_counts_free(model):
-            solved = model.lp.solve(variables, time_limit, relax=True)
-    finally:
-        for var, (lb, ub) in saved.items():
-            model.lp.set_bounds(var, lb, ub)
+    kept = {a.var: round(values[a.var]) for a in model.arcs if a.kind == "keep"}
+    keeps = {var: (value, value) for var, value in kept.items()}
+    with model.lp.bounds_held(keeps), unplaced_counts_free(model):
+        solved = model.lp.solve(variables, time_limit, relax=True)
     if solved.status is not Status.OPTIMAL:
         return None
     return to_people(instance, model, solved.values)

@@ -22,7 +22,8 @@ import builtins
 import datetime
 import enum
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,6 +197,19 @@ class Milp:
             var.lower_bound = lower
         if upper is not None:
             var.upper_bound = upper
+
+    @contextmanager
+    def bounds_held(self, bounds: dict[Var, tuple[float, float]]) -> Iterator[None]:
+        """Variables at these (lower, upper) bounds for the ``with`` block, their
+        own bounds back afterwards (also when it raises)."""
+        saved = {var: self.bounds(var) for var in bounds}
+        for var, (lower, upper) in bounds.items():
+            self.set_bounds(var, lower, upper)
+        try:
+            yield
+        finally:
+            for var, (lower, upper) in saved.items():
+                self.set_bounds(var, lower, upper)
 
     @property
     def num_variables(self) -> builtins.int:
