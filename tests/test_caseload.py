@@ -569,6 +569,42 @@ def test_unplaced_counts_by_type_and_locality() -> None:
     assert result.objectives().placed == 2
 
 
+def test_unplaced_points_are_at_least_what_capacity_cannot_hold() -> None:
+    # by hand: three ambers (1.0) and an eligible green (0.5) are 3.5 points, 7
+    # quanta of 0.5; A holds 2.5 points (5 quanta) and B, who may have none of
+    # them (they need "m"), does not count: at least 2 quanta are left unplaced
+    from optimiser.caseload.mapping import to_values
+    from optimiser.caseload.model import build
+    from optimiser.model.caseload_milp import Sense
+
+    people = tuple(
+        [replace(person(f"a{n}", 1.0, needs=("m",)), priority=2) for n in range(3)]
+        + [person("g0", 0.5, needs=("m",)), person("g1", 0.5, needs=("rare",))]
+    )
+    ambers_only = CaseloadInstance((coord("A", 2.5),), people[:3])
+    assert build(ambers_only).unplaced_points is None  # only with the counts
+    instance = CaseloadInstance((coord("A", 2.5, comps=("m",)), coord("B", 9.0)), people)
+    model = build(instance, unplaced_counts=True)
+    left = model.unplaced_points
+    assert left.integer and model.lp.bounds(left) == (2.0, math.inf)
+    model.lp.objective([(model.placed, 1.0)], Sense.MAX)
+    solved = model.lp.solve([left, model.placed])
+    assert solved.values[model.placed] == 5 and solved.values[left] == 2.0  # an amber out
+    # an assignment's value: nobody placed is 3 ambers (2 quanta each) and a green
+    assert to_values(instance, model, [None] * 5)[left] == 7.0
+    assert to_values(instance, model, [0, 0, None, 0, None])[left] == 2.0
+    # room in whole quanta: 2.4 points hold 4 quanta (2.0 points), so 3 are left
+    narrow = build(replace(instance, coordinators=(coord("A", 2.4, comps=("m",)),)),
+                   unplaced_counts=True)  # fmt: skip
+    assert narrow.lp.bounds(narrow.unplaced_points) == (3.0, math.inf)
+    # weights without a quantum: points, continuous, the shortfall as it is
+    odd = (person("o0", 1.0), person("o1", 1.0))
+    odd = tuple(replace(p, weight=w) for p, w in zip(odd, (1.0, 0.1234567891), strict=True))
+    loose = build(CaseloadInstance((coord("A", 1.0),), odd), unplaced_counts=True)
+    lower, upper = loose.lp.bounds(loose.unplaced_points)
+    assert not loose.unplaced_points.integer and lower == pytest.approx(0.1234567891)
+
+
 def test_relaxation_with_unplaced_counts_freed_is_the_plain_models() -> None:
     # the starts are rounded from the relaxation's vertex: with the unplaced
     # counts freed it is the model's without them, value for value (kept, it
@@ -588,6 +624,8 @@ def test_relaxation_with_unplaced_counts_freed_is_the_plain_models() -> None:
         for v in model.unplaced.values():  # restored
             lower, upper = model.lp.bounds(v)
             assert lower == 0 and 0 < upper < math.inf
+        if counts:
+            assert model.lp.bounds(model.unplaced_points)[1] == math.inf
     plain, freed_vertex, _ = vertices  # (kept, HiGHS 1.12 gives another vertex)
     assert freed_vertex == plain
 
@@ -635,13 +673,14 @@ def test_every_start_of_the_whole_model_is_complete_and_feasible_and_relaxations
     ):
         whole = built[0]
         if self is whole.lp and relax:
-            assert all(self.bounds(v) == (-math.inf, math.inf) for v in whole.unplaced.values())
+            free = [*whole.unplaced.values(), whole.unplaced_points]
+            assert all(self.bounds(v) == (-math.inf, math.inf) for v in free)
             seen["relaxations"] += 1
         if self is whole.lp and hint:
             assert _violations(self, hint) == []
             seen["starts"] += 1
         if self is whole.lp and not relax:  # its answer is the next stage's start
-            assert set(whole.unplaced.values()) <= set(variables)
+            assert {*whole.unplaced.values(), whole.unplaced_points} <= set(variables)
         return real_solve(self, variables, time_limit, hint, relax, heuristics, duals)
 
     monkeypatch.setattr(caseload_solve, "build", spy_build)

@@ -76,6 +76,34 @@ def test_classes_placement_and_keep_by_hand() -> None:
     assert pair is not None and pair.value == 3
 
 
+def test_class_model_counts_who_is_left_out_and_their_points(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # _four_people: 6 quanta of people, 5 of room, so at least 1 quantum is left
+    # out; the start from nobody placed has both classes wholly left out
+    rows: dict[str, tuple[float, float, dict[str, float]]] = {}
+    starts: list[dict[str, float]] = []
+    real = Milp.solve
+
+    def spy(self, variables, time_limit=None, hint=None, relax=False, heuristics=None,  # type: ignore[no-untyped-def]
+            duals=()):  # fmt: skip
+        assert self.num_variables > 0  # (writes the buffered rows)
+        for row in self.model.linear_constraints():
+            terms = {t.variable.name: t.coefficient for t in row.terms()}
+            rows[row.name] = (row.lower_bound, row.upper_bound, terms)
+        starts.append({v.name: x for v, x in (hint or {}).items()})
+        return real(self, variables, time_limit, hint, relax, heuristics, duals)
+
+    monkeypatch.setattr(Milp, "solve", spy)
+    place = solve_classes(_four_people(), "place", {}, [None] * 4, 5.0)
+    assert place is not None and place.value == 12
+    lower, upper, terms = rows["classes_left"]
+    assert (lower, upper) == (1.0, float("inf"))
+    assert sorted(terms.values()) == [1.0, 2.0]  # the classes' weights in quanta
+    assert rows["classes_size_0"][:2] == (2.0, 2.0)  # placed + left = the class
+    assert {starts[0][name] for name in terms} == {2.0}  # two of each left out
+
+
 def test_weighted_teams_prove_every_stage_with_the_class_model() -> None:
     # a weighting scheme (few values) on 200 x 10 and hundreds of distinct weights
     # on 400 x 10: every stage proved (HiGHS alone left keep a point short on both)

@@ -14,7 +14,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from optimiser.caseload.instance import POINTS_EPS, CaseloadInstance
-from optimiser.caseload.model import CompactModel, unplaced_key
+from optimiser.caseload.model import CompactModel, unplaced_key, unplaced_points_value
 from optimiser.caseload.rounding import SNAP, Arc, round_flow
 
 Assignment = list[int | None]
@@ -165,4 +165,6 @@ def to_values(
             if k is None and key in left:
                 left[key] += 1
         values.update({var: float(left[key]) for key, var in model.unplaced.items()})
+        if model.unplaced_points is not None:
+            values[model.unplaced_points] = unplaced_points_value(model, left)
     return values

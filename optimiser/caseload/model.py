@@ -103,6 +103,10 @@ class CompactModel:
     #: (type, locality) -> the whole count of its people left unplaced
     #: (``build(..., unplaced_counts=True)``)
     unplaced: dict[tuple[int, str | None], Any] = field(default_factory=dict)
+    #: the points of the people left unplaced, in quanta of the weights (integer;
+    #: continuous, in points, if the weights have no quantum): ``sum_t,l (w_t / q)
+    #: U_t,l``, at least what the coordinators' capacity cannot hold
+    unplaced_points: Any = None
     #: row numbers of the rows a Lagrangian bound dualises
     #: (:mod:`optimiser.caseload.lagrange`): ("capacity", k), ("keep_fit", k),
     #: ("local_fit", locality) and ("stage", "place" | "keep" | "locality")
@@ -117,6 +121,57 @@ class CompactModel:
         return [
             ((k, c), self.classes[c]) for c in range(len(self.classes)) if (k, c) in self.counts
         ]
+
+
+def _add_unplaced_points(
+    lp: Milp,
+    groups: list[Group],
+    weights: list[float],
+    unplaced: dict[tuple[int, str | None], Any],
+    capacities: list[float],
+) -> Any:
+    """The points of the people left unplaced, in quanta of their weights (integer
+    ``Q``, row ``caseload_unplaced_points``: ``sum_t,l (w_t / q) U_t,l = Q``): at
+    least the points of everybody who could be placed less the capacity of the
+    coordinators who could take someone (each rounded down to whole quanta, as
+    their loads are).  Without a quantum, ``Q`` is points and continuous.
+
+    Implied by the capacity rows (the loads are the points placed), so it hardly
+    moves the relaxation; but the capacity rows are per coordinator, and this one
+    row over the whole counts ``U`` is a knapsack HiGHS derives cuts from.  With
+    the placement floor (a severity-weighted, near-exact packing) the locality
+    stage's proof rests on it: 600 x 25 teams 64, 82 and 33 with a weighting
+    scheme, the stage alone (HiGHS 1.16, exported): 1.6 -> 0.45 s, 1.6 -> 0.63 s,
+    2.4 -> 0.50 s."""
+    size: dict[tuple[int, str | None], int] = defaultdict(int)
+    for group in groups:
+        size[unplaced_key(group)] += len(group.members)
+    scale = _points_scale(weights, unplaced)
+    points = sum(weights[t] * size[t, loc] for t, loc in unplaced)
+    if scale is None:
+        short = points - sum(capacities) - POINTS_EPS * (1 + len(capacities))
+        left = lp.num(max(0.0, short), math.inf, "Q")
+    else:  # whole quanta
+        room = sum(math.floor(c * scale + POINTS_EPS) for c in capacities)
+        left = lp.int(max(0, round(points * scale) - room), math.inf, "Q")
+    terms = [(u, round(weights[t] * (scale or 1.0), 9)) for (t, _), u in unplaced.items()]
+    lp.row(0, 0, [*terms, (left, -1.0)], "caseload_unplaced_points")
+    return left
+
+
+def _points_scale(
+    weights: list[float], unplaced: dict[tuple[int, str | None], Any]
+) -> float | None:
+    """Quanta per point of the counted types' weights (``None``: no quantum)."""
+    q = quantum(sorted({weights[t] for t, _ in unplaced}))
+    return None if q is None else 1.0 / q
+
+
+def unplaced_points_value(model: CompactModel, left: dict[tuple[int, str | None], float]) -> float:
+    """``Q`` (:attr:`CompactModel.unplaced_points`) for these counts of people left
+    unplaced."""
+    scale = _points_scale(model.weights, model.unplaced) or 1.0
+    return sum(round(model.weights[t] * scale, 9) * n for (t, _), n in left.items())
 
 
 def most_that_fit(weights: list[float], capacity: float) -> int:
@@ -346,6 +401,10 @@ def build(
             rows["capacity", k] = lp.row(-math.inf, coordinator.capacity + POINTS_EPS,
                                          by_coordinator[k], f"caseload_capacity_{k}")  # fmt: skip
     _add_fit_rows(instance, lp, groups, weights, arcs, rows)
+    left_points = None
+    if unplaced:  # (every coordinator with a count has a capacity row)
+        capacities = [coords[k].capacity for k, terms in by_coordinator.items() if terms]
+        left_points = _add_unplaced_points(lp, groups, weights, unplaced, capacities)
     people = len(instance.people)
     # placed people, each counted at its priority (tier severity): flow leaving a
     # group always ends at a coordinator, so the group arcs count who is placed
@@ -367,7 +426,7 @@ def build(
     )
     return CompactModel(
         lp, groups, weights, classes, elig, arcs, counts, placed, kept, local, quantum(classes),
-        unplaced=unplaced, rows=rows,
+        unplaced=unplaced, unplaced_points=left_points, rows=rows,
     )  # fmt: skip
 
 
@@ -377,5 +436,8 @@ def unplaced_counts_free(model: CompactModel) -> Iterator[None]:
     nothing and presolve drops them, so the relaxation and its vertex are the
     model's without them (the starts rounded from it are the same: with them, some
     teams' starts fell a point short and needed branch and bound)."""
-    with model.lp.bounds_held(dict.fromkeys(model.unplaced.values(), (-math.inf, math.inf))):
+    free = [*model.unplaced.values()]
+    if model.unplaced_points is not None:
+        free.append(model.unplaced_points)
+    with model.lp.bounds_held(dict.fromkeys(free, (-math.inf, math.inf))):
         yield

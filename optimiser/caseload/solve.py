@@ -381,6 +381,8 @@ def _solve(
     results: list[StageResult] = []
     variables = [a.var for a in model.arcs] + list(model.counts.values())
     variables += [model.placed, model.kept, model.local, *model.unplaced.values()]
+    if model.unplaced_points is not None:
+        variables.append(model.unplaced_points)
     type_of = [0] * len(instance.people)
     for group in model.groups:
         for i in group.members:
