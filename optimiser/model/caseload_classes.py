@@ -12,12 +12,14 @@ coordinator it is go first, what is kept.  The class model counts them:
   stage sooner, 600 x 25 team with a weighting scheme 1.2 -> 0.4 s): of them
   kept, at most the class's people whose current coordinator k is
   (``classes_kept_c_k``);
-* ``left[c]`` (integer): people of class c placed nowhere (``classes_size_c``
-  is ``sum_k n[c, k] + left[c] = size``), and their points at least what the
-  capacity of all coordinators cannot hold (``classes_left``: implied by the
-  capacity rows, but one knapsack over a few whole counts, which HiGHS derives
-  cuts from; a team's placement, severity-weighted and near an exact packing,
-  proved in 0.1 s instead of 1.5 s, 600 x 25 team 41);
+* placement only: ``left[c]`` (integer) people of class c placed nowhere
+  (``classes_size_c`` is ``sum_k n[c, k] + left[c] = size``), and their points
+  at least what the capacity of all coordinators cannot hold (``classes_left``:
+  implied by the capacity rows, but one knapsack over a few whole counts, which
+  HiGHS derives cuts from; a team's placement, severity-weighted and near an
+  exact packing, proved in 0.1 s instead of 1.5 s, 600 x 25 team 41 with a
+  weighting scheme; in the keep stage it stopped HiGHS finding any keep in 12 s
+  on a team with two-decimal weights that it proves in 3.6 s without);
 * placement = sum of priority x ``n``; keep = sum of ``kept``; the earlier stage
   held at its value (``classes_floor_place``).
 
@@ -81,14 +83,19 @@ def solve_classes(
                 kept[c, k] = lp.int(0, min(most, at_current[c, k]), f"kept_{c}_{k}")
                 lp.row(-math.inf, 0, [(kept[c, k], 1.0), (n[c, k], -1.0)],
                        f"classes_kept_{c}_{k}")  # fmt: skip
-        left[c] = lp.int(0, size, f"left_{c}")
-        lp.row(size, size, [(n[c, k], 1.0) for k in ks] + [(left[c], 1.0)], f"classes_size_{c}")
+        if stage == "place":
+            left[c] = lp.int(0, size, f"left_{c}")
+            lp.row(size, size, [(n[c, k], 1.0) for k in ks] + [(left[c], 1.0)],
+                   f"classes_size_{c}")  # fmt: skip
+        else:
+            lp.row(-math.inf, size, [(n[c, k], 1.0) for k in ks], f"classes_size_{c}")
     for k, terms in sorted(loads.items()):
         lp.row(-math.inf, problem.capacity[k], terms, f"classes_capacity_{k}")
-    points = sum(keys[c][1] * len(classes[keys[c]]) for c in left)
-    capacity = sum(problem.capacity[k] for k in loads)
-    lp.row(points - capacity, math.inf, [(left[c], float(keys[c][1])) for c in left],
-           "classes_left")  # fmt: skip
+    if left:
+        points = sum(keys[c][1] * len(classes[keys[c]]) for c in left)
+        capacity = sum(problem.capacity[k] for k in loads)
+        lp.row(points - capacity, math.inf, [(left[c], float(keys[c][1])) for c in left],
+               "classes_left")  # fmt: skip
     counts = {
         "place": [(v, float(keys[c][2])) for (c, _), v in n.items()],
         "keep": [(v, 1.0) for v in kept.values()],
@@ -97,11 +104,12 @@ def solve_classes(
         lp.row(floor, math.inf, counts[name], f"classes_floor_{name}")
     lp.objective(counts[stage], Sense.MAX)
     start: dict[Any, float] = {var: 0.0 for var in [*n.values(), *kept.values()]}
-    start.update({left[c]: float(len(classes[key])) for c, key in enumerate(keys)})
+    start.update({left[c]: float(len(classes[keys[c]])) for c in left})
     for i, k in enumerate(hint):
         if k is not None and i in of_class and (of_class[i], k) in n:
             start[n[of_class[i], k]] += 1
-            start[left[of_class[i]]] -= 1
+            if of_class[i] in left:
+                start[left[of_class[i]]] -= 1
             if problem.current[i] == k and (of_class[i], k) in kept:
                 start[kept[of_class[i], k]] += 1
     # the keep stage from no start: from the placement's greedily named people
