@@ -500,17 +500,20 @@ def test_keep_and_local_arcs_are_whole_with_per_person_weights(
         assert kinds["keep"] is whole and kinds["local"] is whole and kinds["pool"] is whole
         assert kinds["far"] is False
         assert all(v.integer for v in model.counts.values())
-    # and the solve asks for them exactly when a tier has two weights
+    # and the solve asks for them (and for the points of who is left out)
+    # exactly when a tier has two weights
     asked: list[bool] = []
 
-    def spy(instance: CaseloadInstance, whole_arcs: bool = False, unplaced_counts: bool = False):  # type: ignore[no-untyped-def]
+    def spy(instance: CaseloadInstance, whole_arcs: bool = False, **kw: bool):  # type: ignore[no-untyped-def]
+        assert kw["unplaced_points"] is whole_arcs
         asked.append(whole_arcs)
-        return build(instance, whole_arcs, unplaced_counts)
+        return build(instance, whole_arcs, **kw)
 
     # the stats count every integer variable (branch and bound on the whole model
     # adds the unplaced counts), and the counts N apart
     direct = solve(list(coords), list(people)).stats
-    solved = build(CaseloadInstance(coords, people), whole_arcs=True, unplaced_counts=True)
+    solved = build(CaseloadInstance(coords, people), whole_arcs=True, unplaced_counts=True,
+                   unplaced_points=True)  # fmt: skip
     assert direct["integer_variables"] == solved.lp.num_integers > weighted.lp.num_integers
     assert weighted.lp.num_integers > direct["counts"]
     monkeypatch.setattr(caseload_solve, "build", spy)
@@ -582,9 +585,9 @@ def test_unplaced_points_are_at_least_what_capacity_cannot_hold() -> None:
         + [person("g0", 0.5, needs=("m",)), person("g1", 0.5, needs=("rare",))]
     )
     ambers_only = CaseloadInstance((coord("A", 2.5),), people[:3])
-    assert build(ambers_only).unplaced_points is None  # only with the counts
+    assert build(ambers_only, unplaced_counts=True).unplaced_points is None  # only if asked
     instance = CaseloadInstance((coord("A", 2.5, comps=("m",)), coord("B", 9.0)), people)
-    model = build(instance, unplaced_counts=True)
+    model = build(instance, unplaced_counts=True, unplaced_points=True)
     left = model.unplaced_points
     assert left.integer and model.lp.bounds(left) == (2.0, math.inf)
     model.lp.objective([(model.placed, 1.0)], Sense.MAX)
@@ -595,12 +598,13 @@ def test_unplaced_points_are_at_least_what_capacity_cannot_hold() -> None:
     assert to_values(instance, model, [0, 0, None, 0, None])[left] == 2.0
     # room in whole quanta: 2.4 points hold 4 quanta (2.0 points), so 3 are left
     narrow = build(replace(instance, coordinators=(coord("A", 2.4, comps=("m",)),)),
-                   unplaced_counts=True)  # fmt: skip
+                   unplaced_counts=True, unplaced_points=True)  # fmt: skip
     assert narrow.lp.bounds(narrow.unplaced_points) == (3.0, math.inf)
     # weights without a quantum: points, continuous, the shortfall as it is
     odd = (person("o0", 1.0), person("o1", 1.0))
     odd = tuple(replace(p, weight=w) for p, w in zip(odd, (1.0, 0.1234567891), strict=True))
-    loose = build(CaseloadInstance((coord("A", 1.0),), odd), unplaced_counts=True)
+    loose = build(CaseloadInstance((coord("A", 1.0),), odd), unplaced_counts=True,
+                  unplaced_points=True)  # fmt: skip
     lower, upper = loose.lp.bounds(loose.unplaced_points)
     assert not loose.unplaced_points.integer and lower == pytest.approx(0.1234567891)
 
@@ -615,7 +619,7 @@ def test_relaxation_with_unplaced_counts_freed_is_the_plain_models() -> None:
     instance = synthetic_instance(120, 6, localities=2, seed=0, weights="scheme", severity=True)
     vertices = []
     for counts, freed in ((False, False), (True, True), (True, False)):
-        model = build(instance, whole_arcs=True, unplaced_counts=counts)
+        model = build(instance, whole_arcs=True, unplaced_counts=counts, unplaced_points=counts)
         model.lp.objective([(model.placed, 121.0), (model.kept, 1.0)], Sense.MAX)
         variables = [a.var for a in model.arcs] + list(model.counts.values())
         with unplaced_counts_free(model) if freed else contextlib.nullcontext():
@@ -659,10 +663,8 @@ def test_every_start_of_the_whole_model_is_complete_and_feasible_and_relaxations
 
     built = []
 
-    def spy_build(  # type: ignore[no-untyped-def]
-        instance: CaseloadInstance, whole_arcs: bool = False, unplaced_counts: bool = False
-    ):
-        built.append(build(instance, whole_arcs, unplaced_counts))
+    def spy_build(instance: CaseloadInstance, **kw: bool):  # type: ignore[no-untyped-def]
+        built.append(build(instance, **kw))
         return built[-1]
 
     seen = {"starts": 0, "relaxations": 0}
@@ -732,9 +734,9 @@ def test_lns_path_is_feasible_and_close_to_the_exact_answer(
     unplaced: list[bool] = []
     real = caseload_solve.build
 
-    def spy(instance: CaseloadInstance, whole_arcs: bool = False, unplaced_counts: bool = False):  # type: ignore[no-untyped-def]
+    def spy(instance: CaseloadInstance, unplaced_counts: bool = False, **kw: bool):  # type: ignore[no-untyped-def]
         unplaced.append(unplaced_counts)
-        return real(instance, whole_arcs, unplaced_counts)
+        return real(instance, unplaced_counts=unplaced_counts, **kw)
 
     monkeypatch.setattr(caseload_solve, "build", spy)
     instance = synthetic_instance(900, 36, localities=4, seed=2)

@@ -363,7 +363,8 @@ def _solve(
     # the whole model's branch and bound also branches on who is left out (a model
     # on the LNS path never goes to branch and bound whole, and its relaxations
     # free these counts: they cost it nothing); sub-problems go without
-    model = build(instance, whole_arcs=weighted, unplaced_counts=not nested)
+    model = build(instance, whole_arcs=weighted, unplaced_counts=not nested,
+                  unplaced_points=weighted and not nested)  # fmt: skip
     lp = model.lp
     stats: dict[str, float] = {
         "people": len(instance.people),
