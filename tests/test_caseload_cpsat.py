@@ -102,6 +102,14 @@ def test_class_model_counts_who_is_left_out_and_their_points(
     assert sorted(terms.values()) == [1.0, 2.0]  # the classes' weights in quanta
     assert rows["classes_size_0"][:2] == (2.0, 2.0)  # placed + left = the class
     assert {starts[0][name] for name in terms} == {2.0}  # two of each left out
+    # from a start with a and b placed and c at 0: nobody of {a, b} left, d of {c, d}
+    solve_classes(_four_people(), "place", {}, [0, 1, 0, None], 5.0)
+    left = {terms[name]: starts[1][name] for name in terms}
+    assert left == {2.0: 0.0, 1.0: 1.0}
+    # the keep stage goes without them (they slowed it: see the module)
+    rows.clear()
+    solve_classes(_four_people(), "keep", {"place": 12}, place.assignment, 5.0)
+    assert "classes_left" not in rows and rows["classes_size_0"][0] == float("-inf")
 
 
 def test_weighted_teams_prove_every_stage_with_the_class_model() -> None:

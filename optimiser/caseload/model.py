@@ -44,6 +44,8 @@ from optimiser.caseload.instance import POINTS_EPS, CaseloadInstance, Person, el
 from optimiser.model.caseload_milp import Milp
 
 TypeKey = tuple[str, float, frozenset[str], bool, int]
+#: (type, locality): whose people left unplaced one count ``U_t,l`` counts
+UnplacedKey = tuple[int, str | None]
 
 
 def type_key(person: Person) -> TypeKey:
@@ -102,7 +104,7 @@ class CompactModel:
     instance: CaseloadInstance | None = None
     #: (type, locality) -> the whole count of its people left unplaced
     #: (``build(..., unplaced_counts=True)``)
-    unplaced: dict[tuple[int, str | None], Any] = field(default_factory=dict)
+    unplaced: dict[UnplacedKey, Any] = field(default_factory=dict)
     #: the points of the people left unplaced, in quanta of the weights (integer;
     #: continuous, in points, if the weights have no quantum): ``sum_t,l (w_t / q)
     #: U_t,l``, at least what the coordinators' capacity cannot hold
@@ -125,16 +127,17 @@ class CompactModel:
 
 def _add_unplaced_points(
     lp: Milp,
-    groups: list[Group],
     weights: list[float],
-    unplaced: dict[tuple[int, str | None], Any],
+    unplaced: dict[UnplacedKey, Any],
+    size: dict[UnplacedKey, int],
     capacities: list[float],
 ) -> Any:
     """The points of the people left unplaced, in quanta of their weights (integer
     ``Q``, row ``caseload_unplaced_points``: ``sum_t,l (w_t / q) U_t,l = Q``): at
     least the points of everybody who could be placed less the capacity of the
-    coordinators who could take someone (each rounded down to whole quanta, as
-    their loads are).  Without a quantum, ``Q`` is points and continuous.
+    coordinators who could take someone, each in whole quanta (their loads are,
+    and a load may exceed its capacity by ``POINTS_EPS``, as in the capacity
+    rows).  Without a quantum, ``Q`` is points and continuous.
 
     Implied by the capacity rows (the loads are the points placed), so it hardly
     moves the relaxation; but the capacity rows are per coordinator, and this one
@@ -143,35 +146,36 @@ def _add_unplaced_points(
     stage's proof rests on it: 600 x 25 teams 64, 82 and 33 with a weighting
     scheme, the stage alone (HiGHS 1.16, exported): 1.6 -> 0.45 s, 1.6 -> 0.63 s,
     2.4 -> 0.50 s."""
-    size: dict[tuple[int, str | None], int] = defaultdict(int)
-    for group in groups:
-        size[unplaced_key(group)] += len(group.members)
     scale = _points_scale(weights, unplaced)
-    points = sum(weights[t] * size[t, loc] for t, loc in unplaced)
     if scale is None:
+        points = sum(weights[t] * size[t, loc] for t, loc in unplaced)
         short = points - sum(capacities) - POINTS_EPS * (1 + len(capacities))
-        left = lp.num(max(0.0, short), math.inf, "Q")
+        out = lp.num(max(0.0, short), math.inf, "Q")
     else:  # whole quanta
-        room = sum(math.floor(c * scale + POINTS_EPS) for c in capacities)
-        left = lp.int(max(0, round(points * scale) - room), math.inf, "Q")
-    terms = [(u, round(weights[t] * (scale or 1.0), 9)) for (t, _), u in unplaced.items()]
-    lp.row(0, 0, [*terms, (left, -1.0)], "caseload_unplaced_points")
-    return left
+        quanta = sum(round(weights[t] * scale) * size[t, loc] for t, loc in unplaced)
+        room = sum(math.floor((c + POINTS_EPS) * scale) for c in capacities)
+        out = lp.int(max(0, quanta - room), math.inf, "Q")
+    terms = [(u, _in_quanta(weights[t], scale)) for (t, _), u in unplaced.items()]
+    lp.row(0, 0, [*terms, (out, -1.0)], "caseload_unplaced_points")
+    return out
 
 
-def _points_scale(
-    weights: list[float], unplaced: dict[tuple[int, str | None], Any]
-) -> float | None:
+def _points_scale(weights: list[float], unplaced: dict[UnplacedKey, Any]) -> float | None:
     """Quanta per point of the counted types' weights (``None``: no quantum)."""
     q = quantum(sorted({weights[t] for t, _ in unplaced}))
     return None if q is None else 1.0 / q
 
 
-def unplaced_points_value(model: CompactModel, left: dict[tuple[int, str | None], float]) -> float:
+def _in_quanta(weight: float, scale: float | None) -> float:
+    """A weight in whole quanta (as it is, in points, without a quantum)."""
+    return weight if scale is None else float(round(weight * scale))
+
+
+def unplaced_points_value(model: CompactModel, left: dict[UnplacedKey, int]) -> float:
     """``Q`` (:attr:`CompactModel.unplaced_points`) for these counts of people left
     unplaced."""
-    scale = _points_scale(model.weights, model.unplaced) or 1.0
-    return sum(round(model.weights[t] * scale, 9) * n for (t, _), n in left.items())
+    scale = _points_scale(model.weights, model.unplaced)
+    return sum(_in_quanta(model.weights[t], scale) * n for (t, _), n in left.items())
 
 
 def most_that_fit(weights: list[float], capacity: float) -> int:
@@ -229,25 +233,26 @@ def _add_fit_rows(
             )
 
 
-def unplaced_key(group: Group) -> tuple[int, str | None]:
+def unplaced_key(group: Group) -> UnplacedKey:
     """The unplaced count a group's people belong to: its type and locality."""
     return (group.type, group.locality)
 
 
 def _add_unplaced_counts(
     lp: Milp, groups: list[Group], arcs: list[FlowArc]
-) -> dict[tuple[int, str | None], Any]:
+) -> tuple[dict[UnplacedKey, Any], dict[UnplacedKey, int]]:
     """Whole counts of the people of each type and locality left unplaced (integer
     ``U_t,l``; rows ``caseload_unplaced_n``: the arcs out of those groups plus
-    ``U_t,l`` equal their people); ``arcs`` the groups' arcs.
+    ``U_t,l`` equal their people); ``arcs`` the groups' arcs.  Returns the counts
+    and the number of people each counts from.
 
     Implied by the group rows, so the relaxation does not move; but the arcs into
     the far pools are continuous, and ``U`` integer makes their sum over a type
     and locality whole: the placement floor of the later stages (severity-weighted,
     near an exact packing) then leaves few whole ways to choose who stays
     unplaced, and HiGHS branches on them (:func:`build`)."""
-    leaving: dict[tuple[int, str | None], list[Any]] = defaultdict(list)
-    size: dict[tuple[int, str | None], int] = defaultdict(int)
+    leaving: dict[UnplacedKey, list[Any]] = defaultdict(list)
+    size: dict[UnplacedKey, int] = defaultdict(int)
     for a in arcs:
         assert a.group is not None
         leaving[unplaced_key(groups[a.group])].append(a.var)
@@ -259,7 +264,7 @@ def _add_unplaced_counts(
         unplaced[key] = lp.int(0, size[key], f"U_{n}")
         lp.row(size[key], size[key], [(v, 1.0) for v in out] + [(unplaced[key], 1.0)],
                f"caseload_unplaced_{n}")  # fmt: skip
-    return unplaced
+    return unplaced, {key: size[key] for key in unplaced}
 
 
 def build(
@@ -375,7 +380,12 @@ def build(
             out.append(var)
         if out:
             lp.row(-math.inf, n, [(v, 1.0) for v in out], f"caseload_group_{g}")
-    unplaced = _add_unplaced_counts(lp, groups, arcs) if unplaced_counts else {}
+    if unplaced_points and not unplaced_counts:
+        raise ValueError("the points of who is left out need the counts (unplaced_counts)")
+    unplaced: dict[UnplacedKey, Any] = {}
+    unplaced_size: dict[UnplacedKey, int] = {}
+    if unplaced_counts:
+        unplaced, unplaced_size = _add_unplaced_counts(lp, groups, arcs)
     pool_rows: dict[tuple[Any, ...], list[tuple[Any, float]]] = defaultdict(list)
     for a in arcs:
         if a.pool is not None:
@@ -414,7 +424,7 @@ def build(
     left_points = None
     if unplaced and unplaced_points:  # (every coordinator with a count has a capacity row)
         capacities = [coords[k].capacity for k, terms in by_coordinator.items() if terms]
-        left_points = _add_unplaced_points(lp, groups, weights, unplaced, capacities)
+        left_points = _add_unplaced_points(lp, weights, unplaced, unplaced_size, capacities)
     people = len(instance.people)
     # placed people, each counted at its priority (tier severity): flow leaving a
     # group always ends at a coordinator, so the group arcs count who is placed
@@ -442,10 +452,11 @@ def build(
 
 @contextmanager
 def unplaced_counts_free(model: CompactModel) -> Iterator[None]:
-    """The unplaced counts without bounds for a relaxation: their rows then bind
-    nothing and presolve drops them, so the relaxation and its vertex are the
-    model's without them (the starts rounded from it are the same: with them, some
-    teams' starts fell a point short and needed branch and bound)."""
+    """The unplaced counts (and their points ``Q``) without bounds for a
+    relaxation: their rows then bind nothing and presolve drops them, so the
+    relaxation and its vertex are the model's without them (the starts rounded
+    from it are the same: with them, some teams' starts fell a point short and
+    needed branch and bound)."""
     free = [*model.unplaced.values()]
     if model.unplaced_points is not None:
         free.append(model.unplaced_points)
