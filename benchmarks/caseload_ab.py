@@ -113,9 +113,13 @@ def main() -> int:
                 ref = run(args.reference, files, Path(scratch) / f"ref-{seed}")
             same = ref[1] == new[1] == 0 and ref[2] == new[2]
             failed |= not same
-            rows.append({"seed": seed, "reference": ref[0], "tree": new[0], "same": same})
-            print(f"seed {seed}: {ref[0]:.2f} s -> {new[0]:.2f} s{'' if same else '  DIFFER'}",
-                  flush=True)  # fmt: skip
+            # every stage proved optimal (status of each stage in caseload.json)
+            proved = {side: bool(got[2]) and all(s[3] == "optimal" for s in got[2])
+                      for side, got in (("reference", ref), ("tree", new))}  # fmt: skip
+            rows.append({"seed": seed, "reference": ref[0], "tree": new[0], "same": same,
+                         "proved": proved})  # fmt: skip
+            print(f"seed {seed}: {ref[0]:.2f} s -> {new[0]:.2f} s{'' if same else '  DIFFER'}"
+                  f"{'' if proved['tree'] else '  NOT PROVED'}", flush=True)  # fmt: skip
     summary = {}
     for side in ("reference", "tree"):
         times = [r[side] for r in rows]
@@ -124,10 +128,14 @@ def main() -> int:
             "sum": sum(times),
             "at_least_2s": sum(t >= 2.0 for t in times),
             "max": max(times),
+            "proved": sum(r["proved"][side] for r in rows),
+            "proved_under_2s": sum(r["proved"][side] and r[side] < 2.0 for r in rows),
         }
         slow = summary[side]["at_least_2s"]
         print(f"{side}: median {statistics.median(times):.3f} s, sum {sum(times):.1f} s, "
-              f"{slow} of {len(times)} >= 2 s, max {max(times):.2f} s")  # fmt: skip
+              f"{slow} of {len(times)} >= 2 s, max {max(times):.2f} s, "
+              f"{summary[side]['proved']} proved ({summary[side]['proved_under_2s']} "
+              "under 2 s)")  # fmt: skip
     ratios = [r["tree"] / r["reference"] for r in rows]
     summary["median_ratio"] = statistics.median(ratios)
     print(f"median ratio tree / reference {summary['median_ratio']:.3f}")

@@ -66,6 +66,9 @@ def test_head_to_head_runs_both_trees_and_compares_their_answers(tmp_path: Path)
     assert [r["seed"] for r in result["runs"]] == [1, 2]
     assert all(r["same"] and r["reference"] > 0 and r["tree"] > 0 for r in result["runs"])
     assert result["summary"]["reference"]["at_least_2s"] in (0, 1, 2)
+    # 40 people, 3 coordinators: every stage proved on both sides
+    assert all(r["proved"] == {"reference": True, "tree": True} for r in result["runs"])
+    assert result["summary"]["tree"]["proved"] == 2
     assert result["reference"] == result["tree"]  # the same commit ("" outside git)
     # a seed range with no seeds is refused with a message, not a traceback
     done = subprocess.run(
