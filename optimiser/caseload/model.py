@@ -302,9 +302,10 @@ def build(
     ``unplaced_points`` (with ``unplaced_counts``): their points, in quanta of
     the weights, an integer too, at least what the coordinators' capacity cannot
     hold (:func:`_add_unplaced_points`).  The caller asks for it with per-person
-    weights: 600 x 25 teams with a weighting scheme, 70 teams in process, 58.5
-    -> 52.6-54.8 s, over 1.5 s 6 -> 2; with tier weights it slowed placement
-    (team 0 0.12-0.22 -> 0.33 s)."""
+    weights: 600 x 25 teams with a weighting scheme, 70 teams in process, with
+    the class model's own row (:mod:`optimiser.model.caseload_classes`), 59.9
+    -> 55.2 s, over 1.5 s 6 -> 2, slowest 3.55 -> 2.02 s; with tier weights it
+    slowed placement (team 0 0.12-0.22 -> 0.33 s)."""
     coords = instance.coordinators
     types: dict[TypeKey, int] = {}
     first: list[Person] = []
