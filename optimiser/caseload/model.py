@@ -153,7 +153,9 @@ def _add_unplaced_points(
         out = lp.num(max(0.0, short), math.inf, "Q")
     else:  # whole quanta
         quanta = sum(round(weights[t] * scale) * size[t, loc] for t, loc in unplaced)
-        room = sum(math.floor((c + POINTS_EPS) * scale) for c in capacities)
+        # (+ 1e-6 quanta: weights within quantum()'s tolerance of whole quanta,
+        # many to a coordinator, may sum a little over their rounded quanta)
+        room = sum(math.floor((c + POINTS_EPS) * scale + 1e-6) for c in capacities)
         out = lp.int(max(0, quanta - room), math.inf, "Q")
     terms = [(u, _in_quanta(weights[t], scale)) for (t, _), u in unplaced.items()]
     lp.row(0, 0, [*terms, (out, -1.0)], "caseload_unplaced_points")
