@@ -66,6 +66,9 @@ def test_classes_placement_and_keep_by_hand() -> None:
     assert place is not None and place.proved and place.value == place.bound == 12
     assert sorted(k is None for k in place.assignment) == [False, False, False, True]
     assert place.assignment[0] is not None and place.assignment[1] is not None
+    # placement breaks its ties by keeps: of the placements of 12, the one that
+    # keeps most (3, as the keep stage below proves), named so
+    assert place.kept == 3 and place.assignment == [0, 1, 0, None]
     # keep with placement 12 held: a stays at 0 (2 of 3), b at 1 (2 of 2), c fills
     # 0's last quantum and stays too: 3 kept, d (nobody's) is the one left
     keep = solve_classes(_four_people(), "keep", {"place": 12}, place.assignment, 5.0)
@@ -110,6 +113,28 @@ def test_class_model_counts_who_is_left_out_and_their_points(
     rows.clear()
     solve_classes(_four_people(), "keep", {"place": 12}, place.assignment, 5.0)
     assert "classes_left" not in rows and rows["classes_size_0"][0] == float("-inf")
+
+
+def test_the_class_models_placement_proves_the_keep_stage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a team with a weighting scheme: its placement goes to the class model, whose
+    # answer (placement, then keeps) proves the keep stage without a second solve
+    calls: list[tuple[str, int | None]] = []
+    real = solve_module.solve_classes
+
+    def spy(problem, stage, floors, hint, time_limit):  # type: ignore[no-untyped-def]
+        answer = real(problem, stage, floors, hint, time_limit)
+        calls.append((stage, None if answer is None else answer.kept))
+        return answer
+
+    monkeypatch.setattr(solve_module, "solve_classes", spy)
+    instance = synthetic_instance(600, 25, 2, seed=64, weights="scheme", severity=True)
+    result = solve_caseload(instance, CaseloadParams(time_limit=60))
+    stages = {s.stage: s for s in result.stages}
+    assert [stage for stage, _ in calls] == ["place"]
+    assert stages["keep"].status.value == "optimal"
+    assert stages["keep"].value == calls[0][1] == 472  # (the two-stage solve's optimum)
 
 
 def test_weighted_teams_prove_every_stage_with_the_class_model() -> None:

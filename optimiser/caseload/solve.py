@@ -401,6 +401,9 @@ def _solve(
     objective = {Stage.PLACE: model.placed, Stage.KEEP: model.kept, Stage.LOCALITY: model.local}
     values: dict[Any, float] | None = None  # the incumbent; meets every fixed stage
     last_lp = 0.0  # seconds the last relaxation took
+    # the keep stage's optimum, when the class model's placement proved it
+    # (placement breaks its ties by keeps there)
+    best_kept: int | None = None
     if start_people is not None:
         values = to_values(instance, model, start_people)
     for number, stage in enumerate(stages):
@@ -457,6 +460,8 @@ def _solve(
             elif bounding is not None:  # the model is too big for its relaxation
                 floors = {s: lp.bounds(objective[s])[0] for s in stages[:number]}
                 bound = _bounding_bound(bounding, exact_pairs, stage, floors, left(), stats)
+            if stage is Stage.KEEP and best_kept is not None:
+                bound = min(bound, best_kept)
             # starts: the incumbent polished, and the relaxation rounded and repaired
             starts = [] if values is None else [search.run(to_people(instance, model, values))]
             if relaxed.status is Status.OPTIMAL:
@@ -507,10 +512,12 @@ def _solve(
             # placement proved in 0.2 s, keep in 1.1 s; on the grouped model HiGHS
             # proves neither in 12 s)
             share = left()
-            values, bound = _prove_by_pairs(
+            values, bound, proved_kept = _prove_by_pairs(
                 instance, model, pairs, stage, stages[:number], objective, values, bound,
                 CPSAT_SECONDS if share is None else share * CLASS_SHARE, stats, search,
             )  # fmt: skip
+            if stage is Stage.PLACE:
+                best_kept = proved_kept
             assert values is not None
             if values[var] >= bound:
                 status = Status.OPTIMAL
@@ -538,7 +545,7 @@ def _solve(
             if prove and pairs is not None and values is not None and round(values[var]) < bound:
                 # CP-SAT on the pair model: on per-person weights it proves small
                 # teams' stages where HiGHS stalls (200 x 10: keep in 2.3 s)
-                values, bound = _prove_by_pairs(
+                values, bound, _ = _prove_by_pairs(
                     instance, model, pairs, stage, stages[:number], objective, values, bound,
                     left() or CPSAT_SECONDS, stats,
                 )  # fmt: skip
@@ -558,7 +565,7 @@ def _solve(
                 improved.update(_spread_values(instance, model, improved, balance))
             values = improved
             if pairs is not None and stage in _MAXIMISE and values[var] < bound:
-                values, bound = _prove_by_pairs(
+                values, bound, _ = _prove_by_pairs(
                     instance, model, pairs, stage, stages[:number], objective, values, bound,
                     left() or CPSAT_SECONDS, stats,
                 )  # fmt: skip
@@ -728,13 +735,15 @@ def _prove_by_pairs(
     time_limit: float,
     stats: dict[str, float],
     classes: LocalSearch | None = None,
-) -> tuple[dict[Any, float], float]:
+) -> tuple[dict[Any, float], float, int | None]:
     """A stage HiGHS left unproved, solved again by CP-SAT from the incumbent, the
     earlier stages held at their values: a better assignment and a tighter bound.
 
     ``classes`` (placement and keep): the class model instead, solved by HiGHS
     (:mod:`optimiser.model.caseload_classes`); its answer, whose people are named
-    greedily, is polished by this local search."""
+    greedily, is polished by this local search.  Its placement breaks ties by
+    keeps: proved, it gives the keep stage's optimum at that placement (the third
+    value; else ``None``)."""
     floors = {s.value: round(model.lp.bounds(objective[s])[0]) for s in before}
     hint = to_people(instance, model, values)
     began = time.monotonic()
@@ -747,11 +756,18 @@ def _prove_by_pairs(
         answer = solve_stage(pairs, stage.value, floors, hint, time_limit)
         stats[f"{stage.value}_cpsat_seconds"] = time.monotonic() - began
     if answer is None:
-        return values, bound
+        return values, bound, None
     found = to_values(instance, model, answer.assignment)
-    if found[objective[stage]] > round(values[objective[stage]]):
+    var, kept = objective[stage], objective[Stage.KEEP]
+    better = round(found[var]) > round(values[var])
+    if stage is Stage.PLACE and round(found[var]) == round(values[var]):
+        better = found[kept] > values[kept]  # the same placement, more keeps
+    if better:
         values = found
-    return values, min(bound, answer.bound)
+    best_kept = None
+    if answer.proved and answer.kept is not None and round(values[var]) == answer.value:
+        best_kept = answer.kept
+    return values, min(bound, answer.bound), best_kept
 
 
 # -- large neighbourhood search -------------------------------------------------------

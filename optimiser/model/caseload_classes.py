@@ -102,7 +102,11 @@ def solve_classes(
     }
     for name, floor in floors.items():
         lp.row(floor, math.inf, counts[name], f"classes_floor_{name}")
-    lp.objective(counts[stage], Sense.MAX)
+    # placement breaks its ties by keeps (weight 1 against people + 1 per point
+    # placed: lexicographic), so that its answer proves the keep stage too
+    scale = float(len(problem.eligible) + 1) if stage == "place" else 1.0
+    tie = counts["keep"] if stage == "place" else []
+    lp.objective([(v, c * scale) for v, c in counts[stage]] + tie, Sense.MAX)
     start: dict[Any, float] = {var: 0.0 for var in [*n.values(), *kept.values()]}
     start.update({left[c]: float(len(classes[keys[c]])) for c in left})
     for i, k in enumerate(hint):
@@ -114,9 +118,13 @@ def solve_classes(
                 start[kept[of_class[i], k]] += 1
     # the keep stage from no start: from the placement's greedily named people
     # HiGHS found little (600 x 25, distinct weights: keep 336 / 459), from none it
-    # proves 459 in 6 s; the tie-break by keeps in the placement objective instead
-    # gave keep 457 / 459 and slowed the scheme team's placement proof 0.3 -> 4.6 s
-    solved = lp.solve(list(n.values()), time_limit, start if stage == "place" else None)
+    # proves 459 in 6 s.  The tie-break by keeps in the placement slowed its proof
+    # (scheme team 0.3 -> 4.6 s) until the placement had its row of who is left
+    # out (classes_left): with it, placement and keep of 600 x 25 scheme teams
+    # together 0.15-0.7 s (0.35-0.6 s in two stages), and the two-decimal teams 1
+    # and 2 both in 0.6 and 1.0 s (placement alone 1.1 and 3.9 s)
+    solved = lp.solve([*n.values(), *kept.values()], time_limit,
+                      start if stage == "place" else None)  # fmt: skip
     if solved.status not in (Status.OPTIMAL, Status.FEASIBLE):
         return None
     assignment: list[int | None] = [None] * len(problem.eligible)
@@ -136,10 +144,13 @@ def solve_classes(
                         assignment[i] = k
                         slots[k] -= 1
                         break
-    bound = math.floor(solved.bound + 1e-6) if math.isfinite(solved.bound) else 10**9
+    # (the keeps are < scale: the placement is at most the bound / scale)
+    bound = math.floor(solved.bound / scale + 1e-6) if math.isfinite(solved.bound) else 10**9
+    value = round(sum(solved.values[v] * c for v, c in counts[stage]))
     return StageAnswer(
         proved=solved.status is Status.OPTIMAL,
-        value=round(solved.objective),
+        value=value,
         bound=bound,
         assignment=assignment,
+        kept=round(sum(solved.values[v] for v, _ in tie)) if tie else None,
     )

@@ -50,12 +50,17 @@ class PairProblem:
 
 @dataclass(frozen=True)
 class StageAnswer:
-    """``proved``: the value is the stage's optimum; ``assignment`` the best found."""
+    """``proved``: the value is the stage's optimum; ``assignment`` the best found.
+
+    ``kept``: the class model's placement also maximises keeps among the best
+    placements: the keeps of its answer (with ``proved``, the keep stage's
+    optimum at this placement)."""
 
     proved: bool
     value: int
     bound: int
     assignment: list[int | None]
+    kept: int | None = None
 
 
 def solve_stage(
