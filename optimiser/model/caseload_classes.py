@@ -21,7 +21,9 @@ coordinator it is go first, what is kept.  The class model counts them:
   weighting scheme; in the keep stage it stopped HiGHS finding any keep in 12 s
   on a team with two-decimal weights that it proves in 3.6 s without);
 * placement = sum of priority x ``n``; keep = sum of ``kept``; the earlier stage
-  held at its value (``classes_floor_place``).
+  held at its value (``classes_floor_place``); the placement stage breaks its
+  ties by keeps (placement x (people + 1) + keep), so that a proved placement
+  also proves the keep stage's optimum at it (:attr:`StageAnswer.kept`).
 
 It has no locality, pools or groups, so it is far smaller than the grouped
 model (:mod:`optimiser.caseload.model`): a 600 x 25 team with a weighting scheme
