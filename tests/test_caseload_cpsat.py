@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 import optimiser.caseload.solve as solve_module
@@ -115,26 +117,47 @@ def test_class_model_counts_who_is_left_out_and_their_points(
     assert "classes_left" not in rows and rows["classes_size_0"][0] == float("-inf")
 
 
+def test_class_placement_is_lexicographic_placement_then_keeps() -> None:
+    # one coordinator of 2 quanta: the heavy person (priority 3) or the two light
+    # ones who are its own (priority 1 each, 2 keeps); placement first: the heavy
+    # one, 0 keeps (placement + keeps as the objective would take the light ones)
+    problem = PairProblem(
+        eligible=[[0]] * 3, weight=[2, 1, 1], capacity=[2], priority=[3, 1, 1],
+        current=[None, 0, 0], local=[frozenset()] * 3,
+    )  # fmt: skip
+    answer = solve_classes(problem, "place", {}, [None] * 3, 5.0)
+    assert answer is not None and answer.proved
+    assert (answer.value, answer.bound, answer.kept) == (3, 3, 0)
+    assert answer.assignment == [0, None, None]
+
+
 def test_the_class_models_placement_proves_the_keep_stage(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # a team with a weighting scheme: its placement goes to the class model, whose
-    # answer (placement, then keeps) proves the keep stage without a second solve
-    calls: list[tuple[str, int | None]] = []
+    # a small weighted team whose keep stage the relaxation does not prove: the
+    # class model's placement (placement, then keeps) proves it, with no second
+    # class solve; unproved, the keep stage is solved again (brute force agrees)
+    import random
+
+    from test_caseload import _brute_force, _weighted_instance
+
+    instance = _weighted_instance(random.Random(12))
+    best, _ = _brute_force(instance)
     real = solve_module.solve_classes
+    for proved in (True, False):
+        calls: list[str] = []
 
-    def spy(problem, stage, floors, hint, time_limit):  # type: ignore[no-untyped-def]
-        answer = real(problem, stage, floors, hint, time_limit)
-        calls.append((stage, None if answer is None else answer.kept))
-        return answer
+        def spy(problem, stage, floors, hint, time_limit, calls=calls, proved=proved):  # type: ignore[no-untyped-def]
+            answer = real(problem, stage, floors, hint, time_limit)
+            calls.append(stage)
+            return answer if proved or answer is None else replace(answer, proved=False)
 
-    monkeypatch.setattr(solve_module, "solve_classes", spy)
-    instance = synthetic_instance(600, 25, 2, seed=64, weights="scheme", severity=True)
-    result = solve_caseload(instance, CaseloadParams(time_limit=60))
-    stages = {s.stage: s for s in result.stages}
-    assert [stage for stage, _ in calls] == ["place"]
-    assert stages["keep"].status.value == "optimal"
-    assert stages["keep"].value == calls[0][1] == 472  # (the two-stage solve's optimum)
+        monkeypatch.setattr(solve_module, "solve_classes", spy)
+        result = solve_caseload(instance, CaseloadParams())
+        objectives = result.objectives()
+        assert (objectives.placed, objectives.kept, objectives.local) == best
+        assert [s.status.value for s in result.stages][:2] == ["optimal"] * 2
+        assert calls == (["place"] if proved else ["place", "keep"])
 
 
 def test_weighted_teams_prove_every_stage_with_the_class_model() -> None:

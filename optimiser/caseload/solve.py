@@ -401,9 +401,9 @@ def _solve(
     objective = {Stage.PLACE: model.placed, Stage.KEEP: model.kept, Stage.LOCALITY: model.local}
     values: dict[Any, float] | None = None  # the incumbent; meets every fixed stage
     last_lp = 0.0  # seconds the last relaxation took
-    # the keep stage's optimum, when the class model's placement proved it
-    # (placement breaks its ties by keeps there)
-    best_kept: int | None = None
+    # (placement, the keep stage's optimum at it), when the class model's
+    # placement proved both (placement breaks its ties by keeps there)
+    best_kept: tuple[int, int] | None = None
     if start_people is not None:
         values = to_values(instance, model, start_people)
     for number, stage in enumerate(stages):
@@ -461,7 +461,9 @@ def _solve(
                 floors = {s: lp.bounds(objective[s])[0] for s in stages[:number]}
                 bound = _bounding_bound(bounding, exact_pairs, stage, floors, left(), stats)
             if stage is Stage.KEEP and best_kept is not None:
-                bound = min(bound, best_kept)
+                placement, most = best_kept
+                if round(lp.bounds(model.placed)[0]) == placement:  # (held at it)
+                    bound = min(bound, most)
             # starts: the incumbent polished, and the relaxation rounded and repaired
             starts = [] if values is None else [search.run(to_people(instance, model, values))]
             if relaxed.status is Status.OPTIMAL:
@@ -735,7 +737,7 @@ def _prove_by_pairs(
     time_limit: float,
     stats: dict[str, float],
     classes: LocalSearch | None = None,
-) -> tuple[dict[Any, float], float, int | None]:
+) -> tuple[dict[Any, float], float, tuple[int, int] | None]:
     """A stage HiGHS left unproved, solved again by CP-SAT from the incumbent, the
     earlier stages held at their values: a better assignment and a tighter bound.
 
@@ -743,7 +745,7 @@ def _prove_by_pairs(
     (:mod:`optimiser.model.caseload_classes`); its answer, whose people are named
     greedily, is polished by this local search.  Its placement breaks ties by
     keeps: proved, it gives the keep stage's optimum at that placement (the third
-    value; else ``None``)."""
+    value: the placement and that optimum; else ``None``)."""
     floors = {s.value: round(model.lp.bounds(objective[s])[0]) for s in before}
     hint = to_people(instance, model, values)
     began = time.monotonic()
@@ -766,7 +768,7 @@ def _prove_by_pairs(
         values = found
     best_kept = None
     if answer.proved and answer.kept is not None and round(values[var]) == answer.value:
-        best_kept = answer.kept
+        best_kept = (answer.value, answer.kept)
     return values, min(bound, answer.bound), best_kept
 
 

@@ -154,5 +154,5 @@ def solve_classes(
         value=value,
         bound=bound,
         assignment=assignment,
-        kept=round(sum(solved.values[v] for v, _ in tie)) if tie else None,
+        kept=round(sum(solved.values[v] for v, _ in tie)) if stage == "place" else None,
     )
