@@ -188,7 +188,9 @@ def scenario_coordinators(scenario: Scenario) -> tuple[list[Coordinator], frozen
                 Coordinator(
                     id=agent.id,
                     role=agent.role,
-                    capacity=agent.caseload_points,
+                    # (caseload_capacity x fte: 35 x 0.8 is 28.000000000000004;
+                    # the model's numbers stay exact, and HiGHS' path with them)
+                    capacity=round(agent.caseload_points, 9),
                     registered=agent.registered,
                     competencies=agent.competencies,
                     locality=agent.locality,
