@@ -77,3 +77,14 @@ def test_head_to_head_runs_both_trees_and_compares_their_answers(tmp_path: Path)
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 2 and "--seeds" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_capacities_read_back_exactly(tmp_path: Path) -> None:
+    # caseload_capacity x fte in floating point: 50 x 0.56 is 28.000000000000004;
+    # the coordinators' capacities are the instance's exactly (the model's
+    # numbers, and so HiGHS' path, are the same as from the instance itself)
+    instance = synthetic_instance(600, 25, 2, seed=33, weights="scheme", severity=True)
+    scenario, people = write_files(instance, tmp_path, weights=True)
+    back = read_back(scenario, people)
+    assert any(50 * round(c.capacity / 50, 4) != c.capacity for c in instance.coordinators)
+    assert [c.capacity for c in back.coordinators] == [c.capacity for c in instance.coordinators]
