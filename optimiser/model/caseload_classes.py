@@ -75,6 +75,8 @@ def solve_classes(
     kept: dict[tuple[int, int], Any] = {}
     loads: dict[int, list[tuple[Any, float]]] = defaultdict(list)
     left: dict[int, Any] = {}
+    # placement counts who is left out and breaks its ties by keeps (below)
+    placing = stage == "place"
     for c, (ks, weight, _) in enumerate(keys):
         size = len(classes[keys[c]])
         for k in ks:
@@ -85,7 +87,7 @@ def solve_classes(
                 kept[c, k] = lp.int(0, min(most, at_current[c, k]), f"kept_{c}_{k}")
                 lp.row(-math.inf, 0, [(kept[c, k], 1.0), (n[c, k], -1.0)],
                        f"classes_kept_{c}_{k}")  # fmt: skip
-        if stage == "place":
+        if placing:
             left[c] = lp.int(0, size, f"left_{c}")
             lp.row(size, size, [(n[c, k], 1.0) for k in ks] + [(left[c], 1.0)],
                    f"classes_size_{c}")  # fmt: skip
@@ -106,8 +108,8 @@ def solve_classes(
         lp.row(floor, math.inf, counts[name], f"classes_floor_{name}")
     # placement breaks its ties by keeps (weight 1 against people + 1 per point
     # placed: lexicographic), so that its answer proves the keep stage too
-    scale = float(len(problem.eligible) + 1) if stage == "place" else 1.0
-    tie = counts["keep"] if stage == "place" else []
+    scale = float(len(problem.eligible) + 1) if placing else 1.0
+    tie = counts["keep"] if placing else []
     lp.objective([(v, c * scale) for v, c in counts[stage]] + tie, Sense.MAX)
     start: dict[Any, float] = {var: 0.0 for var in [*n.values(), *kept.values()]}
     start.update({left[c]: float(len(classes[keys[c]])) for c in left})
@@ -126,7 +128,7 @@ def solve_classes(
     # together 0.15-0.7 s (0.35-0.6 s in two stages), and the two-decimal teams 1
     # and 2 both in 0.6 and 1.0 s (placement alone 1.1 and 3.9 s)
     solved = lp.solve([*n.values(), *kept.values()], time_limit,
-                      start if stage == "place" else None)  # fmt: skip
+                      start if placing else None)  # fmt: skip
     if solved.status not in (Status.OPTIMAL, Status.FEASIBLE):
         return None
     assignment: list[int | None] = [None] * len(problem.eligible)
@@ -154,5 +156,5 @@ def solve_classes(
         value=value,
         bound=bound,
         assignment=assignment,
-        kept=round(sum(solved.values[v] for v, _ in tie)) if stage == "place" else None,
+        kept=round(sum(solved.values[v] for v, _ in tie)) if placing else None,
     )
