@@ -920,6 +920,25 @@ def _search(coords: list[Coordinator], people: list[Person]):  # type: ignore[no
     return LocalSearch(instance, every)
 
 
+def test_best_place_current_then_locality_then_most_room_share() -> None:
+    # i (1.0, of L1, current C) with A (L1, 4 free of 4), B (L2, 9 free of 10),
+    # C (L2, 1 free of 5), D (L1, 1.5 free of 2).  C first: it is i's current
+    # coordinator and i fits.  Without C (excluded, or full), L1: A has the larger
+    # share of its capacity free (1.0 against D's 0.75).  Without room in L1, the
+    # most free share elsewhere: B (0.9; C is full).
+    coords = [coord("A", 4.0, locality="L1"), coord("B", 10.0, locality="L2"),
+              coord("C", 5.0, locality="L2"), coord("D", 2.0, locality="L1")]  # fmt: skip
+    search = _search(coords, [person("i", 1.0, locality="L1", current="C")])
+    assert search._best_place(0, [0.0, 1.0, 4.0, 0.5]) == 2
+    assert search._best_place(0, [0.0, 1.0, 4.0, 0.5], exclude=2) == 0
+    assert search._best_place(0, [0.0, 1.0, 4.5, 0.5]) == 0
+    assert search._best_place(0, [0.0, 1.0, 4.5, 0.5], exclude=0) == 3
+    assert search._best_place(0, [3.5, 1.0, 4.5, 1.5]) == 1
+    assert search._best_place(0, [3.5, 9.5, 4.5, 1.5]) is None
+    # a capacity within 1e-9 of the weight still fits
+    assert search._best_place(0, [3.0 + 5e-10, 9.5, 4.5, 1.5]) == 0
+
+
 def test_polish_swaps_someone_of_another_weight_to_regain_a_keep() -> None:
     # i (1.5, current A) sits at B; A is full with j (2.0, nobody's keep).  Moving i
     # home needs 1.5 at A: j leaves (2.0 >= 1.5) and fits where i was (B: 2.0 free).

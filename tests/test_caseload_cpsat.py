@@ -177,6 +177,7 @@ def test_bounding_model_rounds_weights_down_and_bounds_the_exact_optimum() -> No
         Stage,
         _bounding_bound,
         _bounding_model,
+        check_assignment,
     )
 
     instance = synthetic_instance(120, 8, 1, weights="distinct", severity=True)
@@ -192,8 +193,20 @@ def test_bounding_model_rounds_weights_down_and_bounds_the_exact_optimum() -> No
     eligible_of = [[k for k, c in enumerate(coords) if eligible(p, c)] for p in instance.people]
     pairs = Pairs(LocalSearch(instance, eligible_of))
     stats: dict[str, float] = {}
-    assert _bounding_bound(bounding, pairs, Stage.PLACE, {}, 30.0, stats) >= place.value
+    assert _bounding_bound(bounding, pairs, Stage.PLACE, {}, 30.0, stats)[0] >= place.value
     assert stats["place_lagrangian"] <= stats["place_bounding_lp"] + 1e-6
+    # asked for a start, the same relaxation's vertex, named and eligible by the
+    # true weights (capacities are the caller's to repair)
+    search = LocalSearch(instance, eligible_of)
+    bound, people = _bounding_bound(bounding, pairs, Stage.PLACE, {}, 30.0, {}, search)
+    assert bound >= place.value and people is not None
+    assert len(people) == len(instance.people)
+    assert all(k is None or k in search.eligible_set[i] for i, k in enumerate(people))
+    assert sum(instance.people[i].priority for i, k in enumerate(people) if k is not None) >= (
+        place.value - len(coords) * 3
+    )  # rounding the vertex loses at most a person or so per coordinator
+    repaired = search.run(people)
+    assert check_assignment(instance, [None if k is None else coords[k].id for k in repaired]) == []
 
 
 def _people_of(bounding, instance):  # type: ignore[no-untyped-def]

@@ -453,13 +453,20 @@ def _solve(
             var = objective[stage]
             lp.objective([(var, scale), *tie], Sense.MAX)
             relaxed = relax()
-            bound = math.inf
+            bound, vertex = math.inf, None
             if relaxed.status is Status.OPTIMAL:
                 # the next priority is >= 0, so this one <= objective / scale
                 bound = math.floor(relaxed.objective / scale + 1e-6)
             elif bounding is not None:  # the model is too big for its relaxation
                 floors = {s: lp.bounds(objective[s])[0] for s in stages[:number]}
-                bound = _bounding_bound(bounding, exact_pairs, stage, floors, left(), stats)
+                # its vertex is a start for placement and keep; the locality
+                # vertex's repair loses keeps (distinct trust: 7,759 -> 7,701, under
+                # the floor of 7,757; many-for-one keep moves won 48 back for 73
+                # locals), so it would only cost the stage its time
+                starter = search if stage is not Stage.LOCALITY else None
+                bound, vertex = _bounding_bound(
+                    bounding, exact_pairs, stage, floors, left(), stats, starter
+                )
             if stage is Stage.KEEP and best_kept is not None:
                 placement, most = best_kept
                 if round(lp.bounds(model.placed)[0]) == placement:  # (held at it)
@@ -468,12 +475,11 @@ def _solve(
             starts = [] if values is None else [search.run(to_people(instance, model, values))]
             if relaxed.status is Status.OPTIMAL:
                 starts.append(search.run(to_people(instance, model, relaxed.values)))
-            elif values is None:  # no relaxation: the bounding model's vertex, repaired
-                if bounding is not None:  # (first: its LP needs the stage's time)
-                    rounded = _bounding_start(bounding, search, left())
-                    if rounded is not None:
-                        starts.append(search.run(rounded))
-                starts.append(search.run([None] * len(instance.people)))  # and greedy
+            else:  # no relaxation: the bounding model's vertex, repaired
+                if vertex is not None:
+                    starts.append(search.run(vertex))
+                if values is None:
+                    starts.append(search.run([None] * len(instance.people)))  # and greedy
             limit = left()
             in_time = bounding is None and (limit is None or last_lp < limit)
             if stage is Stage.LOCALITY and values is not None and in_time:
@@ -486,6 +492,7 @@ def _solve(
                 candidate = to_values(instance, model, people)
                 stats[f"{stage.value}_start_{n}"] = candidate[var]
                 stats[f"{stage.value}_start_{n}_placed"] = candidate[model.placed]
+                stats[f"{stage.value}_start_{n}_kept"] = candidate[model.kept]
                 meets = all(candidate[v] >= lp.bounds(v)[0] for v in objective.values())
                 tied = after is not None and values is not None and candidate[var] == values[var]
                 better = values is None or candidate[var] > values[var]
@@ -649,23 +656,6 @@ def _bounding_model(instance: CaseloadInstance) -> CompactModel:
     return model
 
 
-def _bounding_start(
-    bounding: CompactModel, search: LocalSearch, time_limit: float | None
-) -> list[int | None] | None:
-    """People from the bounding model's placement relaxation (ties broken by keeps),
-    put back where their true weight is eligible; the caller repairs capacities."""
-    scale = len(search.weight) + 1.0
-    bounding.lp.objective([(bounding.placed, scale), (bounding.kept, 1.0)], Sense.MAX)
-    variables = [a.var for a in bounding.arcs] + list(bounding.counts.values())
-    variables += [bounding.placed, bounding.kept, bounding.local]
-    solved = bounding.lp.solve(variables, time_limit, relax=True)
-    if solved.status is not Status.OPTIMAL or bounding.instance is None:
-        return None
-    people = to_people(bounding.instance, bounding, solved.values)
-    return [k if k is not None and k in search.eligible_set[i] else None
-            for i, k in enumerate(people)]  # fmt: skip
-
-
 def _bounding_bound(
     bounding: CompactModel,
     pairs: Pairs,
@@ -673,23 +663,31 @@ def _bounding_bound(
     floors: dict[Stage, float],
     time_limit: float | None,
     stats: dict[str, float],
-) -> float:
+    search: LocalSearch | None = None,
+) -> tuple[float, list[int | None] | None]:
     """An upper bound on ``stage`` with the earlier stages at least ``floors``
     (``inf`` if the bounding relaxation does not solve in time): the bounding
     model's relaxation, or lower, the Lagrangian bound its duals give on the
     true weights (:mod:`optimiser.caseload.lagrange`; distinct trust, locality
-    9,463 -> 9,400)."""
+    9,463 -> 9,400).
+
+    With ``search``, also the relaxation's vertex as people (a start): rounded,
+    and put back where their true weight is eligible (the caller repairs
+    capacities; ``None`` without a vertex).  The bound's own LP: a second
+    relaxation for a start took 9 s of the trust's placement stage."""
     objective = {Stage.PLACE: bounding.placed, Stage.KEEP: bounding.kept,
                  Stage.LOCALITY: bounding.local}  # fmt: skip
     for s, value in floors.items():
         bounding.lp.set_bounds(objective[s], lower=value)
     bounding.lp.objective([(objective[stage], 1.0)], Sense.MAX)
     rows = list(bounding.rows.items())
-    solved = bounding.lp.solve(
-        [objective[stage]], time_limit, relax=True, duals=[n for _, n in rows]
-    )
+    variables = [objective[stage]]
+    if search is not None:
+        variables = [a.var for a in bounding.arcs] + list(bounding.counts.values())
+        variables += [bounding.placed, bounding.kept, bounding.local]
+    solved = bounding.lp.solve(variables, time_limit, relax=True, duals=[n for _, n in rows])
     if solved.status is not Status.OPTIMAL:
-        return math.inf
+        return math.inf, None
     bound = math.floor(solved.objective + 1e-6)
     if len(solved.duals) == len(rows):
         duals = {key: solved.duals[n] for key, n in rows}
@@ -699,7 +697,12 @@ def _bounding_bound(
         stats[f"{stage.value}_bounding_lp"] = solved.objective
         stats[f"{stage.value}_lagrangian"] = exact
         bound = min(bound, math.floor(exact + 1e-6))
-    return bound
+    people = None
+    if search is not None and bounding.instance is not None:
+        rounded = to_people(bounding.instance, bounding, solved.values)
+        people = [k if k is not None and k in search.eligible_set[i] else None
+                  for i, k in enumerate(rounded)]  # fmt: skip
+    return bound, people
 
 
 # -- CP-SAT, the second prover of a small team's stage --------------------------------
