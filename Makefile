@@ -20,9 +20,13 @@ $(UV): | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 	  --target $(VENV)/uv uv==$(UV_VERSION)
 
-# the locked runtime and test set, exactly (uv sync removes anything else)
+# the locked runtime and test set, exactly (uv sync removes anything else),
+# compiled to bytecode once, with our own sources: where Python may not write
+# its caches (PYTHONDONTWRITEBYTECODE, a read-only install) every command
+# would compile them again (0.5 s of a 600-person caseload's 2.2 s)
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --extra dev --python $(BIN)/python
+	$(UV) sync --locked --extra dev --compile-bytecode --python $(BIN)/python
+	$(BIN)/python -m compileall -q optimiser cli.py
 	touch $@
 
 demo: $(VENV)/.installed
