@@ -107,6 +107,19 @@ def test_kept_people_first_then_without_them() -> None:
     assert all(_within_capacity(problem, a) for a in packing.packings)
 
 
+def test_a_kept_person_whose_room_nobody_fills_joins_the_others() -> None:
+    # A (0) holds 8, B (1) holds 3; weights 3, 4, 2, 2; person 3 (2 points) is
+    # B's.  Kept at B, B's last point fits nobody, and A takes at most 7 of the
+    # other 9 (4 + 3): someone is left over.  Freed, person 3 goes with the
+    # others: A takes 4 + 2 + 2 = 8 and B 3, and everyone is placed.
+    problem = _problem([3, 4, 2, 2], [8, 3], current=[None, None, None, 1])
+    packing = place_by_profiles(problem, 5.0)
+    assert packing is not None and packing.bound == 4
+    first = packing.packings[0]
+    assert _placed(problem, first) == 4 and _within_capacity(problem, first)
+    assert first == [1, 0, 0, 0]
+
+
 def test_only_eligible_coordinators() -> None:
     # person 0 may only have A (capacity 3, weight 3); person 1 anyone (weight
     # 3); B has 3: both placed, person 0 at A
