@@ -280,11 +280,15 @@ HIGHS_SHARE = {Stage.PLACE: 0.9, Stage.KEEP: 0.75, Stage.LOCALITY: 0.75}
 #: with per-person weights a small team's placement and keep stages go first to
 #: the class model (:mod:`optimiser.model.caseload_classes`), with this share
 CLASS_SHARE = 0.7
-#: ... first to the profile packing (:mod:`optimiser.model.caseload_profiles`),
-#: with this share (at most PROFILE_SECONDS); once it proves the placement, the
-#: class model has at most PROFILE_CLASS_SECONDS to break its ties by keeps
-PROFILE_SHARE = 0.25
+#: the profile packing (:mod:`optimiser.model.caseload_profiles`) of a
+#: placement has this share of the time left (at most PROFILE_SECONDS)
+PROFILE_SHARE = 0.5
 PROFILE_SECONDS = 5.0
+#: weights are fine (the profiles go first) when there are more classes of
+#: interchangeable people than this share of the people (600 x 25 teams, seeds
+#: 0-5: 0.40-0.43 with two-decimal weights, 0.06-0.07 with a weighting scheme)
+FINE_CLASSES = 0.2
+#: after a proved packing, the class model's seconds to break its ties by keeps
 PROFILE_CLASS_SECONDS = 2.0
 #: models with more integer counts than this (hundreds of distinct weights at trust
 #: scale) get their stage bounds from a bounding model with weights rounded down
@@ -522,32 +526,45 @@ def _solve(
                     bound = math.ceil(relaxed.objective - 1e-6)
             status = Status.OPTIMAL if values[var] <= bound else Status.FEASIBLE
         classes = stage in (Stage.PLACE, Stage.KEEP) and weighted and pairs is not None
+        # per-person weights, placement: on coordinator profiles before the class
+        # model when the weights are fine (two-decimal weights: hundreds of
+        # classes, which the class model cannot pack, 1,646 of 1,649 after 13 s on
+        # a 600 x 25 team, and the profiles' subset sums can: 1,649 proved in
+        # 0.6 s); after it, if it left the placement unproved, when they are
+        # coarse (a weighting scheme: the class model proves placement and keep
+        # at once, and another incumbent sent the locality stage another way,
+        # team 33 1.6 -> 2.1 s in process, the same optimum)
+        profiling = stage is Stage.PLACE and classes and pairs is not None
+        fine = profiling and pairs is not None and _fine(pairs)
         packed = False  # the profile packing proved the placement
-        if stage is Stage.PLACE and status is not Status.OPTIMAL and classes and pairs is not None:
-            # per-person weights: placement first on coordinator profiles (a 600 x 25
-            # team with two-decimal weights: 1,649 proved in 0.6 s, where the class
-            # model stayed at 1,646 after 13 s)
+        if fine and status is not Status.OPTIMAL and pairs is not None:
             assert values is not None
             values, bound = _place_by_profiles(instance, model, pairs, values, bound, left(),
                                                stats, search)  # fmt: skip
-            packed = round(values[var]) >= bound
+            packed = values[var] >= bound
             status = Status.OPTIMAL if packed else status
         if (status is not Status.OPTIMAL or packed) and classes and pairs is not None:
-            # per-person weights: placement and keep on classes of interchangeable
-            # people (the 600 x 25 team with a weighting scheme: placement proved
-            # in 0.2 s, keep in 1.1 s; on the grouped model HiGHS proves neither
-            # in 12 s); after a proved packing only for its tie-break by keeps
+            # placement and keep on classes of interchangeable people (the 600 x 25
+            # team with a weighting scheme: placement proved in 0.2 s, keep in
+            # 1.1 s; on the grouped model HiGHS proves neither in 12 s); after a
+            # proved packing, only to break its ties by keeps, for a short while
             share = left()
+            limit = CPSAT_SECONDS if share is None else share * CLASS_SHARE
             if packed:
-                share = min(share or PROFILE_CLASS_SECONDS, PROFILE_CLASS_SECONDS)
+                limit = min(limit, PROFILE_CLASS_SECONDS)
             values, bound, proved_kept = _prove_by_pairs(
                 instance, model, pairs, stage, stages[:number], objective, values, bound,
-                CPSAT_SECONDS if share is None else share * (1.0 if packed else CLASS_SHARE),
-                stats, search,
+                limit, stats, search,
             )  # fmt: skip
             if stage is Stage.PLACE:
                 best_kept = proved_kept
             assert values is not None
+            if values[var] >= bound:
+                status = Status.OPTIMAL
+        if profiling and not fine and status is not Status.OPTIMAL and pairs is not None:
+            assert values is not None
+            values, bound = _place_by_profiles(instance, model, pairs, values, bound, left(),
+                                               stats, search)  # fmt: skip
             if values[var] >= bound:
                 status = Status.OPTIMAL
         if status is not Status.OPTIMAL and exact:
@@ -793,6 +810,14 @@ def _prove_by_pairs(
     if answer.proved and answer.kept is not None and round(values[var]) == answer.value:
         best_kept = (answer.value, answer.kept)
     return values, min(bound, answer.bound), best_kept
+
+
+def _fine(pairs: PairProblem) -> bool:
+    """More classes of interchangeable people (eligible coordinators, weight,
+    priority) than :data:`FINE_CLASSES` of the people."""
+    classes = {(tuple(e), w, p) for e, w, p in zip(pairs.eligible, pairs.weight, pairs.priority,
+                                                  strict=True)}  # fmt: skip
+    return len(classes) > FINE_CLASSES * len(pairs.eligible)
 
 
 def _place_by_profiles(
