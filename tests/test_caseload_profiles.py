@@ -4,6 +4,8 @@ the 600 x 25 team with two-decimal weights it places optimally."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from optimiser.caseload import CaseloadParams, solve_caseload
@@ -120,6 +122,87 @@ def test_a_kept_person_whose_room_nobody_fills_joins_the_others() -> None:
     assert first == [1, 0, 0, 0]
 
 
+def _score(problem: PairProblem, assignment: list[int | None]) -> tuple[int, int]:
+    """(placed priority, kept)."""
+    placed = [i for i, k in enumerate(assignment) if k is not None]
+    kept = sum(1 for i in placed if problem.current[i] == assignment[i])
+    return sum(problem.priority[i] for i in placed), kept
+
+
+def test_kept_people_are_reserved_before_any_profile_takes_others() -> None:
+    # A (0) holds 2, B (1) holds 1; person 0 (B's) may have A or B, person 1
+    # too, person 2 only A: A and B are two profiles.  The relaxation keeps
+    # person 0 at B; taking the profiles in turn, A's share of person 0's class
+    # took person 0 first (no keep).  Kept people are now set aside first.
+    problem = _problem([1, 1, 1], [2, 1], eligible=[[0, 1], [0, 1], [0]], current=[1, None, None])
+    packing = place_by_profiles(problem, 5.0)
+    assert packing is not None and packing.bound == 3
+    assert packing.packings[0] == [1, 0, 0]
+    assert _score(problem, packing.packings[0]) == (3, 1)
+
+
+def test_freeing_kept_people_never_leaves_a_worse_packing() -> None:
+    # A review's case: freeing kept people round after round ended with the last
+    # round's packing (placed 7, kept 0) where an earlier one was better; the
+    # best round is kept now, and the optimum here is (8, 2)
+    problem = _problem(
+        [7, 6, 6, 2, 3, 3],
+        [5, 8, 8],
+        eligible=[[0, 1, 2], [0, 1, 2], [1, 2], [0, 1, 2], [1, 2], [0, 1, 2]],
+        priority=[3, 2, 2, 1, 3, 1],
+        current=[None, 2, None, 2, 2, 1],
+    )
+    packing = place_by_profiles(problem, 5.0)
+    assert packing is not None and packing.bound >= 8
+    assert max(_score(problem, a) for a in packing.packings) >= (8, 1)
+    assert all(_within_capacity(problem, a) for a in packing.packings)
+
+
+def _brute_placement(problem: PairProblem) -> int:
+    best = 0
+    n = len(problem.eligible)
+
+    def walk(i: int, load: list[int], placed: int) -> None:
+        nonlocal best
+        if i == n:
+            best = max(best, placed)
+            return
+        walk(i + 1, load, placed)
+        for k in problem.eligible[i]:
+            if load[k] + problem.weight[i] <= problem.capacity[k]:
+                load[k] += problem.weight[i]
+                walk(i + 1, load, placed + problem.priority[i])
+                load[k] -= problem.weight[i]
+
+    walk(0, [0] * len(problem.capacity), 0)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_teams_against_brute_force(seed: int) -> None:
+    # the bound is never below the optimum, every packing is feasible, and a
+    # packing that meets the bound is the optimum
+    rng = random.Random(seed)
+    m, n = rng.randint(2, 4), rng.randint(3, 7)
+    eligible = [sorted(rng.sample(range(m), rng.randint(1, m))) for _ in range(n)]
+    problem = _problem(
+        [rng.randint(1, 6) for _ in range(n)],
+        [rng.randint(0, 9) for _ in range(m)],
+        eligible=eligible,
+        priority=[rng.randint(1, 3) for _ in range(n)],
+        current=[rng.choice([None, *e]) for e in eligible],
+    )
+    packing = place_by_profiles(problem, 5.0)
+    assert packing is not None
+    optimum = _brute_placement(problem)
+    assert packing.bound >= optimum
+    assert all(_within_capacity(problem, a) for a in packing.packings)
+    best = max(_placed(problem, a) for a in packing.packings)
+    assert best <= optimum
+    if best >= packing.bound:
+        assert best == optimum == packing.bound
+
+
 def test_only_eligible_coordinators() -> None:
     # person 0 may only have A (capacity 3, weight 3); person 1 anyone (weight
     # 3); B has 3: both placed, person 0 at A
@@ -174,3 +257,14 @@ def test_a_coarse_team_proved_by_the_class_model_is_not_packed() -> None:
     assert "place_classes_seconds" in result.stats
     assert "place_profiles_seconds" not in result.stats
     assert all(s.status is Status.OPTIMAL for s in result.stages)
+
+
+def test_no_packing_where_capacities_hold_too_many_quanta(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the subset sums grow with the quanta a coordinator holds: above the cap
+    # the placement goes without the profiles (here the cap is lowered)
+    import optimiser.caseload.solve as solve_module
+
+    instance = synthetic_instance(600, 25, 2, seed=0, weights="distinct", severity=True)
+    monkeypatch.setattr(solve_module, "PROFILE_MAX_QUANTA", 100)
+    result = solve_caseload(instance, CaseloadParams(time_limit=4, balance=False))
+    assert "place_profiles_seconds" not in result.stats

@@ -284,6 +284,9 @@ CLASS_SHARE = 0.7
 #: placement has this share of the time left (at most PROFILE_SECONDS)
 PROFILE_SHARE = 0.5
 PROFILE_SECONDS = 5.0
+#: ... when no coordinator holds more quanta than this: the packing's subset sums
+#: grow with them and have no clock (two-decimal weights: about 5,000)
+PROFILE_MAX_QUANTA = 20_000
 #: weights are fine (the profiles go first) when there are more classes of
 #: interchangeable people than this share of the people (600 x 25 teams, seeds
 #: 0-5: 0.40-0.43 with two-decimal weights, 0.06-0.07 with a weighting scheme)
@@ -835,6 +838,8 @@ def _place_by_profiles(
     local search (who was left over inserted, keeps and localities where there
     is room): the incumbent if one places more (or as much, keeping more), and
     the profiles' bound."""
+    if max(pairs.capacity, default=0) > PROFILE_MAX_QUANTA:
+        return values, bound
     limit = PROFILE_SECONDS if time_limit is None else min(PROFILE_SECONDS,
                                                            time_limit * PROFILE_SHARE)  # fmt: skip
     began = time.monotonic()

@@ -152,71 +152,100 @@ def _unpack(
     keeps: dict[tuple[int, int], int],
 ) -> list[int | None]:
     """People for the profiles' counts: the kept ones at their current
-    coordinator, the rest of each profile packed into its coordinators."""
+    coordinator (all of them first, so that no other profile takes them), the
+    rest of each profile packed into its coordinators."""
     assignment: list[int | None] = [None] * len(problem.eligible)
     room = list(problem.capacity)
+    free = {c: list(classes[key]) for c, key in enumerate(keys)}
+    left = dict(counts)  # people each class still sends to each profile
+    for (c, k), n in sorted(keeps.items()):
+        mine = [i for i in free[c] if problem.current[i] == k][:n]
+        for i in mine:
+            assignment[i] = k
+            room[k] -= problem.weight[i]
+        taken = set(mine)
+        free[c] = [i for i in free[c] if i not in taken]
+        b = next(b for b, ks in enumerate(bins) if k in ks)
+        left[c, b] -= len(mine)
     rest: dict[int, list[int]] = defaultdict(list)  # profile -> people to pack
-    for c, key in enumerate(keys):
-        free = list(classes[key])
-        for b in range(len(bins)):
-            count = counts.get((c, b), 0)
-            if count <= 0:
-                continue
-            for k in bins[b]:
-                n = keeps.get((c, k), 0)
-                mine = [i for i in free if problem.current[i] == k][:n]
-                for i in mine:
-                    assignment[i] = k
-                    room[k] -= problem.weight[i]
-                count -= len(mine)
-                taken = set(mine)
-                free = [i for i in free if i not in taken]
-            # the others: those whose current coordinator is in the profile first
-            # (the polish may keep them), then file order
-            inside = set(bins[b])
-            ordered = sorted(free, key=lambda i: (problem.current[i] not in inside, i))
-            rest[b] += ordered[:count]
-            taken = set(ordered[:count])
-            free = [i for i in free if i not in taken]
-    weight = problem.weight
-    for b, people in rest.items():
-        kept_at = {k: [i for i, at in enumerate(assignment) if at == k] for k in bins[b]}
-        packed = _pack(people, bins[b], weight, room)
-        for _ in range(UNKEEP_ROUNDS):
-            if len(packed) == len(people):
-                break
-            # someone is left over, so some coordinator's room is not filled: the
-            # kept people there may leave rooms no subset of the others adds up
-            # to; the lightest of them joins the others (and may still be kept)
-            used: dict[int, int] = defaultdict(int)
-            for i, k in packed.items():
-                used[k] += weight[i]
-            gaps = [k for k in bins[b] if room[k] > used[k] and kept_at[k]]
-            if not gaps:
-                break
-            for k in gaps:
-                i = min(kept_at[k], key=lambda i: (weight[i], i))
-                kept_at[k].remove(i)
-                assignment[i] = None
-                room[k] += weight[i]
-                people.append(i)
-            packed = _pack(people, bins[b], weight, room)
-        for i, k in packed.items():
+    for (c, b), count in sorted(left.items()):
+        if count <= 0:
+            continue
+        # those whose current coordinator is in the profile first (the polish
+        # may keep them), then file order
+        inside = set(bins[b])
+        ordered = sorted(free[c], key=lambda i: (problem.current[i] not in inside, i))
+        rest[b] += ordered[:count]
+        taken = set(ordered[:count])
+        free[c] = [i for i in free[c] if i not in taken]
+    for b, people in sorted(rest.items()):
+        for i, k in _pack_profile(problem, bins[b], people, assignment, room).items():
             assignment[i] = k
     return assignment
 
 
+def _pack_profile(
+    problem: PairProblem,
+    coordinators: list[int],
+    people: list[int],
+    assignment: list[int | None],
+    room: list[int],
+) -> dict[int, int | None]:
+    """The profile's ``people`` packed into the room its kept people (in
+    ``assignment``) leave.  Where someone is left over, some coordinator's room
+    is not filled: the kept people there may leave rooms no subset of the others
+    adds up to, so the lightest of them joins the others (and may still be kept
+    there), up to :data:`UNKEEP_ROUNDS` times.  Returns the best round's changes
+    (placed priority, then keeps): who goes where, the freed kept people who are
+    left over ``None``."""
+    weight, priority, current = problem.weight, problem.priority, problem.current
+    kept_at = {k: [i for i, at in enumerate(assignment) if at == k] for k in coordinators}
+    room = {k: room[k] for k in coordinators}
+    people = list(people)
+    freed: list[int] = []
+    best: dict[int, int | None] = {}
+    best_key = (-1, -1)
+    for round_ in range(UNKEEP_ROUNDS + 1):
+        packed = _pack(people, coordinators, weight, priority, room)
+        changes: dict[int, int | None] = {i: None for i in freed}
+        changes.update(packed)
+        at = {i: k for k in coordinators for i in kept_at[k]}
+        at.update({i: k for i, k in packed.items()})
+        key = (sum(priority[i] for i in at), sum(1 for i, k in at.items() if current[i] == k))
+        if key > best_key:
+            best, best_key = changes, key
+        if len(packed) == len(people) or round_ == UNKEEP_ROUNDS:
+            break
+        used: dict[int, int] = defaultdict(int)
+        for i, k in packed.items():
+            used[k] += weight[i]
+        gaps = [k for k in coordinators if room[k] > used[k] and kept_at[k]]
+        if not gaps:
+            break
+        for k in gaps:
+            i = min(kept_at[k], key=lambda i: (weight[i], i))
+            kept_at[k].remove(i)
+            room[k] += weight[i]
+            people.append(i)
+            freed.append(i)
+    return best
+
+
 def _pack(
-    people: list[int], coordinators: list[int], weight: Sequence[int], room: list[int]
+    people: list[int],
+    coordinators: list[int],
+    weight: Sequence[int],
+    priority: Sequence[int],
+    room: dict[int, int],
 ) -> dict[int, int]:
     """``people`` at ``coordinators`` within their ``room``: each coordinator in
     turn gets the subset of those left whose points come closest to its room.
     The largest room first, the heaviest people first; when someone is left
     over, again in other orders (seeded: the same every time), and the packing
-    that leaves the fewest points over is kept."""
+    that leaves the least priority (then points) over is kept."""
     rng = random.Random(len(people))
     best: dict[int, int] = {}
-    best_over = math.inf
+    best_over = (math.inf, math.inf)
     order = sorted(coordinators, key=lambda k: (-room[k], k))
     items = sorted(people, key=lambda i: (-weight[i], i))
     for attempt in range(PACK_ATTEMPTS):
@@ -231,7 +260,7 @@ def _pack(
                 at[i] = k
             taken = set(picked)
             rest = [i for i in rest if i not in taken]
-        over = sum(weight[i] for i in rest)
+        over = (sum(priority[i] for i in rest), sum(weight[i] for i in rest))
         if over < best_over:
             best, best_over = at, over
         if not rest:
