@@ -179,8 +179,8 @@ def _unpack(
         taken = set(ordered[:count])
         free[c] = [i for i in free[c] if i not in taken]
     for b, people in sorted(rest.items()):
-        for i, k in _pack_profile(problem, bins[b], people, assignment, room).items():
-            assignment[i] = k
+        for i, at in _pack_profile(problem, bins[b], people, assignment, room).items():
+            assignment[i] = at
     return assignment
 
 
@@ -200,13 +200,13 @@ def _pack_profile(
     left over ``None``."""
     weight, priority, current = problem.weight, problem.priority, problem.current
     kept_at = {k: [i for i, at in enumerate(assignment) if at == k] for k in coordinators}
-    room = {k: room[k] for k in coordinators}
+    spare = {k: room[k] for k in coordinators}
     people = list(people)
     freed: list[int] = []
     best: dict[int, int | None] = {}
     best_key = (-1, -1)
     for round_ in range(UNKEEP_ROUNDS + 1):
-        packed = _pack(people, coordinators, weight, priority, room)
+        packed = _pack(people, coordinators, weight, priority, spare)
         changes: dict[int, int | None] = {i: None for i in freed}
         changes.update(packed)
         at = {i: k for k in coordinators for i in kept_at[k]}
@@ -219,13 +219,13 @@ def _pack_profile(
         used: dict[int, int] = defaultdict(int)
         for i, k in packed.items():
             used[k] += weight[i]
-        gaps = [k for k in coordinators if room[k] > used[k] and kept_at[k]]
+        gaps = [k for k in coordinators if spare[k] > used[k] and kept_at[k]]
         if not gaps:
             break
         for k in gaps:
             i = min(kept_at[k], key=lambda i: (weight[i], i))
             kept_at[k].remove(i)
-            room[k] += weight[i]
+            spare[k] += weight[i]
             people.append(i)
             freed.append(i)
     return best
