@@ -99,13 +99,17 @@ def test_severity_first() -> None:
 def test_kept_people_first_then_without_them() -> None:
     # coordinators A (0) and B (1) of 6 each, one profile; weights 4, 4, 2, 2.
     # Person 0's current coordinator is A and person 1's is B.  Everyone fits
-    # (4 + 2 at each); the relaxation keeps both, and the first packing has
-    # them at their coordinators; the second packs without keeps.
+    # (4 + 2 at each); the relaxation keeps both (its bound on keeps: 2), and
+    # the first packing has them at their coordinators; the second the same
+    # without preferring a coordinator's own people, the third packs without
+    # keeps (preferring them: both kept all the same).
     problem = _problem([4, 4, 2, 2], [6, 6], current=[0, 1, None, None])
     packing = place_by_profiles(problem, 5.0)
-    assert packing is not None and packing.bound == 4 and len(packing.packings) == 2
+    assert packing is not None and packing.bound == 4 and packing.keeps == 2
+    assert len(packing.packings) == 3
     first = packing.packings[0]
     assert first[0] == 0 and first[1] == 1 and _placed(problem, first) == 4
+    assert packing.packings[2][:2] == [0, 1]
     assert all(_within_capacity(problem, a) for a in packing.packings)
 
 

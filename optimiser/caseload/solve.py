@@ -415,9 +415,10 @@ def _solve(
     objective = {Stage.PLACE: model.placed, Stage.KEEP: model.kept, Stage.LOCALITY: model.local}
     values: dict[Any, float] | None = None  # the incumbent; meets every fixed stage
     last_lp = 0.0  # seconds the last relaxation took
-    # (placement, the keep stage's optimum at it), when the class model's
-    # placement proved both (placement breaks its ties by keeps there)
-    best_kept: tuple[int, int] | None = None
+    # (placement, a bound on the keep stage at it): the class model's when its
+    # placement proved both, and the profiles' relaxation's (both break their
+    # placement's ties by keeps)
+    best_kept: list[tuple[int, int]] = []
     if start_people is not None:
         values = to_values(instance, model, start_people)
     for number, stage in enumerate(stages):
@@ -481,8 +482,7 @@ def _solve(
                 bound, vertex = _bounding_bound(
                     bounding, exact_pairs, stage, floors, left(), stats, starter
                 )
-            if stage is Stage.KEEP and best_kept is not None:
-                placement, most = best_kept
+            for placement, most in best_kept if stage is Stage.KEEP else []:
                 if round(lp.bounds(model.placed)[0]) == placement:  # (held at it)
                     bound = min(bound, most)
             # starts: the incumbent polished, and the relaxation rounded and repaired
@@ -539,37 +539,45 @@ def _solve(
         # team 33 1.6 -> 2.1 s in process, the same optimum)
         profiling = stage is Stage.PLACE and classes and pairs is not None
         fine = profiling and pairs is not None and _fine(pairs)
-        packed = False  # the profile packing proved the placement
+        # the profile packing proved the placement, but perhaps not its keeps
+        ties_open = False
         if fine and status is not Status.OPTIMAL and pairs is not None:
             assert values is not None
-            values, bound = _place_by_profiles(instance, model, pairs, values, bound, left(),
-                                               stats, search)  # fmt: skip
-            packed = values[var] >= bound
-            status = Status.OPTIMAL if packed else status
-        if (status is not Status.OPTIMAL or packed) and classes and pairs is not None:
+            values, bound, most = _place_by_profiles(instance, model, pairs, values, bound,
+                                                     left(), stats, search)  # fmt: skip
+            if values[var] >= bound:
+                status = Status.OPTIMAL
+                if most is not None:
+                    best_kept.append((round(values[var]), most))
+                # unless the packing keeps as many as the profiles allow (600 x 25
+                # two-decimal teams: 21 of 30), the class model breaks its ties
+                ties_open = most is None or values[model.kept] < most
+        if (status is not Status.OPTIMAL or ties_open) and classes and pairs is not None:
             # placement and keep on classes of interchangeable people (the 600 x 25
             # team with a weighting scheme: placement proved in 0.2 s, keep in
             # 1.1 s; on the grouped model HiGHS proves neither in 12 s); after a
             # proved packing, only to break its ties by keeps, for a short while
             share = left()
             limit = CPSAT_SECONDS if share is None else share * CLASS_SHARE
-            if packed:
+            if ties_open:
                 limit = min(limit, PROFILE_CLASS_SECONDS)
             values, bound, proved_kept = _prove_by_pairs(
                 instance, model, pairs, stage, stages[:number], objective, values, bound,
                 limit, stats, search,
             )  # fmt: skip
-            if stage is Stage.PLACE:
-                best_kept = proved_kept
+            if stage is Stage.PLACE and proved_kept is not None:
+                best_kept.append(proved_kept)
             assert values is not None
             if values[var] >= bound:
                 status = Status.OPTIMAL
         if profiling and not fine and status is not Status.OPTIMAL and pairs is not None:
             assert values is not None
-            values, bound = _place_by_profiles(instance, model, pairs, values, bound, left(),
-                                               stats, search)  # fmt: skip
+            values, bound, most = _place_by_profiles(instance, model, pairs, values, bound,
+                                                     left(), stats, search)  # fmt: skip
             if values[var] >= bound:
                 status = Status.OPTIMAL
+                if most is not None:
+                    best_kept.append((round(values[var]), most))
         if status is not Status.OPTIMAL and exact:
             # placement: HiGHS' primal heuristics at full effort (a 600 x 25 team with
             # per-person weights: the optimum in 7.5 s, where the default stays a point
@@ -832,21 +840,22 @@ def _place_by_profiles(
     time_limit: float | None,
     stats: dict[str, float],
     search: LocalSearch,
-) -> tuple[dict[Any, float], float]:
+) -> tuple[dict[Any, float], float, int | None]:
     """The placement packed on coordinator profiles
     (:mod:`optimiser.model.caseload_profiles`), each packing polished by the
     local search (who was left over inserted, keeps and localities where there
-    is room): the incumbent if one places more (or as much, keeping more), and
-    the profiles' bound."""
+    is room): the incumbent if one places more (or as much, keeping more), the
+    profiles' bound, and their bound on the keeps at that placement (``None``
+    without one)."""
     if max(pairs.capacity, default=0) > PROFILE_MAX_QUANTA:
-        return values, bound
+        return values, bound, None
     limit = PROFILE_SECONDS if time_limit is None else min(PROFILE_SECONDS,
                                                            time_limit * PROFILE_SHARE)  # fmt: skip
     began = time.monotonic()
     packing = place_by_profiles(pairs, limit)
     stats["place_profiles_seconds"] = time.monotonic() - began
     if packing is None:
-        return values, bound
+        return values, bound, None
     placed, kept = model.placed, model.kept
     for n, people in enumerate(packing.packings):
         found = to_values(instance, model, search.run(people))
@@ -857,7 +866,8 @@ def _place_by_profiles(
             better = found[kept] > values[kept]
         if better:
             values = found
-    return values, min(bound, packing.bound)
+    stats["place_profiles_keeps"] = packing.keeps
+    return values, min(bound, packing.bound), packing.keeps
 
 
 # -- large neighbourhood search -------------------------------------------------------
