@@ -4,6 +4,7 @@ the 600 x 25 team with two-decimal weights it places optimally."""
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -11,7 +12,13 @@ import pytest
 from optimiser.caseload import CaseloadParams, solve_caseload
 from optimiser.caseload.synthetic import synthetic_instance
 from optimiser.model.caseload_cpsat import PairProblem
-from optimiser.model.caseload_profiles import _closest_subset, place_by_profiles, profiles
+from optimiser.model.caseload_profiles import (
+    _best_subset,
+    _closest_subset,
+    locate_by_profiles,
+    place_by_profiles,
+    profiles,
+)
 from optimiser.status import Status
 
 
@@ -272,3 +279,110 @@ def test_no_packing_where_capacities_hold_too_many_quanta(monkeypatch: pytest.Mo
     monkeypatch.setattr(solve_module, "PROFILE_MAX_QUANTA", 100)
     result = solve_caseload(instance, CaseloadParams(time_limit=4, balance=False))
     assert "place_profiles_seconds" not in result.stats
+
+
+def test_best_subset_fills_first_then_keeps() -> None:
+    # room 5 of weights 3, 3, 2: 3 + 2 either way; item 1 is worth 1 -> [1, 2].
+    # Room 6: 3 + 3 fills it, worth 1, ahead of any 5-point subset worth more
+    weights = [3, 3, 2]
+    assert sorted(_best_subset([0, 1, 2], weights, 5, [0, 1, 0])) == [1, 2]
+    assert sorted(_best_subset([0, 1, 2], weights, 5, [0, 0, 5])) in ([0, 2], [1, 2])
+    assert sorted(_best_subset([0, 1, 2], weights, 6, [0, 1, 9])) == [0, 1]
+    assert _best_subset([0, 1, 2], weights, 1, [1, 1, 1]) == []
+
+
+def test_a_room_takes_its_own_person_before_another() -> None:
+    # one profile, A (0) and B (1) of 5 each; weights 3, 3, 2, 2; person 1's
+    # coordinator is A, and nobody's B.  The relaxation keeps person 1 at A and
+    # every packing has it there, with everyone placed (3 + 2 at each)
+    problem = _problem([3, 3, 2, 2], [5, 5], current=[None, 0, None, None])
+    packing = place_by_profiles(problem, 5.0)
+    assert packing is not None and (packing.bound, packing.keeps) == (4, 1)
+    for assignment in packing.packings:
+        assert assignment[1] == 0 and _placed(problem, assignment) == 4
+
+
+def _localised(problem: PairProblem, homes: list[int | None], where: list[int]) -> PairProblem:
+    """``problem`` with people's localities ``homes`` and coordinators' ``where``."""
+    local = [frozenset(k for k, at in enumerate(where) if at == home) for home in homes]
+    return PairProblem(problem.eligible, problem.weight, problem.capacity, problem.priority,
+                       problem.current, local)  # fmt: skip
+
+
+def test_the_locality_stage_by_hand() -> None:
+    # A (0) in locality 0 and B (1) in locality 1, 4 points each, one profile;
+    # four people of 2 points, two of each locality, all currently nobody's:
+    # everyone fits in their own locality (bound 4), and the packing does it
+    base = _problem([2, 2, 2, 2], [4, 4])
+    problem = _localised(base, [0, 1, 0, 1], [0, 1])
+    packing = locate_by_profiles(problem, placement=4, keeps=0, time_limit=5.0)
+    assert packing is not None and packing.bound == 4
+    assert packing.packings[0] == [0, 1, 0, 1]
+
+
+def test_the_locality_stage_holds_the_keeps() -> None:
+    # as above, but person 0 (locality 0) is kept at B: with the keep held, B
+    # takes one of persons 1 and 3 (locality 1) beside it, and A person 2 and
+    # the other: 2 people in their own locality
+    base = _problem([2, 2, 2, 2], [4, 4], current=[1, None, None, None])
+    problem = _localised(base, [0, 1, 0, 1], [0, 1])
+    free = locate_by_profiles(problem, placement=4, keeps=0, time_limit=5.0)
+    held = locate_by_profiles(problem, placement=4, keeps=1, time_limit=5.0)
+    assert free is not None and held is not None
+    assert (free.bound, held.bound) == (4, 2)
+    assert held.packings[0][0] == 1 and _placed(problem, held.packings[0]) == 4
+
+
+def _scores(problem: PairProblem, a: tuple[int | None, ...] | list[int | None]) -> tuple[int, ...]:
+    placed = _placed(problem, list(a))
+    kept = sum(1 for i, k in enumerate(a) if k is not None and problem.current[i] == k)
+    local = sum(1 for i, k in enumerate(a) if k is not None and k in problem.local[i])
+    return placed, kept, local
+
+
+def _brute_stages(problem: PairProblem) -> tuple[int, int, int]:
+    """Placement, then keeps, then locality: the lexicographic optimum."""
+    options = [[None, *e] for e in problem.eligible]
+    best = (-1, -1, -1)
+    for a in itertools.product(*options):
+        load = [0] * len(problem.capacity)
+        for i, k in enumerate(a):
+            if k is not None:
+                load[k] += problem.weight[i]
+        if all(load[k] <= problem.capacity[k] for k in range(len(load))):
+            best = max(best, _scores(problem, a))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_teams_keeps_and_locality_against_brute_force(seed: int) -> None:
+    # the keeps bound at the optimal placement and the locality bound with the
+    # optimal placement and keeps held are never below the optima; a packing
+    # that meets the earlier stages never beats them, and meeting the bound is
+    # the optimum
+    rng = random.Random(1000 + seed)
+    m, n = rng.randint(2, 3), rng.randint(3, 6)
+    eligible = [sorted(rng.sample(range(m), rng.randint(1, m))) for _ in range(n)]
+    base = _problem(
+        [rng.randint(1, 5) for _ in range(n)],
+        [rng.randint(2, 9) for _ in range(m)],
+        eligible=eligible,
+        priority=[rng.randint(1, 3) for _ in range(n)],
+        current=[rng.choice([None, *e]) for e in eligible],
+    )
+    homes = [rng.choice([None, 0, 1]) for _ in range(n)]
+    problem = _localised(base, homes, [rng.randint(0, 1) for _ in range(m)])
+    placement, keeps, local = _brute_stages(problem)
+    packing = place_by_profiles(problem, 5.0)
+    assert packing is not None
+    if packing.bound == placement:
+        assert packing.keeps >= keeps
+    located = locate_by_profiles(problem, placement, keeps, 5.0)
+    assert located is not None and located.bound >= local
+    for a in located.packings:
+        assert _within_capacity(problem, a)
+        scores = _scores(problem, a)
+        if scores[0] >= placement and scores[1] >= keeps:
+            assert scores[2] <= local
+            if scores[2] >= located.bound:
+                assert scores[2] == local == located.bound

@@ -133,7 +133,9 @@ def locate_by_profiles(
     if solved is None:
         return None
     bound = math.floor(solved.bound + 1e-6) if math.isfinite(solved.bound) else 10**9
-    return Packing(bound=bound, keeps=10**9, packings=relaxation.packings(solved))
+    # (packed without the kept people first, they fell 16-53 keeps short of the
+    # floor on 600 x 25 teams: not packed)
+    return Packing(bound=bound, keeps=10**9, packings=relaxation.packings(solved, False))
 
 
 def _localities(problem: PairProblem) -> dict[int, int]:
@@ -211,18 +213,19 @@ class _Relaxation:
         solved = self.lp.solve([*self.x.values(), *self.kept.values()], time_limit)
         return solved if solved.status in (Status.OPTIMAL, Status.FEASIBLE) else None
 
-    def packings(self, solved: Solved) -> list[list[int | None]]:
+    def packings(self, solved: Solved, unkept: bool = True) -> list[list[int | None]]:
         """The kept people first, each room filled preferring its own people,
         and without that preference (each packing is best on some teams: 600 x
         25 two-decimal teams 0-29, after the polish); the kept people first may
-        leave someone over: also without them."""
+        leave someone over: also without them (``unkept``)."""
         counts = {key: round(solved.values[v]) for key, v in self.x.items()}
         keeps = {key: round(solved.values[v]) for key, v in self.kept.items()}
         args = (self.problem, self.bins, self.classes, self.keys, counts)
         packings = [_unpack(*args, keeps, True)]
         if keeps:
             packings.append(_unpack(*args, keeps, False))
-            packings.append(_unpack(*args, {}, True))
+            if unkept:
+                packings.append(_unpack(*args, {}, True))
         return packings
 
 
@@ -321,7 +324,8 @@ def _pack_profile(
         if not gaps:
             break
         for k in gaps:
-            going = list(kept_at[k]) if free_all else [min(kept_at[k], key=lambda i: (weight[i], i))]
+            lightest = min(kept_at[k], key=lambda i: (weight[i], i))
+            going = list(kept_at[k]) if free_all else [lightest]
             for i in going:
                 kept_at[k].remove(i)
                 spare[k] += weight[i]
