@@ -714,9 +714,6 @@ def test_every_start_of_the_whole_model_is_complete_and_feasible_and_relaxations
 
     monkeypatch.setattr(caseload_solve, "build", spy_build)
     monkeypatch.setattr(Milp, "solve", spy_solve)
-    # the locality stage on profiles proves these teams without the whole model:
-    # without it, the whole model's HiGHS gets its starts
-    monkeypatch.setattr(caseload_solve, "locate_by_profiles", lambda *args: None)
     for seed in (0, 1):
         built.clear()
         instance = synthetic_instance(150, 6, localities=2, seed=seed, weights="scheme",

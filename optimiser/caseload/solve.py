@@ -578,10 +578,12 @@ def _solve(
                 status = Status.OPTIMAL
                 if most is not None:
                     best_kept.append((round(values[var]), most))
-        # per-person weights, locality: on coordinator profiles split by locality
-        # (600 x 25 scheme team 33: proved in 0.6 s, where HiGHS took 1.6 s on
-        # the grouped model; two-decimal team 3: 1.5 s, against 15 s)
-        locating = stage is Stage.LOCALITY and weighted and pairs is not None
+        # fine per-person weights, locality: on coordinator profiles split by
+        # locality (600 x 25 two-decimal team 3: proved in 1.5 s, against 15 s).
+        # Coarse weights go without: the packings of scheme teams fell 2-7 keeps
+        # short of the floor on most of them, and the relaxation and polish cost
+        # 0.2-0.4 s (team 33 alone gained: 2.1 -> 1.3 s in process)
+        locating = stage is Stage.LOCALITY and weighted and pairs is not None and _fine(pairs)
         if locating and status is not Status.OPTIMAL:
             assert values is not None and pairs is not None
             values, bound = _locate_by_profiles(instance, model, pairs, values, bound, left(),
@@ -599,11 +601,7 @@ def _solve(
                 limit *= HIGHS_SHARE[stage]
             solved = Solved(Status.UNKNOWN, math.nan, math.nan, {})
             if stage not in _MAXIMISE or values is None or values[var] < bound:
-                # the stage's proved bound as its variable's (HiGHS stops as soon
-                # as it reaches it, where its own bound may stay above)
-                capped = stage in _MAXIMISE and math.isfinite(bound)
-                with lp.bounds_held({var: (lp.bounds(var)[0], bound)} if capped else {}):
-                    solved = lp.solve(variables, limit, values, heuristics=effort)
+                solved = lp.solve(variables, limit, values, heuristics=effort)
             if solved.status in (Status.OPTIMAL, Status.FEASIBLE):
                 values, status = solved.values, solved.status
                 if not math.isfinite(solved.bound):
