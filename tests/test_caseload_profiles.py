@@ -386,3 +386,17 @@ def test_random_teams_keeps_and_locality_against_brute_force(seed: int) -> None:
             assert scores[2] <= local
             if scores[2] >= located.bound:
                 assert scores[2] == local == located.bound
+
+
+def test_a_two_decimal_team_keeps_and_localities_proved_by_profiles() -> None:
+    # the 600 x 25 team 5 with two-decimal weights: placement is proved by its
+    # relaxation, then the profiles' bound on keeps at that placement (482) is
+    # met by a packing, and the locality stage's bound on profiles split by
+    # locality (565) too
+    instance = synthetic_instance(600, 25, 2, seed=5, weights="distinct", severity=True)
+    result = solve_caseload(instance, CaseloadParams(time_limit=20, balance=False))
+    stages = {s.stage: s for s in result.stages}
+    assert (stages["keep"].value, stages["keep"].status) == (482, Status.OPTIMAL)
+    assert (stages["locality"].value, stages["locality"].status) == (565, Status.OPTIMAL)
+    assert result.stats["keep_profiles_keeps"] == 482
+    assert result.stats["locality_profiles_bound"] == 565

@@ -404,6 +404,7 @@ def _solve(
             type_of[i] = group.type
     search = LocalSearch(instance, [model.eligible[t] for t in type_of])
     pairs = _pair_problem(instance, search) if not nested else None
+    fine = weighted and pairs is not None and _fine(pairs)  # (the profiles' weights)
     bounding = None
     if not nested and len(model.counts) > BOUNDING_INTEGERS:
         bounding = _bounding_model(instance)
@@ -545,10 +546,9 @@ def _solve(
         # at once, and another incumbent sent the locality stage another way,
         # team 33 1.6 -> 2.1 s in process, the same optimum)
         profiling = stage is Stage.PLACE and classes and pairs is not None
-        fine = profiling and pairs is not None and _fine(pairs)
         # the profile packing proved the placement, but perhaps not its keeps
         ties_open = False
-        if fine and status is not Status.OPTIMAL and pairs is not None:
+        if profiling and fine and status is not Status.OPTIMAL and pairs is not None:
             assert values is not None
             values, bound, most = _place_by_profiles(instance, model, pairs, values, bound,
                                                      left(), stats, search)  # fmt: skip
@@ -559,6 +559,20 @@ def _solve(
                 # unless the packing keeps as many as the profiles allow (600 x 25
                 # two-decimal teams: 21 of 30), the class model breaks its ties
                 ties_open = most is None or values[model.kept] < most
+        placed_proved = bool(results) and results[0].status is Status.OPTIMAL
+        if stage is Stage.KEEP and fine and status is not Status.OPTIMAL and placed_proved:
+            # a placement proved otherwise (its relaxation or the class model):
+            # the profiles' bound on keeps at it, and their packings (600 x 25
+            # two-decimal team 5: keep proved in 0.5 s, where the class model and
+            # the search took 12 s)
+            assert values is not None and pairs is not None
+            values, placement, most = _place_by_profiles(
+                instance, model, pairs, values, math.inf, left(), stats, search, "keep"
+            )
+            if most is not None and placement == round(lp.bounds(model.placed)[0]):
+                bound = min(bound, most)
+            if values[var] >= bound:
+                status = Status.OPTIMAL
         if (status is not Status.OPTIMAL or ties_open) and classes and pairs is not None:
             # placement and keep on classes of interchangeable people (the 600 x 25
             # team with a weighting scheme: placement proved in 0.2 s, keep in
@@ -590,7 +604,7 @@ def _solve(
         # Coarse weights go without: the packings of scheme teams fell 2-7 keeps
         # short of the floor on most of them, and the relaxation and polish cost
         # 0.2-0.4 s (team 33 alone gained: 2.1 -> 1.3 s in process)
-        locating = stage is Stage.LOCALITY and weighted and pairs is not None and _fine(pairs)
+        locating = stage is Stage.LOCALITY and fine
         if locating and status is not Status.OPTIMAL:
             assert values is not None and pairs is not None
             values, bound = _locate_by_profiles(instance, model, pairs, values, bound, left(),
@@ -859,33 +873,34 @@ def _place_by_profiles(
     time_limit: float | None,
     stats: dict[str, float],
     search: LocalSearch,
+    label: str = "place",
 ) -> tuple[dict[Any, float], float, int | None]:
     """The placement packed on coordinator profiles
     (:mod:`optimiser.model.caseload_profiles`), each packing polished by the
     local search (who was left over inserted, keeps and localities where there
     is room): the incumbent if one places more (or as much, keeping more), the
     profiles' bound, and their bound on the keeps at that placement (``None``
-    without one)."""
+    without one).  ``label``: the stage the stats are named after."""
     if max(pairs.capacity, default=0) > PROFILE_MAX_QUANTA:
         return values, bound, None
     limit = PROFILE_SECONDS if time_limit is None else min(PROFILE_SECONDS,
                                                            time_limit * PROFILE_SHARE)  # fmt: skip
     began = time.monotonic()
     packing = place_by_profiles(pairs, limit)
-    stats["place_profiles_seconds"] = time.monotonic() - began
+    stats[f"{label}_profiles_seconds"] = time.monotonic() - began
     if packing is None:
         return values, bound, None
     placed, kept = model.placed, model.kept
     for n, people in enumerate(packing.packings):
         found = to_values(instance, model, search.run(people))
-        stats[f"place_profiles_{n}"] = found[placed]
-        stats[f"place_profiles_{n}_kept"] = found[kept]
+        stats[f"{label}_profiles_{n}"] = found[placed]
+        stats[f"{label}_profiles_{n}_kept"] = found[kept]
         better = round(found[placed]) > round(values[placed])
         if round(found[placed]) == round(values[placed]):
             better = found[kept] > values[kept]
         if better:
             values = found
-    stats["place_profiles_keeps"] = packing.keeps
+    stats[f"{label}_profiles_keeps"] = packing.keeps
     return values, min(bound, packing.bound), packing.keeps
 
 
