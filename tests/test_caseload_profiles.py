@@ -10,6 +10,7 @@ import random
 import pytest
 
 from optimiser.caseload import CaseloadParams, solve_caseload
+from optimiser.caseload.instance import CaseloadInstance, Coordinator, Person
 from optimiser.caseload.synthetic import synthetic_instance
 from optimiser.model.caseload_cpsat import PairProblem
 from optimiser.model.caseload_profiles import (
@@ -400,3 +401,36 @@ def test_a_two_decimal_team_keeps_and_localities_proved_by_profiles() -> None:
     assert (stages["locality"].value, stages["locality"].status) == (565, Status.OPTIMAL)
     assert result.stats["keep_profiles_keeps"] == 482
     assert result.stats["locality_profiles_bound"] == 565
+
+
+def test_a_keeps_bound_at_a_higher_placement_does_not_bound_the_keep_stage() -> None:
+    # found by review: the profiles' placement bound is 22 (with at most 1 keep
+    # there), but the placement proved is 21, where 3 people can be kept (CP-SAT
+    # proves both); the bound of 1 keep must not be taken for placement 21
+    def coordinator(k: int, capacity: int, competencies: str, locality: str) -> Coordinator:
+        return Coordinator(f"c{k}", "r", float(capacity), True, frozenset(competencies), locality)
+
+    def person(i: int, tier: str, weight: int, needs: str, locality: str,
+               current: str | None) -> Person:  # fmt: skip
+        return Person(f"p{i}", tier, float(weight), needs=frozenset(needs), locality=locality,
+                      current=current, priority={"a": 1, "b": 2, "c": 3}[tier])  # fmt: skip
+
+    coordinators = (
+        coordinator(0, 3, "y", "L1"), coordinator(1, 5, "xy", "L0"), coordinator(2, 3, "xy", "L1"),
+        coordinator(3, 2, "x", "L1"), coordinator(4, 5, "x", "L1"), coordinator(5, 3, "y", "L0"),
+        coordinator(6, 7, "xy", "L0"), coordinator(7, 3, "", "L1"), coordinator(8, 3, "", "L0"),
+        coordinator(9, 5, "y", "L0"),
+    )  # fmt: skip
+    people = (
+        person(0, "a", 4, "", "L0", "c0"), person(1, "a", 4, "", "L1", None),
+        person(2, "b", 4, "x", "L1", None), person(4, "a", 4, "y", "L0", None),
+        person(5, "a", 3, "y", "L1", "c9"), person(7, "a", 2, "", "L0", "c6"),
+        person(8, "c", 2, "x", "L0", "c4"), person(9, "c", 4, "", "L0", "c5"),
+        person(10, "a", 2, "", "L1", None), person(11, "c", 2, "", "L1", "c3"),
+        person(12, "c", 2, "y", "L0", "c0"), person(13, "b", 3, "", "L0", "c9"),
+    )  # fmt: skip
+    result = solve_caseload(CaseloadInstance(coordinators, people),
+                            CaseloadParams(time_limit=10, balance=False))  # fmt: skip
+    stages = {s.stage: s for s in result.stages}
+    assert (stages["place"].value, stages["place"].status) == (21, Status.OPTIMAL)
+    assert (stages["keep"].value, stages["keep"].status) == (3, Status.OPTIMAL)

@@ -550,15 +550,18 @@ def _solve(
         ties_open = False
         if profiling and fine and status is not Status.OPTIMAL and pairs is not None:
             assert values is not None
-            values, bound, most = _place_by_profiles(instance, model, pairs, values, bound,
-                                                     left(), stats, search)  # fmt: skip
+            values, bound, at = _place_by_profiles(instance, model, pairs, values, bound,
+                                                   left(), stats, search)  # fmt: skip
+            if at is not None:  # (the keep stage uses it at that placement only)
+                best_kept.append(at)
             if values[var] >= bound:
                 status = Status.OPTIMAL
-                if most is not None:
-                    best_kept.append((round(values[var]), most))
-                # unless the packing keeps as many as the profiles allow (600 x 25
-                # two-decimal teams: 21 of 30), the class model breaks its ties
-                ties_open = most is None or values[model.kept] < most
+                # unless the packing keeps as many as the profiles allow at this
+                # placement (600 x 25 two-decimal teams: 21 of 30), the class
+                # model breaks its ties (the profiles' placement bound may be
+                # above the proved placement: then theirs is no bound here)
+                proved = round(values[var])
+                ties_open = at is None or at[0] != proved or values[model.kept] < at[1]
         placed_proved = bool(results) and results[0].status is Status.OPTIMAL
         if stage is Stage.KEEP and fine and status is not Status.OPTIMAL and placed_proved:
             # a placement proved otherwise (its relaxation or the class model):
@@ -566,11 +569,11 @@ def _solve(
             # two-decimal team 5: keep proved in 0.5 s, where the class model and
             # the search took 12 s)
             assert values is not None and pairs is not None
-            values, placement, most = _place_by_profiles(
+            values, _, at = _place_by_profiles(
                 instance, model, pairs, values, math.inf, left(), stats, search, "keep"
             )
-            if most is not None and placement == round(lp.bounds(model.placed)[0]):
-                bound = min(bound, most)
+            if at is not None and at[0] == round(lp.bounds(model.placed)[0]):
+                bound = min(bound, at[1])
             if values[var] >= bound:
                 status = Status.OPTIMAL
         if (status is not Status.OPTIMAL or ties_open) and classes and pairs is not None:
@@ -593,12 +596,12 @@ def _solve(
                 status = Status.OPTIMAL
         if profiling and not fine and status is not Status.OPTIMAL and pairs is not None:
             assert values is not None
-            values, bound, most = _place_by_profiles(instance, model, pairs, values, bound,
-                                                     left(), stats, search)  # fmt: skip
+            values, bound, at = _place_by_profiles(instance, model, pairs, values, bound,
+                                                   left(), stats, search)  # fmt: skip
+            if at is not None:
+                best_kept.append(at)
             if values[var] >= bound:
                 status = Status.OPTIMAL
-                if most is not None:
-                    best_kept.append((round(values[var]), most))
         # fine per-person weights, locality: on coordinator profiles split by
         # locality (600 x 25 two-decimal team 3: proved in 1.5 s, against 15 s).
         # Coarse weights go without: the packings of scheme teams fell 2-7 keeps
@@ -874,13 +877,15 @@ def _place_by_profiles(
     stats: dict[str, float],
     search: LocalSearch,
     label: str = "place",
-) -> tuple[dict[Any, float], float, int | None]:
+) -> tuple[dict[Any, float], float, tuple[int, int] | None]:
     """The placement packed on coordinator profiles
     (:mod:`optimiser.model.caseload_profiles`), each packing polished by the
     local search (who was left over inserted, keeps and localities where there
     is room): the incumbent if one places more (or as much, keeping more), the
-    profiles' bound, and their bound on the keeps at that placement (``None``
-    without one).  ``label``: the stage the stats are named after."""
+    placement's bound (the smaller of ``bound`` and the profiles'), and the
+    profiles' placement bound with their bound on the keeps at it (``None``
+    without one: a bound on keeps only at that placement, which may be above
+    the placement proved).  ``label``: the stage the stats are named after."""
     if max(pairs.capacity, default=0) > PROFILE_MAX_QUANTA:
         return values, bound, None
     limit = PROFILE_SECONDS if time_limit is None else min(PROFILE_SECONDS,
@@ -901,7 +906,7 @@ def _place_by_profiles(
         if better:
             values = found
     stats[f"{label}_profiles_keeps"] = packing.keeps
-    return values, min(bound, packing.bound), packing.keeps
+    return values, min(bound, packing.bound), (packing.bound, packing.keeps)
 
 
 def _locate_by_profiles(

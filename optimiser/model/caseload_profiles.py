@@ -102,9 +102,12 @@ def place_by_profiles(problem: PairProblem, time_limit: float) -> Packing | None
     # (keeps are < scale: the placement is at most the bound / scale)
     if not math.isfinite(solved.bound):
         return Packing(bound=10**9, keeps=10**9, packings=packings)
-    bound = math.floor(solved.bound / scale + 1e-6)
-    # placement x scale + keeps <= the relaxation's bound, so at placement `bound`
-    keeps = math.floor(solved.bound + 1e-6) - bound * round(scale)
+    # placement x scale + keeps <= the relaxation's bound, whole on the left: at
+    # most `total` (a tolerance upward only loosens it), so placement <= total //
+    # scale, and at that placement keeps <= the rest (the same rounding for both:
+    # a bound a hair below a multiple of scale gave keeps -1 otherwise)
+    total = math.floor(solved.bound + 1e-4)
+    bound, keeps = divmod(total, round(scale))
     return Packing(bound=bound, keeps=keeps, packings=packings)
 
 
