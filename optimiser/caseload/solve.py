@@ -420,6 +420,7 @@ def _solve(
     # placement proved both, and the profiles' relaxation's (both break their
     # placement's ties by keeps)
     best_kept: list[tuple[int, int]] = []
+    profiled = False  # the placement stage packed the profiles
     if start_people is not None:
         values = to_values(instance, model, start_people)
     for number, stage in enumerate(stages):
@@ -552,6 +553,7 @@ def _solve(
             assert values is not None
             values, bound, at = _place_by_profiles(instance, model, pairs, values, bound,
                                                    left(), stats, search)  # fmt: skip
+            profiled = True
             if at is not None:  # (the keep stage uses it at that placement only)
                 best_kept.append(at)
             if values[var] >= bound:
@@ -563,7 +565,8 @@ def _solve(
                 proved = round(values[var])
                 ties_open = at is None or at[0] != proved or values[model.kept] < at[1]
         placed_proved = bool(results) and results[0].status is Status.OPTIMAL
-        if stage is Stage.KEEP and fine and status is not Status.OPTIMAL and placed_proved:
+        again = stage is Stage.KEEP and fine and not profiled  # (the same packings)
+        if again and status is not Status.OPTIMAL and placed_proved:
             # a placement proved otherwise (its relaxation or the class model):
             # the profiles' bound on keeps at it, and their packings (600 x 25
             # two-decimal team 5: keep proved in 0.5 s, where the class model and
@@ -598,6 +601,7 @@ def _solve(
             assert values is not None
             values, bound, at = _place_by_profiles(instance, model, pairs, values, bound,
                                                    left(), stats, search)  # fmt: skip
+            profiled = True
             if at is not None:
                 best_kept.append(at)
             if values[var] >= bound:
