@@ -170,6 +170,23 @@ def test_freeing_kept_people_never_leaves_a_worse_packing() -> None:
     assert all(_within_capacity(problem, a) for a in packing.packings)
 
 
+def _random_problem(
+    rng: random.Random, coordinators: int, people: int, weight: int, room: int
+) -> PairProblem:
+    """2 to ``coordinators`` coordinators of ``room`` to 9 quanta, 3 to ``people``
+    people of 1 to ``weight``, random eligible sets, priorities 1-3 and current
+    coordinators (or none)."""
+    m, n = rng.randint(2, coordinators), rng.randint(3, people)
+    eligible = [sorted(rng.sample(range(m), rng.randint(1, m))) for _ in range(n)]
+    return _problem(
+        [rng.randint(1, weight) for _ in range(n)],
+        [rng.randint(room, 9) for _ in range(m)],
+        eligible=eligible,
+        priority=[rng.randint(1, 3) for _ in range(n)],
+        current=[rng.choice([None, *e]) for e in eligible],
+    )
+
+
 def _brute_placement(problem: PairProblem) -> int:
     best = 0
     n = len(problem.eligible)
@@ -194,16 +211,7 @@ def _brute_placement(problem: PairProblem) -> int:
 def test_random_teams_against_brute_force(seed: int) -> None:
     # the bound is never below the optimum, every packing is feasible, and a
     # packing that meets the bound is the optimum
-    rng = random.Random(seed)
-    m, n = rng.randint(2, 4), rng.randint(3, 7)
-    eligible = [sorted(rng.sample(range(m), rng.randint(1, m))) for _ in range(n)]
-    problem = _problem(
-        [rng.randint(1, 6) for _ in range(n)],
-        [rng.randint(0, 9) for _ in range(m)],
-        eligible=eligible,
-        priority=[rng.randint(1, 3) for _ in range(n)],
-        current=[rng.choice([None, *e]) for e in eligible],
-    )
+    problem = _random_problem(random.Random(seed), coordinators=4, people=7, weight=6, room=0)
     packing = place_by_profiles(problem, 5.0)
     assert packing is not None
     optimum = _brute_placement(problem)
@@ -362,17 +370,9 @@ def test_random_teams_keeps_and_locality_against_brute_force(seed: int) -> None:
     # that meets the earlier stages never beats them, and meeting the bound is
     # the optimum
     rng = random.Random(1000 + seed)
-    m, n = rng.randint(2, 3), rng.randint(3, 6)
-    eligible = [sorted(rng.sample(range(m), rng.randint(1, m))) for _ in range(n)]
-    base = _problem(
-        [rng.randint(1, 5) for _ in range(n)],
-        [rng.randint(2, 9) for _ in range(m)],
-        eligible=eligible,
-        priority=[rng.randint(1, 3) for _ in range(n)],
-        current=[rng.choice([None, *e]) for e in eligible],
-    )
-    homes = [rng.choice([None, 0, 1]) for _ in range(n)]
-    problem = _localised(base, homes, [rng.randint(0, 1) for _ in range(m)])
+    base = _random_problem(rng, coordinators=3, people=6, weight=5, room=2)
+    homes = [rng.choice([None, 0, 1]) for _ in base.eligible]
+    problem = _localised(base, homes, [rng.randint(0, 1) for _ in base.capacity])
     placement, keeps, local = _brute_stages(problem)
     packing = place_by_profiles(problem, 5.0)
     assert packing is not None

@@ -871,6 +871,16 @@ def _fine(pairs: PairProblem) -> bool:
     return len(classes) > FINE_CLASSES * len(pairs.eligible)
 
 
+def _profile_limit(pairs: PairProblem, time_limit: float | None) -> float | None:
+    """Seconds for a profile relaxation (:data:`PROFILE_SHARE` of ``time_limit``,
+    at most :data:`PROFILE_SECONDS`); ``None`` where a capacity holds more than
+    :data:`PROFILE_MAX_QUANTA` quanta (the packing's subset sums have no clock)."""
+    if max(pairs.capacity, default=0) > PROFILE_MAX_QUANTA:
+        return None
+    return PROFILE_SECONDS if time_limit is None else min(PROFILE_SECONDS,
+                                                          time_limit * PROFILE_SHARE)  # fmt: skip
+
+
 def _place_by_profiles(
     instance: CaseloadInstance,
     model: CompactModel,
@@ -890,10 +900,9 @@ def _place_by_profiles(
     profiles' placement bound with their bound on the keeps at it (``None``
     without one: a bound on keeps only at that placement, which may be above
     the placement proved).  ``label``: the stage the stats are named after."""
-    if max(pairs.capacity, default=0) > PROFILE_MAX_QUANTA:
+    limit = _profile_limit(pairs, time_limit)
+    if limit is None:
         return values, bound, None
-    limit = PROFILE_SECONDS if time_limit is None else min(PROFILE_SECONDS,
-                                                           time_limit * PROFILE_SHARE)  # fmt: skip
     began = time.monotonic()
     packing = place_by_profiles(pairs, limit)
     stats[f"{label}_profiles_seconds"] = time.monotonic() - began
@@ -927,10 +936,9 @@ def _locate_by_profiles(
     placement and keeps held (:func:`optimiser.model.caseload_profiles.locate_by_profiles`),
     each packing polished: the incumbent if one that meets the earlier stages
     has more people in their locality, and the bound."""
-    if max(pairs.capacity, default=0) > PROFILE_MAX_QUANTA:
+    limit = _profile_limit(pairs, time_limit)
+    if limit is None:
         return values, bound
-    limit = PROFILE_SECONDS if time_limit is None else min(PROFILE_SECONDS,
-                                                           time_limit * PROFILE_SHARE)  # fmt: skip
     placed, kept, local = model.placed, model.kept, model.local
     floors = {v: round(model.lp.bounds(v)[0]) for v in (placed, kept)}
     began = time.monotonic()
