@@ -488,12 +488,10 @@ def _solve(
                 # the floor of 7,757; many-for-one keep moves won 48 back for 73
                 # locals), so it would only cost the stage its time
                 starter = search if stage is not Stage.LOCALITY else None
-                bound, vertex = _bounding_bound(
+                relaxation, vertex = _bounding_bound(
                     bounding, exact_pairs, stage, floors, left(), stats, starter
                 )
-            for placement, most in best_kept if stage is Stage.KEEP else []:
-                if round(lp.bounds(model.placed)[0]) == placement:
-                    bound = min(bound, most)
+                bound = min(bound, relaxation)
             # starts: the incumbent polished, and the relaxation rounded and repaired
             starts = [] if values is None else [search.run(to_people(instance, model, values))]
             if relaxed.status is Status.OPTIMAL:
