@@ -63,6 +63,25 @@ BAD = {
         "column 'weight' (D)",
         "(got 'heavy')",
     ),
+    # numbers Python's float() takes and a spreadsheet never writes
+    "underscore_weight": (
+        "id,tier,stage,weight\nx1,amber,recovery,1_000\n",
+        "row 2",
+        "column 'weight' (D)",
+        "(got '1_000')",
+    ),
+    "arabic_digits_weight": (
+        "id,tier,stage,weight\nx1,amber,recovery,\u0661\n",
+        "row 2",
+        "column 'weight' (D)",
+        "must be a number above 0",
+    ),
+    "nan_weight": (
+        "id,tier,stage,weight\nx1,amber,recovery,nan\n",
+        "row 2",
+        "column 'weight' (D)",
+        "(got 'nan')",
+    ),
     "duplicate_id": (
         "id,tier,stage\nx1,amber,recovery\nx2,green,recovery\nx1,red,crisis\n",
         "row 4",
@@ -403,6 +422,16 @@ def test_just_enough_team_places_everybody(tmp_path: Path) -> None:
     path = people_csv(tmp_path, _weighted_people(10, 10, 9))
     code, _, err = run("caseload", str(TINY), str(path), "-o", str(out))
     assert code == 0, err
+    assert all(r["coordinator"] for r in _csv_rows(out / "caseload.csv"))
+
+
+def test_a_tiny_weight_is_placed(tmp_path: Path) -> None:
+    # 1e-320 points: capacity / weight overflows a float (the model once failed
+    # with OverflowError); such a person fits anywhere eligible
+    text = "id,tier,stage,weight\nx1,amber,recovery,1e-320\nx2,amber,recovery,\n"
+    out = tmp_path / "out"
+    code, outs, err = run("caseload", str(TINY), str(people_csv(tmp_path, text)), "-o", str(out))
+    assert code == 0, outs + err
     assert all(r["coordinator"] for r in _csv_rows(out / "caseload.csv"))
 
 

@@ -310,6 +310,17 @@ def test_staff_csv_bad_cells(tmp_path: Path) -> None:
     assert "team.csv:3: staff[1].fte: column 'fte': must be at most 1.5" in text
 
 
+@pytest.mark.parametrize("cell", ["1_0", "nan", "inf", "\u0661"])
+def test_staff_csv_fte_only_as_a_spreadsheet_writes_numbers(tmp_path: Path, cell: str) -> None:
+    # Python's float() reads these (1_0 as 10); a planner's spreadsheet never writes them
+    (tmp_path / "team.csv").write_text(f"id,role,fte\nN01,nurse,{cell}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(staff_scenario(tmp_path, "team.csv"))
+    assert f"team.csv:2: staff[0].fte: column 'fte': must be a number (got '{cell}')" in str(
+        info.value
+    )
+
+
 def test_staff_csv_missing_column(tmp_path: Path) -> None:
     (tmp_path / "team.csv").write_text("id,fte\nN01,1.0\n")
     with pytest.raises(ScenarioError, match=r"team\.csv:1: missing column 'role'"):

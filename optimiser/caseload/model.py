@@ -180,6 +180,18 @@ def unplaced_points_value(model: CompactModel, left: dict[UnplacedKey, int]) -> 
     return sum(_in_quanta(model.weights[t], scale) * n for (t, _), n in left.items())
 
 
+#: the most people of one weight a capacity can be said to hold (a quotient
+#: above it, from a tiny weight, would overflow an integer: ``1e-320``)
+MOST_PEOPLE = 10**9
+
+
+def _most(capacity: float, weight: float) -> int:
+    """How many people of ``weight`` fit within ``capacity``, at most
+    :data:`MOST_PEOPLE`."""
+    quotient = capacity / weight + POINTS_EPS
+    return math.floor(quotient) if quotient < MOST_PEOPLE else MOST_PEOPLE
+
+
 def most_that_fit(weights: list[float], capacity: float) -> int:
     """The largest number of items of these weights that fit within ``capacity``
     (lightest first is optimal when counting items)."""
@@ -345,11 +357,11 @@ def build(
     into_class: dict[tuple[int, int], list[Any]] = defaultdict(list)
 
     def fits(k: int, t: int) -> int:
-        return math.floor(coords[k].capacity / weights[t] + POINTS_EPS)
+        return _most(coords[k].capacity, weights[t])
 
     def count_var(k: int, c: int) -> Any:
         if (k, c) not in counts:
-            cap = math.floor(coords[k].capacity / classes[c] + POINTS_EPS)
+            cap = _most(coords[k].capacity, classes[c])
             counts[(k, c)] = lp.int(0, cap, f"N_{k}_{c}")
         return counts[(k, c)]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from optimiser.caseload.instance import CaseloadInstance, Person, scenario_coordinators
-from optimiser.scenario.reading import read_text
+from optimiser.scenario.reading import decimal_number, read_text
 
 if TYPE_CHECKING:
     from optimiser.scenario import Scenario
@@ -242,9 +242,8 @@ def read_people(path: str | Path, scenario: Scenario, display: str | None = None
         weight = None
         text = get("weight")
         if text:
-            try:
-                weight = float(text)
-            except ValueError:
+            weight = decimal_number(text)
+            if weight is None:
                 weight = math.nan
             if not (math.isfinite(weight) and 0 < weight <= MAX_WEIGHT):
                 problem(

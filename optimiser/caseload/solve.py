@@ -947,6 +947,8 @@ def _locate_by_profiles(
     for n, people in enumerate(packing.packings):
         found = to_values(instance, model, search.exchange(search.run(people), LOCAL))
         stats[f"locality_profiles_{n}"] = found[local]
+        stats[f"locality_profiles_{n}_placed"] = found[placed]
+        stats[f"locality_profiles_{n}_kept"] = found[kept]
         if all(found[v] >= floor for v, floor in floors.items()) and found[local] > values[local]:
             values = found
     stats["locality_profiles_bound"] = packing.bound

@@ -8,6 +8,7 @@ only plain YAML tags are accepted.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -238,6 +239,18 @@ def unreadable(path: Path, limit: int | None = None) -> str | None:
     if limit is not None and path.stat().st_size > limit:
         return f"file is larger than {limit // (1024 * 1024)} MB; refusing to read it"
     return None
+
+
+#: a number as a spreadsheet writes one: digits, one decimal point, an exponent
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def decimal_number(text: str) -> float | None:
+    """``text`` (surrounding spaces ignored) as a number, or ``None`` where it is
+    not one as a spreadsheet writes it: Python's ``float`` also takes ``1_000``,
+    ``nan``, ``inf`` and other scripts' digits."""
+    text = text.strip()
+    return float(text) if _DECIMAL.fullmatch(text) else None
 
 
 def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:

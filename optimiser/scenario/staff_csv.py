@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .problems import Loc, LocTree, Problem
-from .reading import MAX_NODES, read_text
+from .reading import MAX_NODES, decimal_number, read_text
 
 REQUIRED_COLUMNS = ("id", "role", "fte")
 OPTIONAL_COLUMNS = ("locality", "source")
@@ -32,10 +32,8 @@ class StaffCsv:
 
 
 def _number_or_text(text: str) -> float | str:
-    try:
-        return float(text)
-    except ValueError:
-        return text
+    number = decimal_number(text)
+    return text if number is None else number
 
 
 def read_staff_csv(path: Path, display: str) -> StaffCsv:
