@@ -219,9 +219,12 @@ def _as_date(value: Any) -> date | None:
 
 
 def add_months(d: date, months: int) -> date:
-    """Calendar-month arithmetic, clamping the day to the month's end."""
+    """Calendar-month arithmetic, clamping the day to the month's end (and to the
+    calendar's ends)."""
     index = d.month - 1 + months
     year, month = d.year + index // 12, index % 12 + 1
+    if not date.min.year <= year <= date.max.year:
+        return date.max if year > date.max.year else date.min
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 

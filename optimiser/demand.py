@@ -103,9 +103,14 @@ class Team:
 
 
 def add_months(day: date, months: int) -> date:
-    """Calendar-month arithmetic: the same day ``months`` later, clamped to month end."""
+    """Calendar-month arithmetic: the same day ``months`` later, clamped to month end
+    (and to the calendar's ends: a sign-off valid past 9999 never expires)."""
     month_index = day.month - 1 + months
     year = day.year + month_index // 12
+    if year > date.max.year:
+        return date.max
+    if year < date.min.year:
+        return date.min
     month = month_index % 12 + 1
     last = calendar.monthrange(year, month)[1]
     return date(year, month, min(day.day, last))

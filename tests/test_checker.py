@@ -945,6 +945,9 @@ def test_add_months_clamps_to_month_end() -> None:
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
     assert add_months(date(2025, 11, 15), 3) == date(2026, 2, 15)
+    # past the calendar's end: never expires (was ValueError: year 10000 is out of range)
+    assert add_months(date(9999, 6, 1), 12) == date.max
+    assert add_months(date(2026, 6, 1), 10**20) == date.max
 
 
 def test_merge_rules() -> None:

@@ -46,6 +46,17 @@ def test_month_arithmetic_clamps_to_month_end() -> None:
     assert signoff_valid(date(2026, 1, 31), 1, date(2026, 2, 27))
     assert not signoff_valid(date(2026, 1, 31), 1, date(2026, 2, 28))
     assert not signoff_valid(date(2026, 2, 1), 1, date(2026, 1, 31))
+    # past the calendar's end (was ValueError: year 10000 is out of range)
+    assert add_months(date(9999, 6, 1), 12) == date.max
+    assert add_months(date(2026, 6, 1), 10**20) == date.max
+
+
+@pytest.mark.parametrize("command", ["competencies", "solve"])
+def test_a_signoff_that_outlasts_the_calendar(tmp_path: Path, command: str) -> None:
+    # signed in 9999 with 12 months' validity: the commands once failed with exit 1
+    path = _tiny_staff(tmp_path, "9999-06-01")
+    result = CliRunner().invoke(main, [command, str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
 
 
 def _tiny_staff(tmp_path: Path, med_signed: str, plan_date: str = "2027-04-01") -> Path:
