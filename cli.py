@@ -6,6 +6,7 @@ message, no traceback), 1 internal error.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -30,7 +31,8 @@ def _err(message: str) -> None:
 
 
 def handle_errors(func: F) -> F:
-    """Map bad input to exit 2 and anything unexpected to exit 1, without tracebacks."""
+    """Map bad input (and a path that cannot be read or written) to exit 2 and
+    anything unexpected to exit 1, without tracebacks."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -45,7 +47,7 @@ def handle_errors(func: F) -> F:
             raise
         except OSError as exc:
             _err(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
-            sys.exit(EXIT_BAD_INPUT if isinstance(exc, FileNotFoundError) else EXIT_INTERNAL)
+            sys.exit(EXIT_BAD_INPUT)  # a path the user gave (or its folder, or the disk)
         except Exception as exc:  # noqa: BLE001 - last line of defence, reported plainly
             _err(f"internal error: {type(exc).__name__}: {exc}")
             if os.environ.get("SKILLMIX_DEBUG"):
@@ -67,6 +69,21 @@ def _load(path: str) -> Scenario:
 def _out_dir(out: str | None, scenario_path: str) -> Path:
     return Path(out) if out else Path("out") / Path(scenario_path).stem
 
+
+class _Finite(click.FloatRange):
+    """A number in range that is finite: ``click.FloatRange`` lets ``nan`` through
+    (no comparison holds for it) and ``inf`` where it has no maximum."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+#: the longest time limit taken (a week): a larger one overflows the solvers' clocks
+MAX_SECONDS = 7 * 24 * 3600.0
+_SECONDS = _Finite(min=0, min_open=True, max=MAX_SECONDS)
 
 _OUT_OPTION = click.option(
     "-o",
@@ -115,7 +132,7 @@ def validate(scenario: str) -> None:
 @_OUT_OPTION
 @click.option(
     "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
+    type=_SECONDS,
     help="Seconds per solver call (default: prove optimality).",
 )
 @click.option("--strict", is_flag=True, help="Make every soft constraint hard.")
@@ -169,7 +186,7 @@ def solve(
     )
     plan = run_solve(loaded, params)
     directory = _out_dir(out, scenario)
-    write_files(directory, plan_files(plan))
+    write_files(directory, plan_files(plan), inputs=(scenario,))
     print_summary(plan, directory)
     if check:
         import json
@@ -212,7 +229,8 @@ def competencies(scenario: str, out: str | None) -> None:
     cells = dashboard(loaded)
     directory = _out_dir(out, scenario)
     columns = ["staff", "role", "competency", "status", "signed_off", "expires"]
-    write_files(directory, {"competencies.csv": csv_text([c.row() for c in cells], columns)})
+    competencies = {"competencies.csv": csv_text([c.row() for c in cells], columns)}
+    write_files(directory, competencies, inputs=(scenario,))
     print_competency_grid(loaded, cells)
     click.echo(f"wrote {directory}/competencies.csv")
 
@@ -233,7 +251,7 @@ def _whatif_executor(workers: int | None, scheduler: str | None, progress: bool 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @_OUT_OPTION
-@click.option("--budget", type=click.FloatRange(min=0), help="Annual budget in GBP.")
+@click.option("--budget", type=_Finite(min=0), help="Annual budget in GBP.")
 @click.option("--frontier", is_flag=True, help="Also the cost / risk Pareto frontier.")
 @click.option(
     "--frontier-points",
@@ -244,7 +262,7 @@ def _whatif_executor(workers: int | None, scheduler: str | None, progress: bool 
 )
 @click.option(
     "--percentile",
-    type=click.FloatRange(min=0, max=100),
+    type=_Finite(min=0, max=100),
     help="Size for this percentile cohort of `volatility` instead of the mean.",
 )
 @click.option(
@@ -306,7 +324,7 @@ def size(
     files = {"sizing.json": json_text(report.data)}
     if report.plan is not None:
         files.update(plan_files(report.plan))
-    write_files(directory, files)
+    write_files(directory, files, inputs=(scenario,))
     print_sizing(report.data, directory)
 
 
@@ -342,9 +360,8 @@ def compare(
         doc = run_compare(loaded, paths, executor)
     rows, columns = comparison_rows(doc)
     directory = Path(out) if out else Path("out") / f"compare-{Path(base).stem}"
-    write_files(
-        directory, {"comparison.json": json_text(doc), "comparison.csv": csv_text(rows, columns)}
-    )
+    files = {"comparison.json": json_text(doc), "comparison.csv": csv_text(rows, columns)}
+    write_files(directory, files, inputs=(base, *variants))
     print_comparison(doc, directory)
 
 
@@ -365,7 +382,7 @@ def resilience(scenario: str, out: str | None, workers: int | None, scheduler: s
     with _whatif_executor(workers, scheduler) as executor:
         doc = run_resilience(loaded, executor)
     directory = _out_dir(out, scenario)
-    write_files(directory, {"resilience.json": json_text(doc)})
+    write_files(directory, {"resilience.json": json_text(doc)}, inputs=(scenario,))
     print_resilience(doc, directory)
 
 
@@ -398,7 +415,7 @@ def simulate(
     with _whatif_executor(workers, scheduler) as executor:
         doc = run_simulate(loaded, samples, seed, executor)
     directory = _out_dir(out, scenario)
-    write_files(directory, {"simulation.json": json_text(doc)})
+    write_files(directory, {"simulation.json": json_text(doc)}, inputs=(scenario,))
     print_simulation(doc, directory)
 
 
@@ -442,7 +459,7 @@ def simulate(
 )
 @click.option(
     "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
+    type=_SECONDS,
     help="Seconds per solver call (default: prove optimality).",
 )
 @click.option(
@@ -582,7 +599,7 @@ def template(out: str, source: str | None) -> None:
 @_OUT_OPTION
 @click.option(
     "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
+    type=_SECONDS,
     default=60.0,
     show_default=True,
     help="Seconds for the whole command, from reading the files to writing them (small "
@@ -625,7 +642,7 @@ def caseload(
     result = solve_caseload(people_file.instance, params)
     doc = caseload_document(loaded, people_file, result, people)
     directory = _out_dir(out, scenario)
-    write_files(directory, caseload_files(doc, result))
+    write_files(directory, caseload_files(doc, result), inputs=(scenario, people))
     print_caseload(doc, directory)
 
 
@@ -701,7 +718,8 @@ def review_command(
     for problem in doc["problems"]:
         _err(f"warning: {problem}")
     directory = _out_dir(out, scenario)
-    write_files(directory, files)
+    inputs = [p for p in (scenario, activity, supervision, audit) if p]
+    write_files(directory, files, inputs=inputs)
     print_review(doc, directory)
 
 
@@ -735,7 +753,7 @@ def sample_command(scenario: str, activity: str, size: int, seed: int, out: str 
     for problem in table.problems:
         _err(f"warning: {problem}")
     directory = _out_dir(out, scenario)
-    write_files(directory, files)
+    write_files(directory, files, inputs=(scenario, activity))
     reasons: dict[str, int] = {}
     for case in cases:
         key = case["reason"].split(":")[0].split(",")[0]
@@ -751,7 +769,7 @@ def sample_command(scenario: str, activity: str, size: int, seed: int, out: str 
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--weeks", type=click.IntRange(min=1, max=104), default=13, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--people-scale", type=click.FloatRange(min=0.01, max=100), default=1.0,
+@click.option("--people-scale", type=_Finite(min=0.01, max=100), default=1.0,
               show_default=True, help="Scale every segment's people.")  # fmt: skip
 @_OUT_OPTION
 @handle_errors
@@ -768,7 +786,8 @@ def synth_activity_command(
         loaded, SynthParams(weeks=weeks, seed=seed, people_scale=people_scale)
     )
     directory = _out_dir(out, scenario)
-    write_files(directory, {"activity.csv": activity, "supervision.csv": supervision})
+    files = {"activity.csv": activity, "supervision.csv": supervision}
+    write_files(directory, files, inputs=(scenario,))
     click.echo(
         f"wrote {directory}/activity.csv ({activity.count(chr(10)) - 1} rows), "
         f"supervision.csv ({supervision.count(chr(10)) - 1} rows)"

@@ -11,10 +11,11 @@ ordinary ``open()`` would have given them (``0666`` less the process umask), so
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 __all__ = ["file_mode", "write_bytes", "write_files"]
@@ -59,26 +60,72 @@ def write_bytes(path: str | Path, content: str | bytes) -> Path:
     return target
 
 
-def write_files(directory: str | Path, files: Mapping[str, str | bytes]) -> list[Path]:
+def write_files(
+    directory: str | Path,
+    files: Mapping[str, str | bytes],
+    inputs: Iterable[str | Path] = (),
+) -> list[Path]:
     """Write ``files`` (name -> text or bytes) into ``directory``, all or none.
 
     The files are written into a fresh temporary folder on the same file
-    system, then each is renamed into place.  Other files already in the
-    directory are left alone.
+    system; then the files they replace are moved aside and the new ones
+    renamed into place, and should a rename fail, what was moved is moved back.
+    Other files already in the directory are left alone.  A file of ``inputs``
+    (the command's input files) is never replaced, and an output whose name a
+    folder holds is refused, before anything is written.  An error names
+    ``directory`` or the output file, not the temporary folder.
     """
     target = Path(directory)
-    target.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".skillmix-", dir=target))
+    protected = {Path(p).resolve() for p in inputs}
+    for name in files:
+        path = target / name
+        if path.exists() and path.resolve() in protected:
+            raise FileExistsError(
+                errno.EEXIST, "an output would replace an input file: choose another -o folder",
+                str(path),
+            )  # fmt: skip
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "an output file's name is a folder", str(path))
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".skillmix-", dir=target))
+    except OSError as exc:
+        raise _at(exc, target) from None
     mode = file_mode()
     try:
         for name, content in files.items():
             path = staging / name
-            path.write_bytes(_data(content))
-            os.chmod(path, mode)
-        written = []
-        for name in files:
-            os.replace(staging / name, target / name)
-            written.append(target / name)
-        return written
+            try:
+                path.write_bytes(_data(content))
+                os.chmod(path, mode)
+            except OSError as exc:
+                raise _at(exc, target) from None
+        aside: list[str] = []  # replaced files, moved into the staging folder
+        placed: list[str] = []
+        current = ""
+        try:
+            for current in files:
+                if os.path.lexists(target / current):
+                    os.replace(target / current, staging / f"{_ASIDE}{current}")
+                    aside.append(current)
+            for current in files:
+                os.replace(staging / current, target / current)
+                placed.append(current)
+        except OSError as exc:
+            for name in reversed(placed):
+                os.replace(target / name, staging / name)
+            for name in reversed(aside):
+                os.replace(staging / f"{_ASIDE}{name}", target / name)
+            raise _at(exc, target / current) from None
+        return [target / name for name in files]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+#: the prefix of a replaced file while the new one is moved into place
+_ASIDE = ".replaced-"
+
+
+def _at(exc: OSError, path: Path) -> OSError:
+    """``exc`` again, naming ``path`` (the user's) instead of a temporary one."""
+    return type(exc)(exc.errno, exc.strerror or str(exc), str(path))

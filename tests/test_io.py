@@ -82,3 +82,70 @@ def test_report_and_plan_files_follow_umask(tmp_path: Path, fmt: str) -> None:
         assert mode(template) == 0o644
     finally:
         os.umask(old)
+
+
+def test_folder_writer_puts_back_what_it_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the second new file fails to move into place: the first is taken back out
+    # and both old files are restored (a failed run never leaves two runs' files)
+    out = tmp_path / "out"
+    write_files(out, {"sample.csv": "old sample", "audit.xlsx": b"old audit"})
+    real = os.replace
+    calls: list[str] = []
+
+    def flaky(src: os.PathLike[str] | str, dst: os.PathLike[str] | str) -> None:
+        calls.append(Path(dst).name)
+        if Path(dst) == out / "audit.xlsx" and Path(src).name == "audit.xlsx":
+            raise PermissionError(13, "Permission denied", str(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", flaky)
+    with pytest.raises(PermissionError) as info:
+        write_files(out, {"sample.csv": "new sample", "audit.xlsx": b"new audit"})
+    monkeypatch.setattr(os, "replace", real)
+    assert info.value.filename == str(out / "audit.xlsx")
+    assert (out / "sample.csv").read_text() == "old sample"
+    assert (out / "audit.xlsx").read_bytes() == b"old audit"
+    assert sorted(p.name for p in out.iterdir()) == ["audit.xlsx", "sample.csv"]
+    assert "sample.csv" in calls  # the new sample.csv had been moved in, then out
+
+
+def test_folder_writer_refuses_a_folder_in_an_output_s_place(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_files(out, {"sample.csv": "old"})
+    (out / "audit.xlsx" / "x").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError, match="name is a folder"):
+        write_files(out, {"sample.csv": "new", "audit.xlsx": b"new"})
+    assert (out / "sample.csv").read_text() == "old"
+
+
+def test_folder_writer_never_replaces_an_input(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "review.csv").write_text("the activity extract")
+    with pytest.raises(FileExistsError, match="replace an input"):
+        write_files(out, {"review.json": "{}", "review.csv": "x"}, inputs=[out / "review.csv"])
+    assert (out / "review.csv").read_text() == "the activity extract"
+    assert sorted(p.name for p in out.iterdir()) == ["review.csv"]
+
+
+def test_cli_refuses_to_write_over_its_input(tmp_path: Path) -> None:
+    # caseload X/caseload.csv -o X: exit 2, the people file untouched
+    staff = ROOT / "scenarios" / "cmht-north-staff.yaml"
+    out = tmp_path / "out"
+    out.mkdir()
+    people = out / "caseload.csv"
+    people.write_bytes((ROOT / "scenarios" / "cmht-north-people.csv").read_bytes())
+    before = people.read_bytes()
+    result = CliRunner().invoke(main, ["caseload", str(staff), str(people), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "replace an input file" in result.output
+    assert people.read_bytes() == before
+
+
+def test_cli_output_folder_that_is_a_file_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("")
+    result = CliRunner().invoke(main, ["solve", str(EXAMPLE), "-o", str(tmp_path / "f" / "out")])
+    assert result.exit_code == 2, result.output
+    assert "Not a directory" in result.output and ".skillmix" not in result.output

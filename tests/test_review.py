@@ -254,3 +254,46 @@ def test_days_from_escalation_to_decision(tmp_path: Path) -> None:
     assert doc["problems"] == [
         f"{path}: row 5, column 'decision_date': 'soon' is not a date YYYY-MM-DD"
     ]
+
+
+# -- input the commands refuse, exit 2 (found by a bad-input sweep: exit 1 before) ------
+
+
+@pytest.mark.parametrize("command", ["review", "sample"])
+def test_activity_file_with_no_readable_row(tmp_path: Path, command: str) -> None:
+    header = ACTIVITY.read_text().splitlines()[0]
+    empty = tmp_path / "empty.csv"
+    empty.write_text(header + "\n")
+    extra = ["--size", "5"] if command == "sample" else []
+    code, out, err = run(command, str(TEAM), str(empty), *extra, "-o", str(tmp_path / "o"))
+    assert code == 2, out + err
+    assert f"{empty}: no readable activity row" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_review_from_after_to(tmp_path: Path) -> None:
+    code, out, err = run(
+        "review", str(TEAM), str(ACTIVITY), "--from", "2027-06-01", "--to", "2027-05-01",
+        "-o", str(tmp_path / "o"),
+    )  # fmt: skip
+    assert code == 2, out + err
+    assert "--from 2027-06-01 is after --to 2027-05-01" in err
+
+
+def test_sample_with_control_characters_writes_the_workbook(tmp_path: Path) -> None:
+    # a \x01 in a person id: openpyxl refuses it in a cell (IllegalCharacterError)
+    lines = ACTIVITY.read_text().splitlines()
+    dirty = tmp_path / "dirty.csv"
+    rows = [line.replace(",", ",\x01", 1) for line in lines[1:]]
+    dirty.write_text("\n".join([lines[0], *rows]) + "\n")
+    out = tmp_path / "o"
+    code, stdout, err = run("sample", str(TEAM), str(dirty), "--size", "3", "-o", str(out))
+    assert code == 0, stdout + err
+    assert openpyxl.load_workbook(out / "audit.xlsx")["audit"].max_row >= 2
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e300"])
+def test_time_limit_must_be_finite(tmp_path: Path, value: str) -> None:
+    code, out, err = run("solve", str(TEAM), "--time-limit", value, "-o", str(tmp_path / "o"))
+    assert code == 2, out + err
+    assert "--time-limit" in err and "Traceback" not in out + err

@@ -22,10 +22,15 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
+#: the most characters Excel holds in a cell (it "repairs" a workbook with more)
+MAX_CELL_CHARS = 32_767
+
+
 def xlsx_value(value: Any) -> Any:
-    """A value as written to a cell: formula-like text neutralised, control characters removed."""
+    """A value as written to a cell: formula-like text neutralised, control characters
+    removed, at most :data:`MAX_CELL_CHARS` long."""
     if isinstance(value, str):
-        return safe_cell(_ILLEGAL.sub("\ufffd", value))
+        return safe_cell(_ILLEGAL.sub("\ufffd", value))[:MAX_CELL_CHARS]
     return value
 
 

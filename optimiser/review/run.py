@@ -9,7 +9,7 @@ from typing import Any
 from optimiser.output import csv_text, json_text
 from optimiser.pipeline import plan
 from optimiser.review.findings import REVIEW_COLUMNS, review, review_rows
-from optimiser.review.reading import Table, read_activity, read_supervision
+from optimiser.review.reading import ActivityError, Table, read_activity, read_supervision
 from optimiser.review.sample import (
     SAMPLE_COLUMNS,
     audit_workbook,
@@ -17,6 +17,9 @@ from optimiser.review.sample import (
     read_audit,
 )
 from optimiser.scenario import Scenario, Segment
+
+#: rows' problems shown when none of an activity file's rows could be read
+NOTHING_READ_SHOWN = 5
 
 
 def run_review(
@@ -29,7 +32,11 @@ def run_review(
     replan: bool = False,
 ) -> tuple[dict[str, Any], dict[str, str | bytes]]:
     """``review.json`` and the files to write (``review.json``, ``review.csv``)."""
+    if start is not None and end is not None and start > end:
+        raise ActivityError([f"--from {start} is after --to {end}: no period to review"])
     activity = read_activity(activity_path, scenario)
+    if activity.frame.empty and (start is None or end is None):
+        raise ActivityError(_nothing_read(activity_path, activity, "give --from and --to"))
     supervision = read_supervision(supervision_path, scenario) if supervision_path else None
     doc = review(scenario, activity, supervision, start, end)
     doc["activity_file"] = str(activity_path)
@@ -109,6 +116,8 @@ def run_sample(
 ) -> tuple[list[dict[str, Any]], dict[str, str | bytes], Table]:
     """The sampled cases and the files ``sample.csv`` and ``audit.xlsx``."""
     activity = read_activity(activity_path, scenario)
+    if activity.frame.empty:
+        raise ActivityError(_nothing_read(activity_path, activity, "nothing to sample"))
     doc = review(scenario, activity)
     cases = draw_sample(scenario, activity.frame, doc, size, seed)
     files: dict[str, str | bytes] = {
@@ -116,3 +125,11 @@ def run_sample(
         "audit.xlsx": audit_workbook(cases),
     }
     return cases, files, activity
+
+
+def _nothing_read(path: str | Path, activity: Table, then: str) -> list[str]:
+    """The messages for an activity file with no readable row: why, and the
+    first rows' problems."""
+    why = f" ({activity.problem_count} unreadable)" if activity.problem_count else ""
+    first = [str(p) for p in activity.problems[:NOTHING_READ_SHOWN]]
+    return [f"{path}: no readable activity row{why}: {then}", *first]

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimiser.report.xlsx import xlsx_value
 from optimiser.scenario import Scenario
 
 SAMPLE_COLUMNS = ["case", "person", "tier", "task", "staff", "date", "reason"]
@@ -122,7 +123,8 @@ def audit_workbook(cases: list[dict[str, Any]]) -> bytes:
     sheet.append(AUDIT_COLUMNS)
     for case in cases:
         sheet.append(
-            [_safe(case.get(c)) for c in SAMPLE_COLUMNS] + [_safe(case.get("role")), "", "", ""]
+            [xlsx_value(case.get(c)) for c in SAMPLE_COLUMNS]
+            + [xlsx_value(case.get("role")), "", "", ""]
         )
     answers = DataValidation(type="list", formula1='"yes,no"', allow_blank=True)
     sheet.add_data_validation(answers)
@@ -142,13 +144,6 @@ def audit_workbook(cases: list[dict[str, Any]]) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def _safe(value: Any) -> Any:
-    """Text that a spreadsheet would read as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
