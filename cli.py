@@ -715,8 +715,11 @@ def review_command(
     except ValueError as exc:
         _err(f"error: {exc}")
         sys.exit(EXIT_BAD_INPUT)
-    for problem in doc["problems"]:
+    for problem in [*doc["problems"], *doc.get("supervision_problems", [])]:
         _err(f"warning: {problem}")
+    if doc.get("supervision_outside_period"):
+        _err(f"warning: {supervision}: {doc['supervision_outside_period']} row(s) outside the "
+             f"period {doc['period']['from']} to {doc['period']['to']}, not counted")  # fmt: skip
     directory = _out_dir(out, scenario)
     inputs = [p for p in (scenario, activity, supervision, audit) if p]
     write_files(directory, files, inputs=inputs)

@@ -297,3 +297,87 @@ def test_time_limit_must_be_finite(tmp_path: Path, value: str) -> None:
     code, out, err = run("solve", str(TEAM), "--time-limit", value, "-o", str(tmp_path / "o"))
     assert code == 2, out + err
     assert "--time-limit" in err and "Traceback" not in out + err
+
+
+def _review(tmp_path: Path, activity: Path, *extra: str) -> tuple[int, str, dict]:
+    out = tmp_path / "o"
+    code, stdout, err = run("review", str(TEAM), str(activity), *extra, *PERIOD, "-o", str(out))
+    doc = json.loads((out / "review.json").read_text()) if code == 0 else {}
+    return code, stdout + err, doc
+
+
+def test_rows_keep_their_spreadsheet_numbers_after_a_blank_line(tmp_path: Path) -> None:
+    # a blank line after the header: the spreadsheet's rows 3 onwards, as before
+    lines = ACTIVITY.read_text().splitlines()
+    shifted = tmp_path / "blank.csv"
+    shifted.write_text("\n".join([lines[0], "", *lines[1:]]) + "\n")
+    code, output, doc = _review(tmp_path, shifted)
+    assert code == 0, output
+    assert f"{shifted}: row 15, column 'date': '2027-13-01' is not a date YYYY-MM-DD" in (
+        doc["problems"]
+    )
+    assert doc["reviewed_rows"] == 11 and doc["outside_period"]["rows"] == [14]
+
+
+def test_misspelt_optional_column_is_named(tmp_path: Path) -> None:
+    text = ACTIVITY.read_text().replace("signed_off_by", "signed_of_by", 1)
+    path = tmp_path / "typo.csv"
+    path.write_text(text)
+    code, output, doc = _review(tmp_path, path)
+    assert code == 0, output
+    assert (
+        f"{path}: row 1, column 'signed_of_by': unknown column 'signed_of_by' "
+        "(did you mean 'signed_off_by'?)"
+    ) in doc["problems"]
+    assert "did you mean 'signed_off_by'" in output  # a warning on the terminal
+
+
+def test_duplicate_column_is_refused(tmp_path: Path) -> None:
+    lines = ACTIVITY.read_text().splitlines()
+    path = tmp_path / "twice.csv"
+    path.write_text("\n".join(["date," + lines[0]] + ["2020-01-01," + x for x in lines[1:]]))
+    code, output, _ = _review(tmp_path, path)
+    assert code == 2 and f"{path}: row 1: column(s) date given twice" in output
+
+
+@pytest.mark.parametrize("hours, message", [
+    ("inf", "'inf' is not a number of hours"),
+    ("1e309", "'1e309' is not a number of hours"),
+    ("25", "25 hours in one row (at most 24)"),
+])  # fmt: skip
+def test_supervision_hours_must_be_finite_and_few(tmp_path: Path, hours: str, message: str) -> None:
+    lines = SUPERVISION.read_text().splitlines()
+    path = tmp_path / "sup.csv"
+    path.write_text("\n".join([lines[0], lines[1].rsplit(",", 1)[0] + f",{hours}", *lines[2:]]))
+    code, output, doc = _review(tmp_path, ACTIVITY, "--supervision", str(path))
+    assert code == 0, output
+    assert f"{path}: row 2, column 'hours': {message}" in doc["supervision_problems"]
+    assert f"warning: {path}: row 2" in output
+    assert "Infinity" not in (tmp_path / "o" / "review.json").read_text()
+
+
+def test_self_supervision_is_not_counted(tmp_path: Path) -> None:
+    lines = SUPERVISION.read_text().splitlines()
+    path = tmp_path / "self.csv"
+    path.write_text("\n".join([lines[0], "2027-04-05,N1,N1,3", *lines[1:]]))
+    code, output, doc = _review(tmp_path, ACTIVITY, "--supervision", str(path))
+    assert code == 0, output
+    assert f"{path}: row 2, column 'supervisor': 'N1' supervises themselves" in (
+        doc["supervision_problems"]
+    )
+
+
+def test_supervision_outside_the_period_is_counted(tmp_path: Path) -> None:
+    lines = SUPERVISION.read_text().splitlines()
+    path = tmp_path / "early.csv"
+    path.write_text("\n".join([lines[0], "2026-01-05,N1,L1,1", *lines[1:]]))
+    code, output, doc = _review(tmp_path, ACTIVITY, "--supervision", str(path))
+    assert code == 0, output
+    assert doc["supervision_outside_period"] == 1
+    assert "1 row(s) outside the period 2027-04-01 to 2027-04-28, not counted" in output
+
+
+def test_activity_that_is_not_a_regular_file(tmp_path: Path) -> None:
+    # /dev/zero was read until memory ran out
+    code, output, _ = _review(tmp_path, Path("/dev/zero"))
+    assert code == 2 and "/dev/zero: not a regular file" in output

@@ -142,6 +142,9 @@ def review(
     if supervision is not None:
         out["supervision_problems"] = [str(p) for p in supervision.problems]
         out["supervision_unreadable_rows"] = supervision.problem_count
+        dates = supervision.frame["date"]
+        within = (dates >= pd.Timestamp(period.start)) & (dates <= pd.Timestamp(period.end))
+        out["supervision_outside_period"] = int((~within).sum())
     out["acuity"] = _acuity(scenario, frame)
     out["kpis"] = _kpis(scenario, out["completion"])
     out["kpis"]["days_escalation_to_decision"] = _escalations(frame)

@@ -11,6 +11,9 @@ and listed, not mixed in.
 
 from __future__ import annotations
 
+import csv
+import difflib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +26,10 @@ ACTIVITY_OPTIONAL = ("signed_off_by", "signed_off_date", "escalation_date", "dec
 SUPERVISION_COLUMNS = ("date", "supervisee", "supervisor", "hours")
 #: most row problems listed one by one (the rest are counted)
 MAX_LISTED = 200
+#: the most hours one activity or supervision row may hold
+MAX_ROW_HOURS = 24.0
+#: the largest activity or supervision file read (an NHS trust's quarter is tens of MB)
+MAX_BYTES = 500_000_000
 
 
 class ActivityError(ValueError):
@@ -55,24 +62,49 @@ class Table:
     problem_count: int = 0
 
 
-def _read(path: Path, display: str, required: tuple[str, ...]) -> pd.DataFrame:
+def _read(
+    path: Path, display: str, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, list[RowProblem]]:
+    """The file's rows as text (``row``: the spreadsheet row, blank rows counted
+    and left out) and the problems of its header: a column of no known name."""
     if not path.exists():
         raise ActivityError([f"{display}: file not found"])
+    if not path.is_file():
+        raise ActivityError([f"{display}: not a regular file"])
+    if path.stat().st_size > MAX_BYTES:
+        raise ActivityError([f"{display}: larger than {MAX_BYTES // 1_000_000} MB"])
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, skipinitialspace=True,
+            skip_blank_lines=False, encoding="utf-8-sig",
+        )  # fmt: skip
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError,
+            csv.Error) as exc:  # fmt: skip
         raise ActivityError([f"{display}: not a readable CSV file ({exc})"]) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+    names = [c.strip() for c in header]
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:
+        raise ActivityError([f"{display}: row 1: column(s) {', '.join(twice)} given twice"])
+    frame.columns = names
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise ActivityError(
             [f"{display}: missing column(s) {', '.join(missing)} (needs {', '.join(required)})"]
         )
+    problems = []
+    for name in names:
+        if name not in required and name not in optional:
+            near = difflib.get_close_matches(name, [*required, *optional], n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else " (ignored)"
+            problems.append(RowProblem(display, 1, name, f"unknown column '{name}'{hint}"))
     frame = frame.copy()
     for column in frame.columns:
         frame[column] = frame[column].astype(str).str.strip()
     frame["row"] = range(2, len(frame) + 2)
-    return frame
+    blank = (frame[names] == "").all(axis=1)
+    return frame.loc[~blank].reset_index(drop=True), problems
 
 
 class _Checker:
@@ -103,8 +135,11 @@ class _Checker:
 
     def hours(self, column: str = "hours") -> pd.Series:
         value = pd.to_numeric(self.frame[column], errors="coerce")
-        self.flag(value.isna(), column, "'{" + column + "}' is not a number of hours")
+        finite = value.abs() < math.inf  # (NaN compares false: not finite either)
+        self.flag(~finite, column, "'{" + column + "}' is not a number of hours")
         self.flag(value < 0, column, "negative hours ({" + column + "})")
+        most = f"at most {MAX_ROW_HOURS:g}"
+        self.flag(value > MAX_ROW_HOURS, column, "{" + column + "} hours in one row (" + most + ")")
         return value
 
     def known(self, column: str, allowed: set[str], what: str) -> None:
@@ -118,8 +153,9 @@ def staff_ids(scenario: Scenario) -> set[str]:
 def read_activity(path: str | Path, scenario: Scenario) -> Table:
     """The readable activity rows with parsed ``date``, ``hours`` (and sign-off date)."""
     display = str(path)
-    frame = _read(Path(path), display, ACTIVITY_COLUMNS)
+    frame, header = _read(Path(path), display, ACTIVITY_COLUMNS, ACTIVITY_OPTIONAL)
     check = _Checker(frame, display)
+    check.problems += header
     frame["date"] = check.dates("date")
     frame["hours"] = check.hours()
     check.known("task", set(scenario.tasks), "task")
@@ -161,12 +197,16 @@ def read_activity(path: str | Path, scenario: Scenario) -> Table:
 def read_supervision(path: str | Path, scenario: Scenario) -> Table:
     """The readable supervision log rows."""
     display = str(path)
-    frame = _read(Path(path), display, SUPERVISION_COLUMNS)
+    frame, header = _read(Path(path), display, SUPERVISION_COLUMNS)
     check = _Checker(frame, display)
+    check.problems += header
     frame["date"] = check.dates("date")
     frame["hours"] = check.hours()
     staff = staff_ids(scenario)
     check.known("supervisee", staff, "staff id")
     check.known("supervisor", staff, "staff id")
+    check.flag(frame["supervisor"] == frame["supervisee"], "supervisor",
+               "'{supervisor}' supervises themselves")  # fmt: skip
     good = frame.loc[~check.bad].reset_index(drop=True)
+    check.problems.sort(key=lambda p: (p.row, p.column))
     return Table(good, check.problems, check.count)
