@@ -717,6 +717,11 @@ def review_command(
         sys.exit(EXIT_BAD_INPUT)
     for problem in [*doc["problems"], *doc.get("supervision_problems", [])]:
         _err(f"warning: {problem}")
+    weeks = doc["period"]["weeks"]
+    if (start is None or end is None) and weeks > LONG_REVIEW_WEEKS:
+        _err(f"warning: the period {doc['period']['from']} to {doc['period']['to']} "
+             f"({weeks:g} weeks) runs from the activity's dates: give --from and --to "
+             "for a quarter")  # fmt: skip
     if doc.get("supervision_outside_period"):
         _err(f"warning: {supervision}: {doc['supervision_outside_period']} row(s) outside the "
              f"period {doc['period']['from']} to {doc['period']['to']}, not counted")  # fmt: skip
@@ -724,6 +729,11 @@ def review_command(
     inputs = [p for p in (scenario, activity, supervision, audit) if p]
     write_files(directory, files, inputs=inputs)
     print_review(doc, directory)
+
+
+#: a review period taken from the activity's dates beyond this is worth a warning
+#: (a quarter is 13 weeks; one stray date stretched a period to 105,725 weeks)
+LONG_REVIEW_WEEKS = 53
 
 
 @main.command("sample")

@@ -381,3 +381,24 @@ def test_activity_that_is_not_a_regular_file(tmp_path: Path) -> None:
     # /dev/zero was read until memory ran out
     code, output, _ = _review(tmp_path, Path("/dev/zero"))
     assert code == 2 and "/dev/zero: not a regular file" in output
+
+
+def test_sample_smaller_than_the_tiers_is_refused(tmp_path: Path) -> None:
+    # N rows or fewer, and every tier sampled: with fewer rows than tiers, not both
+    tiers = len({line.split(",")[2] for line in ACTIVITY.read_text().splitlines()[1:]})
+    assert tiers > 1
+    code, out, err = run("sample", str(TEAM), str(ACTIVITY), "--size", "1", "-o", str(tmp_path))
+    assert code == 2, out + err
+    assert f"--size 1 is fewer than the {tiers} tiers" in err
+
+
+def test_dates_only_as_yyyy_mm_dd_and_a_stray_date_is_warned_of(tmp_path: Path) -> None:
+    lines = ACTIVITY.read_text().splitlines()
+    first = lines[1].split(",", 1)[1]
+    path = tmp_path / "dates.csv"
+    path.write_text("\n".join([lines[0], "2027-4-2," + first, "2001-04-02," + first, *lines[2:]]))
+    out = tmp_path / "o"
+    code, stdout, err = run("review", str(TEAM), str(path), "-o", str(out))
+    assert code == 0, stdout + err
+    assert f"{path}: row 2, column 'date': '2027-4-2' is not a date YYYY-MM-DD" in err
+    assert "warning: the period 2001-04-02 to" in err and "give --from and --to" in err

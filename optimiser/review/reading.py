@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import difflib
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,6 +108,14 @@ def _read(
     return frame.loc[~blank].reset_index(drop=True), problems
 
 
+def _dates(text: pd.Series) -> pd.Series:
+    """Dates written YYYY-MM-DD, as the other files take them (``pd.to_datetime``
+    alone also takes 2027-4-1); anything else ``NaT``."""
+    written = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}", flags=re.ASCII).fillna(False)
+    parsed = pd.to_datetime(text.where(written, ""), format="%Y-%m-%d", errors="coerce")
+    return parsed
+
+
 class _Checker:
     """Collects row problems column by column, vectorised."""
 
@@ -129,7 +138,7 @@ class _Checker:
         self.bad |= mask
 
     def dates(self, column: str) -> pd.Series:
-        parsed = pd.to_datetime(self.frame[column], format="%Y-%m-%d", errors="coerce")
+        parsed = _dates(self.frame[column])
         self.flag(parsed.isna(), column, "'{" + column + "}' is not a date YYYY-MM-DD")
         return parsed
 
@@ -170,7 +179,7 @@ def read_activity(path: str | Path, scenario: Scenario) -> Table:
     signed = frame["signed_off_by"] != ""
     check.flag(signed & ~frame["signed_off_by"].isin(staff), "signed_off_by",
                "unknown staff id '{signed_off_by}'")  # fmt: skip
-    when = pd.to_datetime(frame["signed_off_date"], format="%Y-%m-%d", errors="coerce")
+    when = _dates(frame["signed_off_date"])
     check.flag(
         (frame["signed_off_date"] != "") & when.isna(),
         "signed_off_date",
@@ -181,7 +190,7 @@ def read_activity(path: str | Path, scenario: Scenario) -> Table:
     for column in ("escalation_date", "decision_date"):  # optional: the KPI needs both
         if column not in frame.columns:
             frame[column] = ""
-        parsed = pd.to_datetime(frame[column], format="%Y-%m-%d", errors="coerce")
+        parsed = _dates(frame[column])
         check.flag(
             (frame[column] != "") & parsed.isna(),
             column,

@@ -118,6 +118,13 @@ def run_sample(
     activity = read_activity(activity_path, scenario)
     if activity.frame.empty:
         raise ActivityError(_nothing_read(activity_path, activity, "nothing to sample"))
+    tiers = activity.frame["tier"].nunique()
+    if size < min(tiers, len(activity.frame)):
+        # PLAN.md: N rows or fewer, and every tier present sampled: both cannot hold
+        raise ActivityError([
+            f"--size {size} is fewer than the {tiers} tiers in {activity_path}: every tier "
+            f"is sampled, so give --size {tiers} or more"
+        ])  # fmt: skip
     doc = review(scenario, activity)
     cases = draw_sample(scenario, activity.frame, doc, size, seed)
     files: dict[str, str | bytes] = {
