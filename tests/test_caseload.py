@@ -786,6 +786,22 @@ def test_lns_path_is_feasible_and_close_to_the_exact_answer(
             assert stage.bound >= e.placed
 
 
+def test_a_mid_sized_model_goes_to_branch_and_bound() -> None:
+    # 600 x 25 with one-decimal weights (as a weighting tool gives them): about
+    # 490 counts, over the old limit of 400, whose LNS left its balancing at 5.7
+    # points against a bound of 5.4; branch and bound proves every stage
+    base = synthetic_instance(600, 25, localities=2, seed=1, severity=True)
+    rng = random.Random(1)
+    people = tuple(replace(p, weight=max(0.1, round(p.weight * rng.uniform(0.5, 1.5), 1)))
+                   for p in base.people)  # fmt: skip
+    instance = replace(base, people=people)
+    result = solve_caseload(instance, CaseloadParams(time_limit=60))
+    assert 400 < result.stats["counts"] <= caseload_solve.MILP_MAX_INTEGERS
+    assert "lns_subproblems" not in result.stats
+    assert result.status is Status.OPTIMAL
+    assert check_assignment(instance, result.assignment) == []
+
+
 def test_pairs_rank_coordinators_by_who_could_gain_from_repacking_them() -> None:
     # A, B in L1, C in L2.  x (at A, current C) links A-C; y (of L2, at B) links
     # B-C (C is in L2); z (of L2, at A, current B) links A-B and A-C.  Unplaced
