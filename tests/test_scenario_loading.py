@@ -374,3 +374,15 @@ def test_warnings_for_suspicious_but_legal_input(tmp_path: Path) -> None:
     assert "more than full time" in by_path["establishment.peer_worker"].message
     assert "competence gap" in by_path["tasks.peer_support.competence"].message
     assert scenario.headroom_share("nurse") == 0.0
+
+
+def test_staff_path_that_is_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "team").mkdir()
+    message = r"staffed\.yaml:\d+: staff: cannot read 'team': not a regular file"
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(staff_scenario(tmp_path, "team"))
+
+
+def test_a_team_with_nobody_in_it_is_warned_of(tmp_path: Path) -> None:
+    scenario = load_scenario(staff_scenario(tmp_path, []))
+    assert any("the team has nobody in it" in str(w) for w in scenario.warnings)

@@ -220,6 +220,8 @@ def check_scenario(
             )
         else:
             first_segment[segment.id] = i
+    if s.staff is not None and not s.staff:
+        f.warn(("staff",), "the team has nobody in it: every task is a shortfall")
     first_staff: dict[str, int] = {}
     for i, member in enumerate(s.staff or []):
         if member.id in first_staff:

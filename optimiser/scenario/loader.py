@@ -96,8 +96,9 @@ def _with_csv_staff(
     staff_tree = tree.children.get("staff", LocTree(tree.loc))
     csv_path = Path(staff_tree.loc.file).parent / data["staff"]
     new_tree = LocTree(tree.loc, dict(tree.children))
-    if not csv_path.exists():
-        problems.append(tree.problem(("staff",), f"cannot read '{data['staff']}': file not found"))
+    if not csv_path.is_file():  # (missing, a folder, or "" naming the scenario's own)
+        why = "file not found" if not csv_path.exists() else "not a regular file"
+        problems.append(tree.problem(("staff",), f"cannot read '{data['staff']}': {why}"))
         new_tree.children["staff"] = LocTree(staff_tree.loc)
         return {**data, "staff": []}, new_tree, None
     table = read_staff_csv(csv_path, str(csv_path))
