@@ -637,7 +637,14 @@ def _solve(
             if stage not in _MAXIMISE or values is None or values[var] < bound:
                 solved = lp.solve(variables, limit, values, heuristics=effort)
             if solved.status in (Status.OPTIMAL, Status.FEASIBLE):
-                values, status = solved.values, solved.status
+                # HiGHS may drop the start (a tolerance) and stop at worse: keep ours
+                found = solved.values[var]
+                worse = values is not None and (
+                    found < values[var] - 1e-6 if stage in _MAXIMISE else found > values[var] + 1e-6
+                )
+                if not worse:
+                    values, status = solved.values, solved.status
+                stats[f"{stage.value}_highs"] = found
                 if not math.isfinite(solved.bound):
                     pass  # stopped before its root relaxation: no bound
                 elif stage in _MAXIMISE:  # the tie-break is >= 0: stage <= bound / scale
