@@ -4,7 +4,7 @@
         [--repeats-team 7] [--repeats-trust 3] [--team-seeds 0,1,2,3,4] [--time-limit S]
         [--mode command|inprocess] [--json OUT]
 
-Instances (deterministic, :func:`optimiser.caseload.synthetic_instance`, seed 0):
+Instances (deterministic, :func:`caseload_synthetic.synthetic_instance` (``benchmarks/``), seed 0):
 
 * ``team``: 600 people x 25 coordinators, 2 localities (``--team-seeds``: one team
   per seed, each timed ``--repeats-team`` times; the target holds for each);
@@ -66,13 +66,14 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from caseload_synthetic import synthetic_instance  # noqa: E402
+
 from benchmarks.caseload_files import write_files  # noqa: E402
 from optimiser.caseload import (  # noqa: E402
     CaseloadParams,
     check_assignment,
     evaluate,
     solve_caseload,
-    synthetic_instance,
 )
 from optimiser.model.lp import Status  # noqa: E402
 

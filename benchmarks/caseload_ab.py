@@ -30,8 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from caseload_synthetic import synthetic_instance  # noqa: E402
+
 from benchmarks.caseload_files import write_files  # noqa: E402
-from optimiser.caseload import synthetic_instance  # noqa: E402
 
 # runs the command of the tree given first, not the installed one
 LAUNCH = """

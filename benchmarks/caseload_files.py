@@ -9,7 +9,7 @@ FTE, locality, medication and physical-health sign-offs) and ``OUT_DIR/people.cs
 (id, tier, stage, current coordinator, locality, needs and, unless ``--weights
 tier``, each person's own ``weight``).  ``skillmix caseload OUT_DIR/staff.yaml
 OUT_DIR/people.csv`` then reads back exactly the instance
-:func:`optimiser.caseload.synthetic_instance` builds (:func:`read_back` checks it):
+:func:`caseload_synthetic.synthetic_instance` builds (:func:`read_back` checks it):
 
 * every coordinating role counts :data:`ROLE_POINTS` points per FTE, and each
   coordinator's FTE is their synthetic capacity / :data:`ROLE_POINTS` (capacities
@@ -32,8 +32,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
 
-from optimiser.caseload import CaseloadInstance, synthetic_instance  # noqa: E402
+from caseload_synthetic import synthetic_instance  # noqa: E402
+
+from optimiser.caseload import CaseloadInstance  # noqa: E402
 
 BASE = ROOT / "scenarios" / "cmht-north.yaml"
 #: caseload points per FTE of every coordinating role in the written scenario

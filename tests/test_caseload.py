@@ -14,6 +14,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 import pytest
+from caseload_synthetic import synthetic_instance
 from ortools.sat.python import cp_model
 
 from optimiser.caseload import (
@@ -27,7 +28,6 @@ from optimiser.caseload import (
     evaluate,
     qualified,
     solve_caseload,
-    synthetic_instance,
 )
 from optimiser.caseload import solve as caseload_solve
 from optimiser.caseload.heuristic import KEPT, LOCAL

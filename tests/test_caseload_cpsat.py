@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from caseload_synthetic import synthetic_instance
 
 import optimiser.caseload.solve as solve_module
 from optimiser.caseload import CaseloadParams, solve_caseload
-from optimiser.caseload.synthetic import synthetic_instance
 from optimiser.model.caseload_classes import solve_classes
 from optimiser.model.caseload_cpsat import PairProblem, solve_stage
 from optimiser.model.caseload_milp import Milp

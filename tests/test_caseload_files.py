@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 from caseload_files import read_back, same_instance, write_files
+from caseload_synthetic import synthetic_instance
 from click.testing import CliRunner
 
 from cli import main
-from optimiser.caseload import check_assignment, synthetic_instance
+from optimiser.caseload import check_assignment
 
 
 @pytest.mark.parametrize("weights", ["tier", "scheme", "distinct"])

@@ -15,6 +15,7 @@ import random
 
 import numpy as np
 import pytest
+from caseload_synthetic import synthetic_instance
 
 import optimiser.caseload.solve as solve_module
 from optimiser.caseload import CaseloadParams, solve_caseload
@@ -23,7 +24,6 @@ from optimiser.caseload.instance import CaseloadInstance, Coordinator, Person, e
 from optimiser.caseload.lagrange import Multipliers, Pairs
 from optimiser.caseload.lagrange import lagrangian_bound as bound
 from optimiser.caseload.model import build
-from optimiser.caseload.synthetic import synthetic_instance
 from optimiser.model.caseload_milp import Milp, Sense
 from optimiser.status import Status
 

@@ -8,10 +8,10 @@ import itertools
 import random
 
 import pytest
+from caseload_synthetic import synthetic_instance
 
 from optimiser.caseload import CaseloadParams, solve_caseload
 from optimiser.caseload.instance import CaseloadInstance, Coordinator, Person
-from optimiser.caseload.synthetic import synthetic_instance
 from optimiser.model.caseload_cpsat import PairProblem
 from optimiser.model.caseload_profiles import (
     _best_subset,

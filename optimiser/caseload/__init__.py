@@ -31,7 +31,6 @@ from optimiser.caseload.solve import (
     evaluate,
     solve_caseload,
 )
-from optimiser.caseload.synthetic import synthetic_instance
 
 __all__ = [
     "FULL",
@@ -54,5 +53,4 @@ __all__ = [
     "qualified",
     "read_people",
     "solve_caseload",
-    "synthetic_instance",
 ]
