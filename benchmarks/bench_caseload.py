@@ -1,6 +1,6 @@
 """Caseload assignment benchmark: proven optimality for a team, gap at trust scale.
 
-    python benchmarks/bench_caseload.py [--weights tier|scheme|distinct] [--severity]
+    python benchmarks/bench_caseload.py [--weights tier|scheme|distinct|tenths] [--severity]
         [--repeats-team 7] [--repeats-trust 3] [--team-seeds 0,1,2,3,4] [--time-limit S]
         [--mode command|inprocess] [--json OUT]
 
@@ -14,9 +14,10 @@ Instances (deterministic, :func:`caseload_synthetic.synthetic_instance` (``bench
 
 ``--weights``: every person counts their tier's weight (``tier``), their own points
 from a weighting scheme with few values (``scheme``: tier weight x 0.5, 1, 1.5 or
-2) or hundreds of distinct values (``distinct``: 0.5 to 1.5 x the tier weight to
-the hundredth); ``--severity`` places people by their tier's severity first, as
-``skillmix caseload`` does (issue 13).
+2), hundreds of distinct values (``distinct``: 0.5 to 1.5 x the tier weight to
+the hundredth) or about 20 (``tenths``: the same to a tenth); ``--severity``
+places people by their tier's severity first, as ``skillmix caseload`` does
+(issue 13).
 
 Both: tiers green / amber / red with weights 0.5 / 1 / 1.5 (50 / 38 / 12 %), about
 10 % of people with needs, about 80 % with a current coordinator, total demand
@@ -66,7 +67,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from caseload_synthetic import synthetic_instance  # noqa: E402
+from caseload_synthetic import WEIGHTS, synthetic_instance  # noqa: E402
 
 from benchmarks.caseload_files import write_files  # noqa: E402
 from optimiser.caseload import (  # noqa: E402
@@ -264,7 +265,7 @@ def main() -> int:
     parser.add_argument(
         "--team-time-limit", type=float, default=None, help="default: none (prove every stage)"
     )
-    parser.add_argument("--weights", choices=("tier", "scheme", "distinct"), default="tier")
+    parser.add_argument("--weights", choices=WEIGHTS, default="tier")
     parser.add_argument(
         "--severity", action="store_true", help="inprocess: place by severity (command: always)"
     )

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from caseload_synthetic import synthetic_instance  # noqa: E402
+from caseload_synthetic import WEIGHTS, synthetic_instance  # noqa: E402
 
 from benchmarks.caseload_files import write_files  # noqa: E402
 
@@ -87,7 +87,7 @@ def main() -> int:
     parser.add_argument("reference", type=Path)
     parser.add_argument("tree", type=Path)
     parser.add_argument("--seeds", default="30-89")
-    parser.add_argument("--weights", choices=("tier", "scheme", "distinct"), default="scheme")
+    parser.add_argument("--weights", choices=WEIGHTS, default="scheme")
     parser.add_argument("--people", type=int, default=600)
     parser.add_argument("--coordinators", type=int, default=25)
     parser.add_argument("--json", type=Path)

@@ -1,7 +1,7 @@
 """A synthetic caseload instance as the files a user gives ``skillmix caseload``.
 
     python benchmarks/caseload_files.py OUT_DIR [--people 10000] [--coordinators 400]
-        [--localities 20] [--weights tier|scheme|distinct]
+        [--localities 20] [--weights tier|scheme|distinct|tenths]
 
 Writes ``OUT_DIR/staff.yaml`` (a staff-mode scenario extending
 ``scenarios/cmht-north.yaml``), ``OUT_DIR/staff.csv`` (the coordinators: id, role,
@@ -34,7 +34,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from caseload_synthetic import synthetic_instance  # noqa: E402
+from caseload_synthetic import WEIGHTS, synthetic_instance  # noqa: E402
 
 from optimiser.caseload import CaseloadInstance  # noqa: E402
 
@@ -132,7 +132,7 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--coordinators", type=int, default=400)
     parser.add_argument("--localities", type=int, default=20)
-    parser.add_argument("--weights", choices=("tier", "scheme", "distinct"), default="tier")
+    parser.add_argument("--weights", choices=WEIGHTS, default="tier")
     parser.add_argument("--check", action="store_true", help="read the files back and compare")
     args = parser.parse_args()
     instance = synthetic_instance(

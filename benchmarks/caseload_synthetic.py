@@ -47,7 +47,9 @@ FTES = ((1.0, 0.70), (0.8, 0.15), (0.6, 0.10), (0.5, 0.05))
 #: the weighting scheme's factors of the tier weight (one drawn per person)
 SCHEME_FACTORS = (0.5, 1.0, 1.5, 2.0)
 #: mean factor of each kind of per-person weights
-SCHEME_MEAN = {"scheme": sum(SCHEME_FACTORS) / len(SCHEME_FACTORS), "distinct": 1.0}
+SCHEME_MEAN = {"scheme": sum(SCHEME_FACTORS) / len(SCHEME_FACTORS), "distinct": 1.0, "tenths": 1.0}
+#: the kinds of weights :func:`synthetic_instance` draws
+WEIGHTS = ("tier", "scheme", "distinct", "tenths")
 
 
 def _pick(rng: random.Random, options: tuple, share_index: int = 1):  # type: ignore[no-untyped-def]
@@ -81,7 +83,8 @@ def synthetic_instance(
         points from a caseload-weighting tool with few distinct values (the tier
         weight times 0.5, 1, 1.5 or 2); ``distinct``: their own points drawn
         from 0.5 to 1.5 times the tier weight to the hundredth (hundreds of
-        distinct values).
+        distinct values); ``tenths``: the same to a tenth of a point (about 20
+        values, as a tool that sums factor scores gives them).
     severity
         Place people by their tier's severity, as ``skillmix caseload`` does with
         PEOPLE.csv (``False``: every person counts 1 in the first priority).
@@ -124,6 +127,8 @@ def synthetic_instance(
             weight = weight * rng.choice(SCHEME_FACTORS)
         elif weights == "distinct":
             weight = round(weight * rng.uniform(0.5, 1.5), 2)
+        elif weights == "tenths":
+            weight = max(0.1, round(weight * rng.uniform(0.5, 1.5), 1))
         needs: frozenset[str] = frozenset()
         u = rng.random()
         for option, share in NEEDS:
