@@ -117,10 +117,18 @@ def main() -> int:
             # every stage proved optimal (status of each stage in caseload.json)
             proved = {side: bool(got[2]) and all(s[3] == "optimal" for s in got[2])
                       for side, got in (("reference", ref), ("tree", new))}  # fmt: skip
+            # the stage values in priority order (balancing: lower is better)
+            values = {side: [s[1] if s[0] != "spread" else -s[1] for s in got[2]]
+                      for side, got in (("reference", ref), ("tree", new))}  # fmt: skip
             rows.append({"seed": seed, "reference": ref[0], "tree": new[0], "same": same,
-                         "proved": proved})  # fmt: skip
+                         "proved": proved, "stages": {"reference": ref[2], "tree": new[2]},
+                         "tree_no_worse": values["tree"] >= values["reference"]})  # fmt: skip
             print(f"seed {seed}: {ref[0]:.2f} s -> {new[0]:.2f} s{'' if same else '  DIFFER'}"
                   f"{'' if proved['tree'] else '  NOT PROVED'}", flush=True)  # fmt: skip
+            if not same:
+                for side, got in (("reference", ref), ("tree", new)):
+                    shown = ", ".join(f"{s[0]} {s[1]:g} / {s[2]:g}" for s in got[2])
+                    print(f"    {side}: {shown}")
     summary = {}
     for side in ("reference", "tree"):
         times = [r[side] for r in rows]
