@@ -402,3 +402,19 @@ def test_dates_only_as_yyyy_mm_dd_and_a_stray_date_is_warned_of(tmp_path: Path) 
     assert code == 0, stdout + err
     assert f"{path}: row 2, column 'date': '2027-4-2' is not a date YYYY-MM-DD" in err
     assert "warning: the period 2001-04-02 to" in err and "give --from and --to" in err
+
+
+def test_a_stage_its_tier_does_not_have_is_warned_of(tmp_path: Path) -> None:
+    lines = ACTIVITY.read_text().splitlines()
+    header = lines[0].split(",")
+    at = header.index("stage")
+    row = lines[1].split(",")
+    row[at] = "crisiss"
+    path = tmp_path / "stage.csv"
+    path.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n")
+    code, output, doc = _review(tmp_path, path)
+    assert code == 0, output
+    odd = [p for p in doc["problems"] if "'crisiss'" in p]
+    assert len(odd) == 1 and odd[0].startswith(f"{path}: row 2, column 'stage': ")
+    assert "1 row(s), reviewed as given" in odd[0]
+    assert doc["reviewed_rows"] == 11  # still reviewed

@@ -290,6 +290,16 @@ def test_staff_csv_bad_date_names_file_row_and_column(tmp_path: Path) -> None:
     assert str(problem).startswith(f"{csv_path}:3: staff[1].signoffs.medication: column")
 
 
+def test_staff_csv_date_in_other_digits_is_not_a_date(tmp_path: Path) -> None:
+    # Arabic-Indic digits: once "not a real date (day 12 is not 1..30 ...)"
+    (tmp_path / "team.csv").write_text(
+        "id,role,fte,medication\nN01,nurse,1.0,\u0662\u0660\u0662\u0666-\u0661\u0661-\u0661\u0662\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError, match="must be a date YYYY-MM-DD"):
+        load_scenario(staff_scenario(tmp_path, "team.csv"))
+
+
 def test_staff_csv_unknown_competency_column(tmp_path: Path) -> None:
     (tmp_path / "team.csv").write_text("id,role,fte,risk_assesment\nN01,nurse,1.0,2026-09-01\n")
     with pytest.raises(ScenarioError) as info:

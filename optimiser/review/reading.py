@@ -199,8 +199,28 @@ def read_activity(path: str | Path, scenario: Scenario) -> Table:
         frame[column] = parsed
     frame.loc[frame["stage"] == "", "stage"] = "all"
     good = frame.loc[~check.bad].reset_index(drop=True)
+    check.problems += _odd_stages(good, scenario, display)
     check.problems.sort(key=lambda p: (p.row, p.column))
     return Table(good, check.problems, check.count)
+
+
+def _odd_stages(frame: pd.DataFrame, scenario: Scenario, display: str) -> list[RowProblem]:
+    """A stage its tier's cohort does not have (a typo such as ``crisiss``): one
+    problem per tier and stage, at its first row; the rows are still reviewed."""
+    stages: dict[str, set[str]] = {}
+    for segment in scenario.cohort:
+        stages.setdefault(segment.tier, set()).add(segment.stage)
+    odd = [
+        (tier in stages and stage != "all" and stage not in stages[tier])
+        for tier, stage in zip(frame["tier"], frame["stage"], strict=True)
+    ]
+    out = []
+    for (tier, stage), rows in frame.loc[odd].groupby(["tier", "stage"])["row"]:
+        known = ", ".join(sorted(stages[tier]))
+        out.append(RowProblem(display, int(rows.min()), "stage",
+                              f"stage '{stage}' is not one of tier {tier}'s ({known}): "
+                              f"{len(rows)} row(s), reviewed as given"))  # fmt: skip
+    return out
 
 
 def read_supervision(path: str | Path, scenario: Scenario) -> Table:

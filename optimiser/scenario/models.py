@@ -28,7 +28,7 @@ from pydantic import (
 
 from .problems import Key, Problem, format_path
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def _why_not_a_date(text: str) -> str:
