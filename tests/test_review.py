@@ -343,7 +343,7 @@ def test_duplicate_column_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("hours, message", [
     ("inf", "'inf' is not a number of hours"),
     ("1e309", "'1e309' is not a number of hours"),
-    ("25", "25 hours in one row (at most 24)"),
+    ("25", "25 hours in one row (at most 24)"),  # one session
 ])  # fmt: skip
 def test_supervision_hours_must_be_finite_and_few(tmp_path: Path, hours: str, message: str) -> None:
     lines = SUPERVISION.read_text().splitlines()
@@ -418,3 +418,69 @@ def test_a_stage_its_tier_does_not_have_is_warned_of(tmp_path: Path) -> None:
     assert len(odd) == 1 and odd[0].startswith(f"{path}: row 2, column 'stage': ")
     assert "1 row(s), reviewed as given" in odd[0]
     assert doc["reviewed_rows"] == 11  # still reviewed
+
+
+def _activity_variant(tmp_path: Path, name: str, header: str, rows: list[str]) -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("shape", ["leading_blank", "trailing_empty_header", "quoted_header"])
+def test_csv_shapes_excel_writes(tmp_path: Path, shape: str) -> None:
+    # read before the header was read apart from the rows; refused for a while
+    lines = ACTIVITY.read_text().splitlines()
+    header, rows, first = lines[0], lines[1:], 2
+    if shape == "leading_blank":
+        header, first = "\n" + header, 3
+    elif shape == "trailing_empty_header":
+        header, rows = header + ",,", [r + ",," for r in rows]
+    else:
+        header = header.replace(",person,", ', "person",')
+    path = _activity_variant(tmp_path, "shape.csv", header, rows)
+    code, output, doc = _review(tmp_path, path)
+    assert code == 0, output
+    assert doc["reviewed_rows"] == 11
+    expected = f"{path}: row {first + 12}, column 'date': '2027-13-01' is not a date YYYY-MM-DD"
+    assert expected in doc["problems"]
+
+
+@pytest.mark.parametrize("command", ["review", "sample"])
+def test_header_and_rows_never_disagree_on_columns(tmp_path: Path, command: str) -> None:
+    # a quoted header cell with a comma after a space: once a Length mismatch (exit 1)
+    lines = ACTIVITY.read_text().splitlines()
+    path = _activity_variant(tmp_path, "note.csv", lines[0] + ', "note,x"',
+                             [r + ",a" for r in lines[1:]])  # fmt: skip
+    extra = ["--size", "5"] if command == "sample" else []
+    code, out, err = run(command, str(TEAM), str(path), *extra, *(
+        PERIOD if command == "review" else []), "-o", str(tmp_path / "o"))  # fmt: skip
+    assert code in (0, 2), out + err
+    assert "Traceback" not in out + err and "internal error" not in err
+
+
+def test_long_tasks_are_reviewed(tmp_path: Path) -> None:
+    # a task may take up to 1,000 hours an occurrence: only supervision is capped
+    lines = ACTIVITY.read_text().splitlines()
+    at = lines[0].split(",").index("hours")
+    cells = lines[1].split(",")
+    cells[at] = "30"
+    path = _activity_variant(tmp_path, "long.csv", lines[0], [",".join(cells), *lines[2:]])
+    code, output, doc = _review(tmp_path, path)
+    assert code == 0, output
+    assert doc["reviewed_rows"] == 11 and not any("row 2," in p for p in doc["problems"])
+
+
+@pytest.mark.parametrize("option", ["--from", "--to"])
+def test_an_empty_period_from_one_end_is_refused(tmp_path: Path, option: str) -> None:
+    day = "2030-01-01" if option == "--from" else "2020-01-01"
+    code, out, err = run("review", str(TEAM), str(ACTIVITY), option, day,
+                         "-o", str(tmp_path / "o"))  # fmt: skip
+    assert code == 2, out + err
+    assert f"{option} gives the period" in err and "which is empty" in err
+
+
+def test_a_missing_column_in_other_case_is_suggested(tmp_path: Path) -> None:
+    lines = ACTIVITY.read_text().splitlines()
+    path = _activity_variant(tmp_path, "case.csv", lines[0].replace("date", "Date", 1), lines[1:])
+    code, output, _ = _review(tmp_path, path)
+    assert code == 2 and "did you mean 'Date' for 'date'?" in output

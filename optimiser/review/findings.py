@@ -34,7 +34,7 @@ import pandas as pd
 from optimiser import penalties
 from optimiser.categories import risk_entry
 from optimiser.demand import competence_intervals, task_applies
-from optimiser.review.reading import RowProblem, Table
+from optimiser.review.reading import ActivityError, RowProblem, Table
 from optimiser.scenario import Scenario
 
 SIGNOFF_DAYS = 14
@@ -111,6 +111,12 @@ def review(
         start or dates.min().date(),
         end or dates.max().date(),
     )
+    if period.start > period.end:  # --from after the last activity date, or --to before the first
+        given = "--from" if start is not None else "--to"
+        raise ActivityError([
+            f"{given} gives the period {period.start} to {period.end}, which is empty: "
+            "the activity's dates lie on the other side of it"
+        ])  # fmt: skip
     inside = (dates >= pd.Timestamp(period.start)) & (dates <= pd.Timestamp(period.end))
     outside = frame.loc[~inside]
     frame = frame.loc[inside].copy()

@@ -11,7 +11,6 @@ and listed, not mixed in.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import math
 import re
@@ -27,8 +26,11 @@ ACTIVITY_OPTIONAL = ("signed_off_by", "signed_off_date", "escalation_date", "dec
 SUPERVISION_COLUMNS = ("date", "supervisee", "supervisor", "hours")
 #: most row problems listed one by one (the rest are counted)
 MAX_LISTED = 200
-#: the most hours one activity or supervision row may hold
-MAX_ROW_HOURS = 24.0
+#: the most hours one supervision session may take (an activity row's task may
+#: take longer: a scenario allows up to 1,000 hours an occurrence)
+MAX_SESSION_HOURS = 24.0
+#: how the header's warnings begin (the rows are still read)
+HEADER_WARNINGS = ("unknown column", "a column with no name")
 #: the largest activity or supervision file read (an NHS trust's quarter is tens of MB)
 MAX_BYTES = 500_000_000
 
@@ -66,8 +68,10 @@ class Table:
 def _read(
     path: Path, display: str, required: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> tuple[pd.DataFrame, list[RowProblem]]:
-    """The file's rows as text (``row``: the spreadsheet row, blank rows counted
-    and left out) and the problems of its header: a column of no known name."""
+    """The file's rows as text (``row``: the spreadsheet row; blank rows counted
+    and left out; the header is the first row that is not blank) and the
+    problems of its header: a column of no known name, or values under no name.
+    Header and rows come from one parse, so they always agree on the columns."""
     if not path.exists():
         raise ActivityError([f"{display}: file not found"])
     if not path.is_file():
@@ -75,37 +79,59 @@ def _read(
     if path.stat().st_size > MAX_BYTES:
         raise ActivityError([f"{display}: larger than {MAX_BYTES // 1_000_000} MB"])
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), [])
+        leading = 0  # blank lines before the header (pandas would take no columns)
+        with path.open(encoding="utf-8-sig") as handle:
+            for line in handle:
+                if line.strip():
+                    break
+                leading += 1
         frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, skipinitialspace=True,
-            skip_blank_lines=False, encoding="utf-8-sig",
+            path, header=None, dtype=str, keep_default_na=False, skipinitialspace=True,
+            skip_blank_lines=False, encoding="utf-8-sig", skiprows=leading,
         )  # fmt: skip
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError,
-            csv.Error) as exc:  # fmt: skip
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise ActivityError([f"{display}: not a readable CSV file ({exc})"]) from None
-    names = [c.strip() for c in header]
+    frame = frame.fillna("")
+    for column in frame.columns:
+        frame[column] = frame[column].astype(str).str.strip()
+    names = list(frame.iloc[0])
+    row = leading + 1  # the header's spreadsheet row
+    frame["row"] = range(row, row + len(frame))
+    frame = frame.iloc[1:]
+    frame = frame.loc[~(frame.drop(columns="row") == "").all(axis=1)]
+    problems = []
+    # columns with no name: a used range wider than the data (Excel); values under
+    # one are left out, with a warning
+    unnamed = [n for n, name in enumerate(names) if name == ""]
+    for n in unnamed:
+        if (frame[n] != "").any():
+            problems.append(RowProblem(display, row, f"#{n + 1}",
+                                       "a column with no name holds values (ignored)"))  # fmt: skip
+    frame = frame.drop(columns=unnamed)
+    names = [name for name in names if name != ""]
     twice = sorted({c for c in names if names.count(c) > 1})
     if twice:
-        raise ActivityError([f"{display}: row 1: column(s) {', '.join(twice)} given twice"])
-    frame.columns = names
-    missing = [c for c in required if c not in frame.columns]
+        raise ActivityError([f"{display}: row {row}: column(s) {', '.join(twice)} given twice"])
+    frame.columns = [*names, "row"]
+    missing = [c for c in required if c not in names]
     if missing:
-        raise ActivityError(
-            [f"{display}: missing column(s) {', '.join(missing)} (needs {', '.join(required)})"]
-        )
-    problems = []
+        hints = []
+        for name in missing:
+            near = [n for n in names if n.lower() == name.lower()]
+            near = near or difflib.get_close_matches(name, names, n=1)
+            if near:
+                hints.append(f"'{near[0]}' for '{name}'?")
+        hint = f"; did you mean {', '.join(hints)}" if hints else ""
+        raise ActivityError([
+            f"{display}: missing column(s) {', '.join(missing)} "
+            f"(needs {', '.join(required)}){hint}"
+        ])  # fmt: skip
     for name in names:
         if name not in required and name not in optional:
             near = difflib.get_close_matches(name, [*required, *optional], n=1)
             hint = f" (did you mean '{near[0]}'?)" if near else " (ignored)"
-            problems.append(RowProblem(display, 1, name, f"unknown column '{name}'{hint}"))
-    frame = frame.copy()
-    for column in frame.columns:
-        frame[column] = frame[column].astype(str).str.strip()
-    frame["row"] = range(2, len(frame) + 2)
-    blank = (frame[names] == "").all(axis=1)
-    return frame.loc[~blank].reset_index(drop=True), problems
+            problems.append(RowProblem(display, row, name, f"unknown column '{name}'{hint}"))
+    return frame.reset_index(drop=True), problems
 
 
 def _dates(text: pd.Series) -> pd.Series:
@@ -142,13 +168,14 @@ class _Checker:
         self.flag(parsed.isna(), column, "'{" + column + "}' is not a date YYYY-MM-DD")
         return parsed
 
-    def hours(self, column: str = "hours") -> pd.Series:
+    def hours(self, column: str = "hours", most: float = math.inf) -> pd.Series:
         value = pd.to_numeric(self.frame[column], errors="coerce")
         finite = value.abs() < math.inf  # (NaN compares false: not finite either)
         self.flag(~finite, column, "'{" + column + "}' is not a number of hours")
         self.flag(value < 0, column, "negative hours ({" + column + "})")
-        most = f"at most {MAX_ROW_HOURS:g}"
-        self.flag(value > MAX_ROW_HOURS, column, "{" + column + "} hours in one row (" + most + ")")
+        if math.isfinite(most):
+            self.flag(value > most, column,
+                      "{" + column + "} hours in one row (at most " + f"{most:g})")  # fmt: skip
         return value
 
     def known(self, column: str, allowed: set[str], what: str) -> None:
@@ -230,7 +257,7 @@ def read_supervision(path: str | Path, scenario: Scenario) -> Table:
     check = _Checker(frame, display)
     check.problems += header
     frame["date"] = check.dates("date")
-    frame["hours"] = check.hours()
+    frame["hours"] = check.hours(most=MAX_SESSION_HOURS)
     staff = staff_ids(scenario)
     check.known("supervisee", staff, "staff id")
     check.known("supervisor", staff, "staff id")

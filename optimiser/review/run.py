@@ -9,7 +9,13 @@ from typing import Any
 from optimiser.output import csv_text, json_text
 from optimiser.pipeline import plan
 from optimiser.review.findings import REVIEW_COLUMNS, review, review_rows
-from optimiser.review.reading import ActivityError, Table, read_activity, read_supervision
+from optimiser.review.reading import (
+    HEADER_WARNINGS,
+    ActivityError,
+    Table,
+    read_activity,
+    read_supervision,
+)
 from optimiser.review.sample import (
     SAMPLE_COLUMNS,
     audit_workbook,
@@ -138,5 +144,7 @@ def _nothing_read(path: str | Path, activity: Table, then: str) -> list[str]:
     """The messages for an activity file with no readable row: why, and the
     first rows' problems."""
     why = f" ({activity.problem_count} unreadable)" if activity.problem_count else ""
-    first = [str(p) for p in activity.problems[:NOTHING_READ_SHOWN]]
+    # the rows' problems first, the header's warnings after them
+    ordered = sorted(activity.problems, key=lambda p: p.message.startswith(HEADER_WARNINGS))
+    first = [str(p) for p in ordered[:NOTHING_READ_SHOWN]]
     return [f"{path}: no readable activity row{why}: {then}", *first]
