@@ -559,7 +559,8 @@ def report(
             sys.exit(EXIT_BAD_INPUT)
     document = build_report(loaded, plan, whatif, review_doc)
     target = Path(out) if out else Path("out") / Path(scenario).stem / f"report{SUFFIX[fmt]}"
-    write_report(target, render(document, fmt))  # type: ignore[arg-type]
+    inputs = [scenario, plan_json, resilience_json, sizing_json, activity, supervision_log]
+    write_report(target, render(document, fmt), inputs=[p for p in inputs if p])  # type: ignore[arg-type]
     click.echo(f"wrote {target}")
 
 
@@ -589,7 +590,7 @@ def template(out: str, source: str | None) -> None:
         _err(f"error: {out}: the template is an Excel workbook; name it *.xlsx")
         sys.exit(EXIT_BAD_INPUT)
     loaded = _load(source) if source else None
-    write_scenario_workbook(out, loaded)
+    write_scenario_workbook(out, loaded, inputs=[source] if source else [])
     click.echo(f"wrote {out}" + (f" (filled from {source})" if source else ""))
 
 

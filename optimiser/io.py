@@ -11,10 +11,12 @@ ordinary ``open()`` would have given them (``0666`` less the process umask), so
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -44,9 +46,13 @@ def _data(content: str | bytes) -> bytes:
     return content.encode("utf-8") if isinstance(content, str) else content
 
 
-def write_bytes(path: str | Path, content: str | bytes) -> Path:
-    """Write one file atomically (a temporary file renamed into place)."""
+def write_bytes(
+    path: str | Path, content: str | bytes, inputs: Iterable[str | Path] = ()
+) -> Path:
+    """Write one file atomically (a temporary file renamed into place); never over
+    one of ``inputs`` (the command's input files)."""
     target = Path(path)
+    _refuse_inputs([target], inputs)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".skillmix-", suffix=target.suffix, dir=target.parent)
     try:
@@ -76,14 +82,9 @@ def write_files(
     ``directory`` or the output file, not the temporary folder.
     """
     target = Path(directory)
-    protected = {Path(p).resolve() for p in inputs}
+    _refuse_inputs([target / name for name in files], inputs)
     for name in files:
         path = target / name
-        if path.exists() and path.resolve() in protected:
-            raise FileExistsError(
-                errno.EEXIST, "an output would replace an input file: choose another -o folder",
-                str(path),
-            )  # fmt: skip
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, "an output file's name is a folder", str(path))
     try:
@@ -111,19 +112,48 @@ def write_files(
             for current in files:
                 os.replace(staging / current, target / current)
                 placed.append(current)
-        except OSError as exc:
-            for name in reversed(placed):
-                os.replace(target / name, staging / name)
-            for name in reversed(aside):
-                os.replace(staging / f"{_ASIDE}{name}", target / name)
-            raise _at(exc, target / current) from None
+        except BaseException as exc:  # (an interrupt too: put back what was moved)
+            _put_back(target, staging, placed, aside)
+            if isinstance(exc, OSError):
+                raise _at(exc, target / current) from None
+            raise
         return [target / name for name in files]
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        kept = [p.name for p in staging.iterdir() if p.name.startswith(_ASIDE)]
+        if kept:  # a replaced file that could not be put back is never deleted
+            warnings.warn(
+                f"{staging}: holds replaced output(s) {', '.join(kept)} that could not be "
+                "put back", RuntimeWarning, stacklevel=2,
+            )  # fmt: skip
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 #: the prefix of a replaced file while the new one is moved into place
 _ASIDE = ".replaced-"
+
+
+def _put_back(target: Path, staging: Path, placed: list[str], aside: list[str]) -> None:
+    """Undo a partial write: the new files out, the replaced ones back, each as far
+    as it goes (one that fails stays where it is: in the staging folder, kept)."""
+    for name in reversed(placed):
+        with contextlib.suppress(OSError):
+            os.replace(target / name, staging / name)
+    for name in reversed(aside):
+        with contextlib.suppress(OSError):
+            os.replace(staging / f"{_ASIDE}{name}", target / name)
+
+
+def _refuse_inputs(outputs: list[Path], inputs: Iterable[str | Path]) -> None:
+    """``FileExistsError`` if an output is one of ``inputs`` (the same file: links
+    and a case-insensitive file system included)."""
+    present = [Path(p) for p in inputs if p and os.path.exists(p)]
+    for path in outputs:
+        if path.exists() and any(os.path.samefile(path, p) for p in present):
+            raise FileExistsError(
+                errno.EEXIST, "an output would replace an input file: choose another output",
+                str(path),
+            )  # fmt: skip
 
 
 def _at(exc: OSError, path: Path) -> OSError:

@@ -800,6 +800,10 @@ def test_a_mid_sized_model_goes_to_branch_and_bound() -> None:
     assert "lns_subproblems" not in result.stats
     assert result.status is Status.OPTIMAL
     assert check_assignment(instance, result.assignment) == []
+    # under a short time limit the LNS's quick gains are worth more: its path
+    short = solve_caseload(instance, CaseloadParams(time_limit=3))
+    assert "lns_subproblems" in short.stats
+    assert check_assignment(instance, short.assignment) == []
 
 
 def test_pairs_rank_coordinators_by_who_could_gain_from_repacking_them() -> None:

@@ -149,3 +149,68 @@ def test_cli_output_folder_that_is_a_file_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["solve", str(EXAMPLE), "-o", str(tmp_path / "f" / "out")])
     assert result.exit_code == 2, result.output
     assert "Not a directory" in result.output and ".skillmix" not in result.output
+
+
+def test_folder_writer_keeps_a_replaced_file_it_cannot_put_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # placing y.csv fails, and so does putting the old x.csv back: the old x.csv
+    # must survive (in the staging folder), never be deleted with it
+    out = tmp_path / "out"
+    write_files(out, {"x.csv": "old x", "y.csv": "old y"})
+    real = os.replace
+
+    def flaky(src: os.PathLike[str] | str, dst: os.PathLike[str] | str) -> None:
+        s, d = Path(src), Path(dst)
+        if d == out / "y.csv" and s.name == "y.csv":
+            raise PermissionError(13, "Permission denied", str(dst))
+        if d == out / "x.csv" and s.name == ".replaced-x.csv":
+            raise PermissionError(13, "Permission denied", str(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", flaky)
+    with pytest.raises(PermissionError), pytest.warns(RuntimeWarning, match="could not be put"):
+        write_files(out, {"x.csv": "new x", "y.csv": "new y"})
+    monkeypatch.setattr(os, "replace", real)
+    assert (out / "y.csv").read_text() == "old y"
+    kept = list(out.glob(".skillmix-*/.replaced-x.csv"))
+    assert len(kept) == 1 and kept[0].read_text() == "old x"
+
+
+def test_folder_writer_puts_back_on_an_interrupt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    write_files(out, {"x.csv": "old x", "y.csv": "old y"})
+    real = os.replace
+
+    def interrupted(src: os.PathLike[str] | str, dst: os.PathLike[str] | str) -> None:
+        if Path(dst) == out / "y.csv" and Path(src).name == "y.csv":
+            raise KeyboardInterrupt
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_files(out, {"x.csv": "new x", "y.csv": "new y"})
+    monkeypatch.setattr(os, "replace", real)
+    assert (out / "x.csv").read_text() == "old x" and (out / "y.csv").read_text() == "old y"
+    assert sorted(p.name for p in out.iterdir()) == ["x.csv", "y.csv"]
+
+
+def test_an_input_is_known_through_a_hard_link(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    source = tmp_path / "people.csv"
+    source.write_text("the people")
+    os.link(source, out / "caseload.csv")  # the same file under the output's name
+    with pytest.raises(FileExistsError):
+        write_files(out, {"caseload.csv": "x"}, inputs=[source])
+    assert source.read_text() == "the people"
+
+
+def test_report_never_writes_over_its_scenario(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_bytes(EXAMPLE.read_bytes())
+    result = CliRunner().invoke(main, ["report", str(scenario), "-o", str(scenario)])
+    assert result.exit_code == 2, result.output
+    assert scenario.read_bytes() == EXAMPLE.read_bytes()

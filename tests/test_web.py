@@ -127,6 +127,22 @@ def test_bad_run_requests(client: TestClient) -> None:
     assert client.post("/api/scenarios/999/runs", json={"command": "solve"}).status_code == 404
 
 
+@pytest.mark.parametrize("options", [
+    {"time_limit": "Infinity"}, {"time_limit": "NaN"}, {"time_limit": 1e30},
+    {"time_limit": 0}, {"budget": "NaN"}, {"budget": -1},
+])  # fmt: skip
+def test_run_numbers_out_of_range_are_refused(client: TestClient, options: dict) -> None:
+    # inf and nan once passed the type check and failed the run (OverflowError)
+    sid = upload(client, TINY)
+    command = "size" if "budget" in options else "solve"
+    key, value = next(iter(options.items()))
+    raw = f'{{"command": "{command}", "options": {{"{key}": {value}}}}}'
+    response = client.post(f"/api/scenarios/{sid}/runs", content=raw,
+                           headers={"content-type": "application/json"})  # fmt: skip
+    assert response.status_code == 422, response.text
+    assert f"options.{key}: must be a finite number" in response.text
+
+
 @pytest.mark.parametrize(
     "name", ["../skillmix.db", "..%2Fskillmix.db", "%2E%2E%2Fskillmix.db", "plan.json%00", "x"]
 )

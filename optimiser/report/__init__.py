@@ -14,6 +14,7 @@ as a :class:`WhatIf`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -44,9 +45,12 @@ def render(report: Report, fmt: Format = "html") -> str | bytes:
     raise ValueError(f"unknown report format {fmt!r} (expected one of {', '.join(FORMATS)})")
 
 
-def write_report(path: str | Path, content: str | bytes) -> Path:
-    """Write a rendered report to ``path`` atomically (whole or not at all)."""
-    return write_bytes(path, content)
+def write_report(
+    path: str | Path, content: str | bytes, inputs: Iterable[str | Path] = ()
+) -> Path:
+    """Write a rendered report to ``path`` atomically (whole or not at all), never
+    over one of ``inputs``."""
+    return write_bytes(path, content, inputs)
 
 
 def make_report(

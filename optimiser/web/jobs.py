@@ -10,6 +10,7 @@ stages. ``simulate`` honours ``options.scheduler`` (a Dask cluster) as the CLI's
 
 from __future__ import annotations
 
+import math
 import tempfile
 import threading
 import traceback
@@ -41,6 +42,13 @@ OPTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 
 
+#: (option, lowest, highest, lowest excluded) of the numbers each command takes
+NUMBER_RANGES: dict[str, tuple[tuple[str, float, float, bool], ...]] = {
+    "solve": (("time_limit", 0.0, 7 * 24 * 3600.0, True),),
+    "size": (("budget", 0.0, 1e12, False),),
+}
+
+
 class Cancelled(Exception):
     """The run was cancelled between two of its stages."""
 
@@ -67,6 +75,15 @@ def check_options(command: str, options: dict[str, Any]) -> list[str]:
             problems.append(f"options.{key}: must be a number")
         elif not isinstance(value, allowed[key]):
             problems.append(f"options.{key}: has the wrong type ({type(value).__name__})")
+    # numbers in range, as the CLI takes them (inf and nan once failed the run)
+    for key, low, high, open_low in NUMBER_RANGES.get(command, ()):
+        value = options.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and key in allowed:
+            above = value > low if open_low else value >= low
+            if not (math.isfinite(value) and above and value <= high):
+                sign = ">" if open_low else ">="
+                problems.append(f"options.{key}: must be a finite number {sign} {low:g} and "
+                                f"<= {high:g} (got {value!r})")  # fmt: skip
     if command == "simulate" and not isinstance(options.get("samples"), int):
         problems.append("options.samples: required for simulate (a whole number >= 1)")
     elif command == "simulate" and options["samples"] < 1:

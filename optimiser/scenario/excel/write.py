@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -332,9 +333,11 @@ def scenario_workbook(scenario: Scenario | None = None) -> Workbook:
     return wb if scenario is None else fill_template(wb, scenario)
 
 
-def write_scenario_workbook(path: str | Path, scenario: Scenario | None = None) -> Path:
+def write_scenario_workbook(
+    path: str | Path, scenario: Scenario | None = None, inputs: Iterable[str | Path] = ()
+) -> Path:
     """Write :func:`scenario_workbook` to ``path`` (atomically) and return the path."""
 
     buffer = io.BytesIO()
     scenario_workbook(scenario).save(buffer)
-    return write_bytes(Path(path), buffer.getvalue())
+    return write_bytes(Path(path), buffer.getvalue(), inputs)
