@@ -93,6 +93,7 @@ def write_files(
     except OSError as exc:
         raise _at(exc, target) from None
     mode = file_mode()
+    failed = False
     try:
         for name, content in files.items():
             path = staging / name
@@ -114,13 +115,15 @@ def write_files(
                 placed.append(current)
         except BaseException as exc:  # (an interrupt too: put back what was moved)
             _put_back(target, staging, placed, aside)
+            failed = True
             if isinstance(exc, OSError):
                 raise _at(exc, target / current) from None
             raise
         return [target / name for name in files]
     finally:
-        kept = [p.name for p in staging.iterdir() if p.name.startswith(_ASIDE)]
-        if kept:  # a replaced file that could not be put back is never deleted
+        # after a failure, a replaced file that could not be put back is never deleted
+        kept = [p.name for p in staging.iterdir() if p.name.startswith(_ASIDE)] if failed else []
+        if kept:
             warnings.warn(
                 f"{staging}: holds replaced output(s) {', '.join(kept)} that could not be "
                 "put back", RuntimeWarning, stacklevel=2,

@@ -214,3 +214,17 @@ def test_report_never_writes_over_its_scenario(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["report", str(scenario), "-o", str(scenario)])
     assert result.exit_code == 2, result.output
     assert scenario.read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_rewriting_a_folder_leaves_nothing_behind(tmp_path: Path) -> None:
+    # the replaced files are deleted once the new ones are in place (a release
+    # candidate kept them in a hidden folder, with a warning, on every rewrite)
+    import warnings
+
+    out = tmp_path / "out"
+    write_files(out, {"plan.json": "{}", "risks.csv": "old"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_files(out, {"plan.json": "{}", "risks.csv": "new"})
+    assert sorted(p.name for p in out.iterdir()) == ["plan.json", "risks.csv"]
+    assert (out / "risks.csv").read_text() == "new"
