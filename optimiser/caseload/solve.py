@@ -266,11 +266,11 @@ def check_assignment(
 #: 1,000 (was 400): models of 400-1,000 counts proved where the LNS left them
 #: unproved, in process: 600 x 25 teams with one-decimal weights (about 490)
 #: 9 of 9 (the LNS 4), team 0 40.8 -> 6.9 s; 200 x 8 two-decimal (about 750) 5
-#: of 5 (1); 1,500 x 60 with a weighting scheme (470) 2 of 2, where the LNS left
-#: 2-4 severity points short of the optimum; 5,000 x 200 tier weights (580) 2 of 2, the same
-#: values.  Above it the branch and bound lost ground on the hardest teams
-#: (400 x 16 two-decimal team 0: locality 331 against the LNS's 359), and the
-#: tier trust has 1,165.
+#: of 5 (3); 1,500 x 60 with a weighting scheme (470) 2 of 2, where the LNS
+#: ended 2 and 4 severity points short of the optimum; 5,000 x 200 tier weights
+#: (580) 2 of 2, the same values.  Above it the branch and bound lost ground on
+#: the hardest teams (400 x 16 two-decimal team 0: locality 331 against the
+#: LNS's 359), and the tier trust has 1,165.
 MILP_MAX_INTEGERS = 1000
 #: ... with a time limit under MILP_MIN_SECONDS, the limit is MILP_SHORT_INTEGERS
 #: (a 600 x 25 team with weights to a tenth, 493 counts, at 5 s: branch and bound
