@@ -396,3 +396,10 @@ def test_staff_path_that_is_a_folder(tmp_path: Path) -> None:
 def test_a_team_with_nobody_in_it_is_warned_of(tmp_path: Path) -> None:
     scenario = load_scenario(staff_scenario(tmp_path, []))
     assert any("the team has nobody in it" in str(w) for w in scenario.warnings)
+
+
+def test_a_value_just_over_its_limit_is_shown_in_full(tmp_path: Path) -> None:
+    # 1.5000000001 was shown as "got 1.5" under "must be at most 1.5"
+    (tmp_path / "team.csv").write_text("id,role,fte\nN01,nurse,1.5000000001\n")
+    with pytest.raises(ScenarioError, match=r"must be at most 1\.5 \(got 1\.5000000001\)"):
+        load_scenario(staff_scenario(tmp_path, "team.csv"))

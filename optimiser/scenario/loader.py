@@ -160,7 +160,8 @@ def _show(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float):
-        return f"{value:g}"
+        short = f"{value:g}"  # (unless that hides the difference: 1.5000000001 > 1.5)
+        return short if float(short) == value else repr(value)
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
