@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
+from optimiser import MAX_TIME_LIMIT
 from optimiser.scenario import Scenario, ScenarioError, load_scenario
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,9 +82,7 @@ class _Finite(click.FloatRange):
         return number
 
 
-#: the longest time limit taken (a week): a larger one overflows the solvers' clocks
-MAX_SECONDS = 7 * 24 * 3600.0
-_SECONDS = _Finite(min=0, min_open=True, max=MAX_SECONDS)
+_SECONDS = _Finite(min=0, min_open=True, max=MAX_TIME_LIMIT)
 
 _OUT_OPTION = click.option(
     "-o",

@@ -36,6 +36,25 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+def _failing_replace(
+    monkeypatch: pytest.MonkeyPatch, failures: dict[tuple[Path, str], BaseException]
+) -> list[str]:
+    """``os.replace`` that raises ``failures[(destination, source name)]`` for those
+    moves and makes the others; returns the destinations' names, in order."""
+    real = os.replace
+    calls: list[str] = []
+
+    def replace(src: os.PathLike[str] | str, dst: os.PathLike[str] | str) -> None:
+        calls.append(Path(dst).name)
+        failure = failures.get((Path(dst), Path(src).name))
+        if failure is not None:
+            raise failure
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    return calls
+
+
 def test_file_mode_follows_umask(umask: int) -> None:
     # 0o666 & ~0o022 = 0o644; & ~0o027 = 0o640; & ~0o002 = 0o664
     assert file_mode() == {0o022: 0o644, 0o027: 0o640, 0o002: 0o664}[umask]
@@ -91,19 +110,11 @@ def test_folder_writer_puts_back_what_it_replaced(
     # and both old files are restored (a failed run never leaves two runs' files)
     out = tmp_path / "out"
     write_files(out, {"sample.csv": "old sample", "audit.xlsx": b"old audit"})
-    real = os.replace
-    calls: list[str] = []
-
-    def flaky(src: os.PathLike[str] | str, dst: os.PathLike[str] | str) -> None:
-        calls.append(Path(dst).name)
-        if Path(dst) == out / "audit.xlsx" and Path(src).name == "audit.xlsx":
-            raise PermissionError(13, "Permission denied", str(dst))
-        real(src, dst)
-
-    monkeypatch.setattr(os, "replace", flaky)
+    denied = PermissionError(13, "Permission denied", str(out / "audit.xlsx"))
+    calls = _failing_replace(monkeypatch, {(out / "audit.xlsx", "audit.xlsx"): denied})
     with pytest.raises(PermissionError) as info:
         write_files(out, {"sample.csv": "new sample", "audit.xlsx": b"new audit"})
-    monkeypatch.setattr(os, "replace", real)
+    monkeypatch.undo()
     assert info.value.filename == str(out / "audit.xlsx")
     assert (out / "sample.csv").read_text() == "old sample"
     assert (out / "audit.xlsx").read_bytes() == b"old audit"
@@ -158,20 +169,13 @@ def test_folder_writer_keeps_a_replaced_file_it_cannot_put_back(
     # must survive (in the staging folder), never be deleted with it
     out = tmp_path / "out"
     write_files(out, {"x.csv": "old x", "y.csv": "old y"})
-    real = os.replace
-
-    def flaky(src: os.PathLike[str] | str, dst: os.PathLike[str] | str) -> None:
-        s, d = Path(src), Path(dst)
-        if d == out / "y.csv" and s.name == "y.csv":
-            raise PermissionError(13, "Permission denied", str(dst))
-        if d == out / "x.csv" and s.name == ".replaced-x.csv":
-            raise PermissionError(13, "Permission denied", str(dst))
-        real(src, dst)
-
-    monkeypatch.setattr(os, "replace", flaky)
+    _failing_replace(monkeypatch, {
+        (out / "y.csv", "y.csv"): PermissionError(13, "Permission denied", str(out / "y.csv")),
+        (out / "x.csv", ".replaced-x.csv"): PermissionError(13, "Permission denied"),
+    })  # fmt: skip
     with pytest.raises(PermissionError), pytest.warns(RuntimeWarning, match="could not be put"):
         write_files(out, {"x.csv": "new x", "y.csv": "new y"})
-    monkeypatch.setattr(os, "replace", real)
+    monkeypatch.undo()
     assert (out / "y.csv").read_text() == "old y"
     kept = list(out.glob(".skillmix-*/.replaced-x.csv"))
     assert len(kept) == 1 and kept[0].read_text() == "old x"
@@ -182,17 +186,10 @@ def test_folder_writer_puts_back_on_an_interrupt(
 ) -> None:
     out = tmp_path / "out"
     write_files(out, {"x.csv": "old x", "y.csv": "old y"})
-    real = os.replace
-
-    def interrupted(src: os.PathLike[str] | str, dst: os.PathLike[str] | str) -> None:
-        if Path(dst) == out / "y.csv" and Path(src).name == "y.csv":
-            raise KeyboardInterrupt
-        real(src, dst)
-
-    monkeypatch.setattr(os, "replace", interrupted)
+    _failing_replace(monkeypatch, {(out / "y.csv", "y.csv"): KeyboardInterrupt()})
     with pytest.raises(KeyboardInterrupt):
         write_files(out, {"x.csv": "new x", "y.csv": "new y"})
-    monkeypatch.setattr(os, "replace", real)
+    monkeypatch.undo()
     assert (out / "x.csv").read_text() == "old x" and (out / "y.csv").read_text() == "old y"
     assert sorted(p.name for p in out.iterdir()) == ["x.csv", "y.csv"]
 

@@ -30,11 +30,11 @@ def xlsx_value(value: Any) -> Any:
     """A value as written to a cell: formula-like text neutralised, control characters
     removed, at most :data:`MAX_CELL_CHARS` long."""
     if isinstance(value, str):
-        text = safe_cell(_ILLEGAL.sub("\ufffd", value))[:MAX_CELL_CHARS]
-        # Excel counts UTF-16 units: a character beyond the BMP (an emoji) is two
-        while len(text.encode("utf-16-le")) > 2 * MAX_CELL_CHARS:
-            text = text[: -max(1, (len(text.encode("utf-16-le")) // 2 - MAX_CELL_CHARS) // 2)]
-        return text
+        text = safe_cell(_ILLEGAL.sub("\ufffd", value))
+        # Excel counts UTF-16 units (a character beyond the BMP, an emoji, is two);
+        # a pair cut in half is dropped
+        units = text.encode("utf-16-le")[: 2 * MAX_CELL_CHARS]
+        return units.decode("utf-16-le", errors="ignore")
     return value
 
 

@@ -111,12 +111,14 @@ def review(
         start or dates.min().date(),
         end or dates.max().date(),
     )
-    if period.start > period.end:  # --from after the last activity date, or --to before the first
-        given = "--from" if start is not None else "--to"
-        raise ActivityError([
-            f"{given} gives the period {period.start} to {period.end}, which is empty: "
-            "the activity's dates lie on the other side of it"
-        ])  # fmt: skip
+    if period.start > period.end:  # --from after --to, or past the activity's dates
+        if start is not None and end is not None:
+            message = f"--from {start} is after --to {end}: no period to review"
+        else:
+            given = "--from" if start is not None else "--to"
+            message = (f"{given} gives the period {period.start} to {period.end}, which is "
+                       "empty: the activity's dates lie on the other side of it")  # fmt: skip
+        raise ActivityError([message])
     inside = (dates >= pd.Timestamp(period.start)) & (dates <= pd.Timestamp(period.end))
     outside = frame.loc[~inside]
     frame = frame.loc[inside].copy()

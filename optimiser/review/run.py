@@ -38,8 +38,6 @@ def run_review(
     replan: bool = False,
 ) -> tuple[dict[str, Any], dict[str, str | bytes]]:
     """``review.json`` and the files to write (``review.json``, ``review.csv``)."""
-    if start is not None and end is not None and start > end:
-        raise ActivityError([f"--from {start} is after --to {end}: no period to review"])
     activity = read_activity(activity_path, scenario)
     if activity.frame.empty and (start is None or end is None):
         raise ActivityError(_nothing_read(activity_path, activity, "give --from and --to"))

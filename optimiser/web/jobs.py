@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from optimiser import MAX_TIME_LIMIT
 from optimiser.io import write_files
 from optimiser.output import json_text, plan_files
 from optimiser.pipeline import plan
@@ -44,7 +45,7 @@ OPTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
 
 #: (option, lowest, highest, lowest excluded) of the numbers each command takes
 NUMBER_RANGES: dict[str, tuple[tuple[str, float, float, bool], ...]] = {
-    "solve": (("time_limit", 0.0, 7 * 24 * 3600.0, True),),
+    "solve": (("time_limit", 0.0, MAX_TIME_LIMIT, True),),
     "size": (("budget", 0.0, 1e12, False),),
 }
 
