@@ -185,7 +185,7 @@ def solve(
     )
     plan = run_solve(loaded, params)
     directory = _out_dir(out, scenario)
-    write_files(directory, plan_files(plan), inputs=(scenario,))
+    write_files(directory, plan_files(plan), inputs=loaded.inputs)
     print_summary(plan, directory)
     if check:
         import json
@@ -229,7 +229,7 @@ def competencies(scenario: str, out: str | None) -> None:
     directory = _out_dir(out, scenario)
     columns = ["staff", "role", "competency", "status", "signed_off", "expires"]
     competencies = {"competencies.csv": csv_text([c.row() for c in cells], columns)}
-    write_files(directory, competencies, inputs=(scenario,))
+    write_files(directory, competencies, inputs=loaded.inputs)
     print_competency_grid(loaded, cells)
     click.echo(f"wrote {directory}/competencies.csv")
 
@@ -323,7 +323,7 @@ def size(
     files = {"sizing.json": json_text(report.data)}
     if report.plan is not None:
         files.update(plan_files(report.plan))
-    write_files(directory, files, inputs=(scenario,))
+    write_files(directory, files, inputs=loaded.inputs)
     print_sizing(report.data, directory)
 
 
@@ -360,7 +360,7 @@ def compare(
     rows, columns = comparison_rows(doc)
     directory = Path(out) if out else Path("out") / f"compare-{Path(base).stem}"
     files = {"comparison.json": json_text(doc), "comparison.csv": csv_text(rows, columns)}
-    write_files(directory, files, inputs=(base, *variants))
+    write_files(directory, files, inputs=[f for s in loaded for f in s.inputs])
     print_comparison(doc, directory)
 
 
@@ -381,7 +381,7 @@ def resilience(scenario: str, out: str | None, workers: int | None, scheduler: s
     with _whatif_executor(workers, scheduler) as executor:
         doc = run_resilience(loaded, executor)
     directory = _out_dir(out, scenario)
-    write_files(directory, {"resilience.json": json_text(doc)}, inputs=(scenario,))
+    write_files(directory, {"resilience.json": json_text(doc)}, inputs=loaded.inputs)
     print_resilience(doc, directory)
 
 
@@ -414,7 +414,7 @@ def simulate(
     with _whatif_executor(workers, scheduler) as executor:
         doc = run_simulate(loaded, samples, seed, executor)
     directory = _out_dir(out, scenario)
-    write_files(directory, {"simulation.json": json_text(doc)}, inputs=(scenario,))
+    write_files(directory, {"simulation.json": json_text(doc)}, inputs=loaded.inputs)
     print_simulation(doc, directory)
 
 
@@ -558,7 +558,7 @@ def report(
             sys.exit(EXIT_BAD_INPUT)
     document = build_report(loaded, plan, whatif, review_doc)
     target = Path(out) if out else Path("out") / Path(scenario).stem / f"report{SUFFIX[fmt]}"
-    inputs = [scenario, plan_json, resilience_json, sizing_json, activity, supervision_log]
+    inputs = [*loaded.inputs, plan_json, resilience_json, sizing_json, activity, supervision_log]
     write_report(target, render(document, fmt), inputs=[p for p in inputs if p])  # type: ignore[arg-type]
     click.echo(f"wrote {target}")
 
@@ -589,7 +589,7 @@ def template(out: str, source: str | None) -> None:
         _err(f"error: {out}: the template is an Excel workbook; name it *.xlsx")
         sys.exit(EXIT_BAD_INPUT)
     loaded = _load(source) if source else None
-    write_scenario_workbook(out, loaded, inputs=[source] if source else [])
+    write_scenario_workbook(out, loaded, inputs=loaded.inputs if loaded else [])
     click.echo(f"wrote {out}" + (f" (filled from {source})" if source else ""))
 
 
@@ -642,7 +642,7 @@ def caseload(
     result = solve_caseload(people_file.instance, params)
     doc = caseload_document(loaded, people_file, result, people)
     directory = _out_dir(out, scenario)
-    write_files(directory, caseload_files(doc, result), inputs=(scenario, people))
+    write_files(directory, caseload_files(doc, result), inputs=(*loaded.inputs, people))
     print_caseload(doc, directory)
 
 
@@ -726,7 +726,7 @@ def review_command(
         _err(f"warning: {supervision}: {doc['supervision_outside_period']} row(s) outside the "
              f"period {doc['period']['from']} to {doc['period']['to']}, not counted")  # fmt: skip
     directory = _out_dir(out, scenario)
-    inputs = [p for p in (scenario, activity, supervision, audit) if p]
+    inputs = [*loaded.inputs, *(p for p in (activity, supervision, audit) if p)]
     write_files(directory, files, inputs=inputs)
     print_review(doc, directory)
 
@@ -766,7 +766,7 @@ def sample_command(scenario: str, activity: str, size: int, seed: int, out: str 
     for problem in table.problems:
         _err(f"warning: {problem}")
     directory = _out_dir(out, scenario)
-    write_files(directory, files, inputs=(scenario, activity))
+    write_files(directory, files, inputs=(*loaded.inputs, activity))
     reasons: dict[str, int] = {}
     for case in cases:
         key = case["reason"].split(":")[0].split(",")[0]
@@ -800,7 +800,7 @@ def synth_activity_command(
     )
     directory = _out_dir(out, scenario)
     files = {"activity.csv": activity, "supervision.csv": supervision}
-    write_files(directory, files, inputs=(scenario,))
+    write_files(directory, files, inputs=loaded.inputs)
     click.echo(
         f"wrote {directory}/activity.csv ({activity.count(chr(10)) - 1} rows), "
         f"supervision.csv ({supervision.count(chr(10)) - 1} rows)"

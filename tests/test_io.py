@@ -8,6 +8,7 @@ Excel) or the all-or-none folder writer (plan files).
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from click.testing import CliRunner
 
 from cli import main
 from optimiser.io import file_mode, write_bytes, write_files
+from optimiser.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "scenarios" / "tiny-teaching.yaml"
@@ -153,6 +155,26 @@ def test_cli_refuses_to_write_over_its_input(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "replace an input file" in result.output
     assert people.read_bytes() == before
+
+
+def test_cli_refuses_to_write_over_a_file_the_scenario_reads(tmp_path: Path) -> None:
+    # the staff CSV and the scenario it extends are inputs too: here they bear
+    # the names of `competencies` and `solve` outputs, in the output folder
+    yaml = (ROOT / "scenarios" / "cmht-north-staff.yaml").read_text()
+    yaml = yaml.replace("extends: cmht-north.yaml", "extends: plan.json")
+    yaml = yaml.replace("staff: cmht-north-staff.csv", "staff: competencies.csv")
+    (tmp_path / "staff.yaml").write_text(yaml)
+    base = load_scenario(ROOT / "scenarios" / "cmht-north.yaml").model_dump(mode="json")
+    (tmp_path / "plan.json").write_text(json.dumps(base))
+    staff_csv = (ROOT / "scenarios" / "cmht-north-staff.csv").read_bytes()
+    (tmp_path / "competencies.csv").write_bytes(staff_csv)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    for command in ("competencies", "solve"):
+        args = [command, str(tmp_path / "staff.yaml"), "-o", str(tmp_path)]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, result.output
+        assert "replace an input file" in result.output
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 def test_cli_output_folder_that_is_a_file_exits_2(tmp_path: Path) -> None:

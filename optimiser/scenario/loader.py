@@ -52,12 +52,14 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     display = str(path)
     file = Path(path)
+    read = [file]  # every file the scenario comes from
     if file.suffix.lower() == ".xlsx":
         # An Excel workbook: the same raw mapping, then the same validation below;
         # its locations name sheet, row and column.
         data, tree, problems = read_workbook(file, display)
     else:
-        data, tree, problems = read_with_extends(file, display)
+        read = []
+        data, tree, problems = read_with_extends(file, display, read=read)
     if tree is None:
         raise ScenarioError(problems)
     if not isinstance(data, dict):
@@ -68,7 +70,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
     csv_columns: tuple[LocTree, list[str]] | None = None
     if isinstance(data.get("staff"), str):
-        data, tree, csv_columns = _with_csv_staff(data, tree, problems)
+        data, tree, csv_columns = _with_csv_staff(data, tree, problems, read)
 
     problems.extend(check_mode(data, tree))
     try:
@@ -84,15 +86,17 @@ def load_scenario(path: str | Path) -> Scenario:
     if problems:
         raise ScenarioError(problems)
     scenario._file = file
+    scenario._inputs = tuple(read)
     scenario._warnings = warnings
     scenario._sources = _sources_in_file_order(scenario, data)
     return scenario
 
 
 def _with_csv_staff(
-    data: dict[str, Any], tree: LocTree, problems: list[Problem]
+    data: dict[str, Any], tree: LocTree, problems: list[Problem], read: list[Path]
 ) -> tuple[dict[str, Any], LocTree, tuple[LocTree, list[str]] | None]:
-    """Replace a ``staff: path.csv`` entry by the rows of that file."""
+    """Replace a ``staff: path.csv`` entry by the rows of that file (added to
+    ``read``)."""
     staff_tree = tree.children.get("staff", LocTree(tree.loc))
     csv_path = Path(staff_tree.loc.file).parent / data["staff"]
     new_tree = LocTree(tree.loc, dict(tree.children))
@@ -101,6 +105,7 @@ def _with_csv_staff(
         problems.append(tree.problem(("staff",), f"cannot read '{data['staff']}': {why}"))
         new_tree.children["staff"] = LocTree(staff_tree.loc)
         return {**data, "staff": []}, new_tree, None
+    read.append(csv_path)
     table = read_staff_csv(csv_path, str(csv_path))
     problems.extend(table.problems)
     if table.tree is None:

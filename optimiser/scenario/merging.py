@@ -68,7 +68,10 @@ def merge(
 
 
 def read_with_extends(
-    path: Path, display: str, chain: tuple[tuple[Path, str], ...] = ()
+    path: Path,
+    display: str,
+    chain: tuple[tuple[Path, str], ...] = (),
+    read: list[Path] | None = None,
 ) -> tuple[Any, LocTree | None, list[Problem]]:
     """Read a scenario file and, recursively, the files it extends.
 
@@ -81,6 +84,8 @@ def read_with_extends(
     chain
         Files that (transitively) extend this one, outermost first; used to
         detect cycles.
+    read
+        When given, every file read is appended to it.
 
     Returns
     -------
@@ -89,6 +94,8 @@ def read_with_extends(
         when it could not be read) and the problems found.
     """
     data, tree, problems = read_document(path, display)
+    if read is not None:
+        read.append(path)
     if tree is None or not isinstance(data, dict) or "extends" not in data:
         return data, tree, problems
     own = {k: v for k, v in data.items() if k != "extends"}
@@ -118,7 +125,7 @@ def read_with_extends(
         problems.append(tree.problem(("extends",), f"cannot read '{target}': file not found"))
         return None, None, problems
 
-    base, base_tree, base_problems = read_with_extends(base_path, base_display, ancestry)
+    base, base_tree, base_problems = read_with_extends(base_path, base_display, ancestry, read)
     problems.extend(base_problems)
     if base_tree is None:
         return None, None, problems

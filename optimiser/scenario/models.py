@@ -432,6 +432,7 @@ class Scenario(_Model):
     _file: Path = PrivateAttr(default_factory=lambda: Path("<scenario>"))
     _warnings: list[Problem] = PrivateAttr(default_factory=list)
     _sources: list[tuple[str, str]] | None = PrivateAttr(default=None)
+    _inputs: tuple[Path, ...] = PrivateAttr(default=())
 
     @model_validator(mode="after")
     def _default_titles(self) -> Scenario:
@@ -446,6 +447,12 @@ class Scenario(_Model):
     def file(self) -> Path:
         """The top scenario file (``<scenario>`` when not loaded from a file)."""
         return self._file
+
+    @property
+    def inputs(self) -> tuple[Path, ...]:
+        """Every file the scenario was read from: itself, the files it extends and
+        its staff CSV (none when not loaded from a file)."""
+        return self._inputs
 
     @property
     def warnings(self) -> list[Problem]:
