@@ -31,7 +31,7 @@ from optimiser.caseload import (
 )
 from optimiser.caseload import solve as caseload_solve
 from optimiser.caseload.heuristic import KEPT, LOCAL
-from optimiser.caseload.instance import fair_targets
+from optimiser.caseload.instance import eligible, fair_targets
 from optimiser.caseload.rounding import Arc, round_flow
 from optimiser.model.lp import Status
 
@@ -1184,3 +1184,54 @@ def test_quantum_of_weights() -> None:
     assert quantum([1.0, 2.0]) == 1.0
     assert quantum([0.25, 1.0]) == float(Fraction(1, 4))
     assert quantum([0.1 * 3]) == pytest.approx(0.3)
+
+
+# -- relaxation induced neighbourhood ---------------------------------------------------
+
+
+def test_rins_improves_a_poor_incumbent_and_puts_the_bounds_back() -> None:
+    # a locality stage from a greedy start: the neighbourhood where the relaxation
+    # agrees with it holds some variables; what it returns is never worse on the
+    # stage, meets every rule, and leaves every variable's bounds as they were
+    from optimiser.caseload.mapping import to_people, to_values
+    from optimiser.caseload.model import build
+    from optimiser.model.caseload_milp import Sense
+
+    instance = synthetic_instance(120, 6, 2, seed=3, weights="tenths", severity=True)
+    model = build(instance, whole_arcs=True)
+    lp = model.lp
+    variables = [a.var for a in model.arcs] + list(model.counts.values())
+    variables += [model.placed, model.kept, model.local]
+    greedy = _greedy(instance)
+    start = to_values(instance, model, greedy)
+    lp.objective([(model.local, 1.0)], Sense.MAX)
+    relaxed = lp.solve(variables, relax=True)
+    assert relaxed.status is Status.OPTIMAL
+    before = {v: lp.bounds(v) for v in lp.integers}
+    stats: dict[str, float] = {}
+    found = caseload_solve._rins(lp, caseload_solve.Stage.LOCALITY, (model.local, None),
+                                 variables, relaxed, start, 10.0, stats)  # fmt: skip
+    assert {v: lp.bounds(v) for v in lp.integers} == before
+    assert 0 < stats["locality_rins_held"] < len(lp.integers)
+    assert found[model.local] > start[model.local]
+    people = to_people(instance, model, found)
+    ids = [None if k is None else instance.coordinators[k].id for k in people]
+    assert check_assignment(instance, ids) == []
+    assert evaluate(instance, ids).local == found[model.local]
+    # an incumbent the neighbourhood cannot better comes back as it was
+    again = caseload_solve._rins(lp, caseload_solve.Stage.LOCALITY, (model.local, None),
+                                 variables, relaxed, found, 10.0, {})  # fmt: skip
+    assert again is found or again[model.local] > found[model.local]
+
+
+def _greedy(instance: CaseloadInstance) -> list[int | None]:
+    """Each person, in file order, to the first eligible coordinator with room."""
+    room = [c.capacity for c in instance.coordinators]
+    out: list[int | None] = []
+    for person in instance.people:
+        k = next((k for k, c in enumerate(instance.coordinators)
+                  if eligible(person, c) and room[k] >= person.weight - 1e-9), None)  # fmt: skip
+        if k is not None:
+            room[k] -= person.weight
+        out.append(k)
+    return out

@@ -51,7 +51,7 @@ from optimiser.caseload.mapping import to_people, to_values
 from optimiser.caseload.model import CompactModel, build, unplaced_counts_free
 from optimiser.model.caseload_classes import solve_classes
 from optimiser.model.caseload_cpsat import PairProblem, solve_stage
-from optimiser.model.caseload_milp import Sense, Solved
+from optimiser.model.caseload_milp import Milp, Sense, Solved
 from optimiser.model.caseload_profiles import locate_by_profiles, place_by_profiles
 from optimiser.status import Status
 
@@ -278,6 +278,13 @@ MILP_MAX_INTEGERS = 1000
 #: in 7 s against the LNS's 460 / 553 unproved)
 MILP_MIN_SECONDS = 15.0
 MILP_SHORT_INTEGERS = 400
+#: The relaxation induced neighbourhood's branch and bound (:func:`_rins`): at most
+#: this many seconds, and this share of the stage's time left.  600 x 25 teams,
+#: in process, medians of 3: weights to a tenth, the nine teams that take under
+#: 3 s 18.8 -> 16.6 s (seven faster, e.g. team 1 2.01 -> 1.26 s; team 5 1.74 ->
+#: 2.47 s); a weighting scheme, ten teams 9.7 -> 8.9 s; tier weights the same.
+RINS_SECONDS = 1.0
+RINS_SHARE = 0.25
 #: Passes of the LNS over its neighbourhoods (a work limit; its sub-problems'
 #: seconds are wall-clock limits, so results are reproducible when none binds).
 LNS_PASSES = 3
@@ -479,6 +486,7 @@ def _solve(
         after = {Stage.PLACE: model.kept, Stage.KEEP: model.local}.get(stage)
         scale = 1.0 if after is None else len(instance.people) + 1.0
         tie = [(after, 1.0)] if after is not None else []
+        relaxed = Solved(Status.UNKNOWN, math.nan, math.nan, {})
         if stage in _MAXIMISE and nested:
             var = objective[stage]
             lp.objective([(var, scale), *tie], Sense.MAX)
@@ -547,7 +555,9 @@ def _solve(
             values = {**values, **extra}
             lp.objective([(var, 1.0)], Sense.MIN)
             bound = 0
-            if not exact and values[var] > 0:
+            # a bound in whole quanta (and, exact, the neighbourhood for _rins)
+            whole_quanta = model.quantum is not None or not exact
+            if values[var] > 0 and not nested and whole_quanta:
                 relaxed = relax()
                 if relaxed.status is Status.OPTIMAL:
                     bound = math.ceil(relaxed.objective - 1e-6)
@@ -643,7 +653,11 @@ def _solve(
             if prove and limit is not None:  # the rest for CP-SAT, should HiGHS not prove it
                 limit *= HIGHS_SHARE[stage]
             solved = Solved(Status.UNKNOWN, math.nan, math.nan, {})
-            if stage not in _MAXIMISE or values is None or values[var] < bound:
+            rins = relaxed.status is Status.OPTIMAL and values is not None
+            if rins and values is not None and _open(stage, values[var], bound):
+                values = _rins(lp, stage, (var, after), variables, relaxed, values,
+                               limit, stats)  # fmt: skip
+            if values is None or _open(stage, values[var], bound):
                 solved = lp.solve(variables, limit, values, heuristics=effort)
             if solved.status in (Status.OPTIMAL, Status.FEASIBLE):
                 # HiGHS may drop the start (a tolerance) and stop at worse: keep ours
@@ -729,6 +743,51 @@ def _solve(
         seconds=time.monotonic() - start,
         stats=stats,
     )
+
+
+def _open(stage: Stage, value: float, bound: float) -> bool:
+    """Whether a stage's incumbent ``value`` is short of its ``bound``."""
+    return round(value) < bound if stage in _MAXIMISE else round(value) > bound
+
+
+def _rins(
+    lp: Milp,
+    stage: Stage,
+    objective: tuple[Any, Any],
+    variables: list[Any],
+    relaxed: Solved,
+    values: dict[Any, float],
+    limit: float | None,
+    stats: dict[str, float],
+) -> dict[Any, float]:
+    """The incumbent ``values``, improved by branch and bound on its neighbourhood
+    where the stage's relaxation agrees with it: the integer variables at the same
+    value in both are held (relaxation induced neighbourhood search, Danna,
+    Rothberg and Le Pape 2005).  HiGHS runs it itself, but only after its root
+    cuts.  ``objective``: the stage's variable and its tie-break's (or None)."""
+    held = {}
+    for var in lp.integers:
+        value = values.get(var)
+        if value is not None and abs(relaxed.values.get(var, math.nan) - value) <= 1e-6:
+            held[var] = (value, value)
+    share = RINS_SECONDS if limit is None else min(RINS_SECONDS, RINS_SHARE * limit)
+    began = time.monotonic()
+    with lp.bounds_held(held):
+        solved = lp.solve(variables, share, values)
+    stats[f"{stage.value}_rins_seconds"] = time.monotonic() - began
+    stats[f"{stage.value}_rins_held"] = len(held)
+    if solved.status not in (Status.OPTIMAL, Status.FEASIBLE):
+        return values
+    stats[f"{stage.value}_rins"] = solved.values[objective[0]]
+    sign = 1.0 if stage in _MAXIMISE else -1.0
+    key = [sign * _value(solved.values, v) for v in objective]
+    now = [sign * _value(values, v) for v in objective]
+    better = key[0] > now[0] + 1e-6 or (abs(key[0] - now[0]) <= 1e-6 and key[1] > now[1] + 1e-6)
+    return solved.values if better else values
+
+
+def _value(values: dict[Any, float], var: Any) -> float:
+    return 0.0 if var is None else values[var]
 
 
 def _time_shares(huge: bool, exact: bool, coordinators: int) -> dict[Stage, float]:

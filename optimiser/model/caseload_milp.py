@@ -223,6 +223,11 @@ class Milp:
         return len(self._integers)
 
     @property
+    def integers(self) -> tuple[Var, ...]:
+        """The integer variables, in the order made."""
+        return tuple(self._integers)
+
+    @property
     def num_constraints(self) -> builtins.int:
         """Number of rows."""
         self._flush()
