@@ -496,10 +496,10 @@ def test_keep_and_local_arcs_are_whole_with_per_person_weights(
     weighted = build(CaseloadInstance(coords, people), whole_arcs=True)
     plain = build(CaseloadInstance(coords, people))
     for model, whole in ((weighted, True), (plain, False)):
-        kinds = {a.kind: a.var.integer for a in model.arcs}
+        kinds = {a.kind: model.lp.is_integer(a.var) for a in model.arcs}
         assert kinds["keep"] is whole and kinds["local"] is whole and kinds["pool"] is whole
         assert kinds["far"] is False
-        assert all(v.integer for v in model.counts.values())
+        assert all(model.lp.is_integer(v) for v in model.counts.values())
     # and the solve asks for them (and for the points of who is left out)
     # exactly when a tier has two weights
     asked: list[bool] = []
@@ -541,7 +541,7 @@ def test_unplaced_counts_are_each_types_people_left_out() -> None:
     model = build(instance, unplaced_counts=True)
     # one count per type (and locality: none here) with an eligible coordinator:
     # amber, eligible green
-    assert len(model.unplaced) == 2 and all(v.integer for v in model.unplaced.values())
+    assert len(model.unplaced) == 2 and all(model.lp.is_integer(v) for v in model.unplaced.values())
     model.lp.objective([(model.placed, 1.0)], Sense.MAX)
     solved = model.lp.solve([*model.unplaced.values(), model.placed])
     assert solved.values[model.placed] == 5
@@ -589,7 +589,7 @@ def test_unplaced_points_are_at_least_what_capacity_cannot_hold() -> None:
     instance = CaseloadInstance((coord("A", 2.5, comps=("m",)), coord("B", 9.0)), people)
     model = build(instance, unplaced_counts=True, unplaced_points=True)
     left = model.unplaced_points
-    assert left.integer and model.lp.bounds(left) == (2.0, math.inf)
+    assert model.lp.is_integer(left) and model.lp.bounds(left) == (2.0, math.inf)
     model.lp.objective([(model.placed, 1.0)], Sense.MAX)
     solved = model.lp.solve([left, model.placed])
     assert solved.values[model.placed] == 5 and solved.values[left] == 2.0  # an amber out
@@ -607,7 +607,7 @@ def test_unplaced_points_are_at_least_what_capacity_cannot_hold() -> None:
     loose = build(CaseloadInstance((coord("A", 1.0),), odd), unplaced_counts=True,
                   unplaced_points=True)  # fmt: skip
     lower, upper = loose.lp.bounds(loose.unplaced_points)
-    assert not loose.unplaced_points.integer
+    assert not loose.lp.is_integer(loose.unplaced_points)
     assert 0.1234567891 - 1e-8 < lower < 0.1234567891 and upper == math.inf
     with pytest.raises(ValueError, match="unplaced_counts"):
         build(instance, unplaced_points=True)

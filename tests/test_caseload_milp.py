@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from ortools.math_opt.python import mathopt
 
 from optimiser.model.caseload_milp import Milp, Sense
@@ -97,3 +98,44 @@ def test_bounds_held_only_inside_the_block_even_when_it_raises() -> None:
     except RuntimeError:
         pass
     assert lp.bounds(x) == (0, 5)
+
+
+def _knapsack() -> tuple[Milp, list]:
+    # max 5a + 4b + 3c + 0.5 s: 2a + 3b + c + s <= 4.5, a, b, c in 0..1, s in [0, 1]
+    lp = Milp("k")
+    a, b, c = (lp.int(0, 1, name) for name in "abc")
+    s = lp.num(0, 1, "s")
+    lp.row(-math.inf, 4.5, [(a, 2.0), (b, 3.0), (c, 1.0), (s, 1.0)], "cap")
+    lp.objective([(a, 5.0), (b, 4.0), (c, 3.0), (s, 0.5)], Sense.MAX)
+    return lp, [a, b, c, s]
+
+
+def test_solve_reads_what_mathopt_reads() -> None:
+    # the values, objective, bound and status solve() reads from HiGHS' answer
+    # directly are those of mathopt.solve's parse: branch and bound (optimum
+    # a = c = 1, s = 1: 8.5; bound 8.5), the relaxation (a = 1, b = 0.5, c = 1:
+    # 10), and a start (b = 1, c = 1: 7.5) that branch and bound improves on
+    lp, xs = _knapsack()
+    a, b, c, s = xs
+    for relax, hint in ((False, None), (True, None), (False, {a: 0.0, b: 1.0, c: 1.0, s: 0.0})):
+        ours = lp.solve(xs, relax=relax, hint=hint)
+        if relax:
+            for var in lp.integers:
+                var.integer = False
+        theirs = mathopt.solve(lp.model, mathopt.SolverType.HIGHS)
+        for var in lp.integers:
+            var.integer = True
+        assert ours.status is Status.OPTIMAL
+        assert math.isclose(ours.objective, theirs.objective_value())
+        assert math.isclose(ours.bound, theirs.termination.objective_bounds.dual_bound)
+        assert ours.values == pytest.approx(dict(zip(xs, theirs.variable_values(xs), strict=True)))
+    assert lp.solve(xs).values == {a: 1.0, b: 0.0, c: 1.0, s: 1.0}
+    assert lp.solve(xs, relax=True).values == pytest.approx({a: 1.0, b: 0.5, c: 1.0, s: 0.0})
+    assert all(var.integer for var in lp.integers)  # the relaxation put them back
+
+
+def test_solve_reports_infeasible_and_unsolved() -> None:
+    lp, xs = _knapsack()
+    lp.row(5, math.inf, [(xs[0], 2.0), (xs[1], 3.0)], "too_much")  # 2a + 3b >= 5 > 4.5
+    assert lp.solve(xs).status is Status.INFEASIBLE
+    assert lp.solve(xs, relax=True).status is Status.INFEASIBLE
