@@ -279,11 +279,15 @@ MILP_MAX_INTEGERS = 1000
 MILP_MIN_SECONDS = 15.0
 MILP_SHORT_INTEGERS = 400
 #: The relaxation induced neighbourhood's branch and bound (:func:`_rins`): at most
-#: this many seconds, and this share of the stage's time left.  600 x 25 teams,
-#: in process, medians of 3: weights to a tenth, the nine teams that take under
-#: 3 s 18.8 -> 16.6 s (seven faster, e.g. team 1 2.01 -> 1.26 s; team 5 1.74 ->
-#: 2.47 s); a weighting scheme, ten teams 9.7 -> 8.9 s; tier weights the same.
-RINS_SECONDS = 1.0
+#: this many nodes (a work limit, so the same answer on every run; at 600 x 25 a
+#: node takes about 1 ms), and as a safety net at most this many seconds and this
+#: share of the stage's time left.  600 x 25 teams, in process: weights to a
+#: tenth, the nine teams of seeds 1-9 18.8 -> 16.6 s (medians of 3; seven faster,
+#: e.g. team 1 2.01 -> 1.26 s, team 5 1.74 -> 2.47 s); a weighting scheme, ten
+#: teams 9.7 -> 8.9 s; tier weights the same.  Over 30 tenths teams 500 nodes
+#: against none: 81.9 -> 79.6 s; 50 nodes lost (74.3 -> 75.3 s).
+RINS_NODES = 500
+RINS_SECONDS = 2.0
 RINS_SHARE = 0.25
 #: Passes of the LNS over its neighbourhoods (a work limit; its sub-problems'
 #: seconds are wall-clock limits, so results are reproducible when none binds).
@@ -773,7 +777,7 @@ def _rins(
     share = RINS_SECONDS if limit is None else min(RINS_SECONDS, RINS_SHARE * limit)
     began = time.monotonic()
     with lp.bounds_held(held):
-        solved = lp.solve(variables, share, values)
+        solved = lp.solve(variables, share, values, max_nodes=RINS_NODES)
     stats[f"{stage.value}_rins_seconds"] = time.monotonic() - began
     stats[f"{stage.value}_rins_held"] = len(held)
     if solved.status not in (Status.OPTIMAL, Status.FEASIBLE):

@@ -265,6 +265,7 @@ class Milp:
         relax: bool = False,
         heuristics: float | None = None,
         duals: Sequence[builtins.int] = (),
+        max_nodes: builtins.int | None = None,
     ) -> Solved:
         """Solve (or, with ``relax``, solve the LP relaxation); values of ``variables``.
 
@@ -272,6 +273,8 @@ class Milp:
         ``heuristics``: HiGHS ``mip_heuristic_effort`` (default HiGHS' own, 0.05).
         ``duals``: numbers of rows (from :meth:`row`) whose duals a relaxation
         returns in :attr:`Solved.duals` (MathOpt's sign convention).
+        ``max_nodes``: HiGHS ``mip_max_nodes`` (a work limit: unlike the time
+        limit, the same answer on every run).
         """
         self._flush()
         if relax:
@@ -285,7 +288,10 @@ class Milp:
                         "mip_abs_gap": 1e-6,
                         **({} if heuristics is None else {"mip_heuristic_effort": heuristics}),
                     },
-                    int_options={"threads": 1},
+                    int_options={
+                        "threads": 1,
+                        **({} if max_nodes is None else {"mip_max_nodes": max_nodes}),
+                    },
                     string_options=RELAXATION_OPTIONS if relax else {},
                 ),
             )
