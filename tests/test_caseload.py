@@ -698,7 +698,8 @@ def test_every_start_of_the_whole_model_is_complete_and_feasible_and_relaxations
     real_solve = Milp.solve
 
     def spy_solve(  # type: ignore[no-untyped-def]
-        self, variables, time_limit=None, hint=None, relax=False, heuristics=None, duals=()
+        self, variables, time_limit=None, hint=None, relax=False, heuristics=None, duals=(),
+        max_nodes=None,
     ):
         whole = built[0]
         if self is whole.lp and relax:
@@ -710,7 +711,7 @@ def test_every_start_of_the_whole_model_is_complete_and_feasible_and_relaxations
             seen["starts"] += 1
         if self is whole.lp and not relax:  # its answer is the next stage's start
             assert {*whole.unplaced.values(), whole.unplaced_points} <= set(variables)
-        return real_solve(self, variables, time_limit, hint, relax, heuristics, duals)
+        return real_solve(self, variables, time_limit, hint, relax, heuristics, duals, max_nodes)
 
     monkeypatch.setattr(caseload_solve, "build", spy_build)
     monkeypatch.setattr(Milp, "solve", spy_solve)
