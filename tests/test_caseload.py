@@ -1236,3 +1236,15 @@ def _greedy(instance: CaseloadInstance) -> list[int | None]:
             room[k] -= person.weight
         out.append(k)
     return out
+
+
+def test_a_stage_is_open_while_its_value_is_short_of_its_bound() -> None:
+    # maximising stages count whole people (566.9999 from HiGHS is 567); the
+    # spread stage's value is in points when the weights have no quantum, so 0.4
+    # above a bound of 0 is open (rounding it once skipped branch and bound)
+    stage = caseload_solve.Stage
+    assert caseload_solve._open(stage.LOCALITY, 565.0, 566)
+    assert not caseload_solve._open(stage.LOCALITY, 565.9999999, 566)
+    assert caseload_solve._open(stage.SPREAD, 0.4, 0)
+    assert caseload_solve._open(stage.SPREAD, 3.0, 2)
+    assert not caseload_solve._open(stage.SPREAD, 2.0, 2)

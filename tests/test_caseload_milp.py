@@ -98,6 +98,9 @@ def test_bounds_held_only_inside_the_block_even_when_it_raises() -> None:
     except RuntimeError:
         pass
     assert lp.bounds(x) == (0, 5)
+    with lp.bounds_held({x: (None, 3), y: (2, None)}):  # None: that bound as it is
+        assert lp.bounds(x) == (0, 3) and lp.bounds(y) == (2, 3)
+    assert lp.bounds(x) == (0, 5) and lp.bounds(y) == (1, 3)
 
 
 def _knapsack() -> tuple[Milp, list]:

@@ -661,6 +661,9 @@ def _solve(
             if rins and values is not None and _open(stage, values[var], bound):
                 values = _rins(lp, stage, (var, after), variables, relaxed, values,
                                limit, stats)  # fmt: skip
+                limit = left()  # (what the neighbourhood left)
+                if prove and limit is not None:
+                    limit *= HIGHS_SHARE[stage]
             if values is None or _open(stage, values[var], bound):
                 solved = lp.solve(variables, limit, values, heuristics=effort)
             if solved.status in (Status.OPTIMAL, Status.FEASIBLE):
@@ -750,8 +753,9 @@ def _solve(
 
 
 def _open(stage: Stage, value: float, bound: float) -> bool:
-    """Whether a stage's incumbent ``value`` is short of its ``bound``."""
-    return round(value) < bound if stage in _MAXIMISE else round(value) > bound
+    """Whether a stage's incumbent ``value`` is short of its ``bound`` (the spread
+    stage's value is in points, not whole, when the weights have no quantum)."""
+    return round(value) < bound if stage in _MAXIMISE else value > bound + 1e-6
 
 
 def _rins(

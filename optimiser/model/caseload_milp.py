@@ -211,9 +211,10 @@ class Milp:
             var.upper_bound = upper
 
     @contextmanager
-    def bounds_held(self, bounds: dict[Var, tuple[float, float]]) -> Iterator[None]:
-        """Variables at these (lower, upper) bounds for the ``with`` block, their
-        own bounds back afterwards (also when it raises)."""
+    def bounds_held(self, bounds: dict[Var, tuple[float | None, float | None]]) -> Iterator[None]:
+        """Variables at these (lower, upper) bounds for the ``with`` block (``None``:
+        that bound as it is), their own bounds back afterwards (also when it
+        raises)."""
         self._flush()
         ids = np.fromiter((var.id for var in bounds), dtype=np.int64, count=len(bounds))
         keys = ids.reshape(-1, 1)
@@ -222,6 +223,8 @@ class Milp:
         # in one call each (one per variable: 0.1 s of a 600 x 25 team's stages)
         saved = self._store.get_attrs(lower_attr, keys), self._store.get_attrs(upper_attr, keys)
         held = np.asarray(list(bounds.values()), dtype=np.float64).reshape(-1, 2)
+        # (None: that bound as it is)
+        held = np.where(np.isnan(held), np.stack(saved, axis=1).reshape(-1, 2), held)
         self._store.set_attrs(lower_attr, keys, held[:, 0].copy())
         self._store.set_attrs(upper_attr, keys, held[:, 1].copy())
         try:
