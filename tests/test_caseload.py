@@ -1248,3 +1248,21 @@ def test_a_stage_is_open_while_its_value_is_short_of_its_bound() -> None:
     assert caseload_solve._open(stage.SPREAD, 0.4, 0)
     assert caseload_solve._open(stage.SPREAD, 3.0, 2)
     assert not caseload_solve._open(stage.SPREAD, 2.0, 2)
+
+
+def test_a_team_whose_spread_model_highs_presolve_fails_on_is_solved() -> None:
+    # HiGHS' presolve stopped with an internal error on this team's spread stage
+    # (weights 0.7, 1.0 and 1.3 plus up to 1e-4 of noise), which crashed the
+    # command; the solve now runs again without presolve
+    rnd = random.Random(11)
+    coords = tuple(coord(f"C{i}", rnd.choice([6.0, 8.0, 10.0])) for i in range(4))
+    people = tuple(
+        Person(f"P{j}", "t", rnd.choice([1.0, 1.3, 0.7]) + 1e-4 * rnd.random(),
+               current=rnd.choice([None, None, "C0", "C1"]))
+        for j in range(rnd.randint(12, 22))
+    )  # fmt: skip
+    instance = CaseloadInstance(coords, people)
+    result = solve_caseload(instance, CaseloadParams(time_limit=3))  # (6.5 s to prove)
+    assert [s.stage for s in result.stages] == ["place", "keep", "locality", "spread"]
+    assert all(s.status is Status.OPTIMAL for s in result.stages[:3])
+    assert check_assignment(instance, result.assignment) == []

@@ -6,7 +6,10 @@ import math
 
 import pytest
 from ortools.math_opt.python import mathopt
+from pybind11_abseil.status import Status as AbslStatus
+from pybind11_abseil.status import StatusCode, StatusNotOk
 
+from optimiser.model import caseload_milp
 from optimiser.model.caseload_milp import Milp, Sense
 from optimiser.model.lp import Status
 
@@ -142,3 +145,33 @@ def test_solve_reports_infeasible_and_unsolved() -> None:
     lp.row(5, math.inf, [(xs[0], 2.0), (xs[1], 3.0)], "too_much")  # 2a + 3b >= 5 > 4.5
     assert lp.solve(xs).status is Status.INFEASIBLE
     assert lp.solve(xs, relax=True).status is Status.INFEASIBLE
+
+
+def test_a_highs_failure_is_retried_without_presolve_then_no_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # HiGHS' internal error (StatusNotOk from OR-Tools) crashed the command: now
+    # the solve runs once more without presolve, and if that fails too it has no
+    # answer (status UNKNOWN), as when the clock stops it before one
+    lp, xs = _knapsack()
+    real = caseload_milp.core_solver.solve
+    calls: list[str] = []
+
+    def failing(times: int):  # type: ignore[no-untyped-def]
+        def solve(*args):  # type: ignore[no-untyped-def]
+            calls.append(args[3].highs.string_options.get("presolve", "default"))
+            if len(calls) <= times:
+                raise StatusNotOk(AbslStatus(StatusCode.INTERNAL, "HighsStatus: kError"))
+            return real(*args)
+
+        return solve
+
+    monkeypatch.setattr(caseload_milp.core_solver, "solve", failing(1))
+    solved = lp.solve(xs)
+    assert calls == ["default", "off"] and lp.errors == 1
+    assert solved.status is Status.OPTIMAL and math.isclose(solved.objective, 8.5)
+    calls.clear()
+    monkeypatch.setattr(caseload_milp.core_solver, "solve", failing(2))
+    solved = lp.solve(xs)
+    assert calls == ["default", "off"] and lp.errors == 3
+    assert solved.status is Status.UNKNOWN and solved.values == {}
