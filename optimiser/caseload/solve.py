@@ -280,14 +280,15 @@ MILP_MIN_SECONDS = 15.0
 MILP_SHORT_INTEGERS = 400
 #: The relaxation induced neighbourhood's branch and bound (:func:`_rins`): at most
 #: this many nodes (a work limit, so the same answer on every run; at 600 x 25 a
-#: node takes about 1 ms), and as a safety net at most this many seconds and this
+#: node takes 1-2.5 ms, 500 of them up to 1.2 s), and as a safety net at most
+#: this many seconds (so that on a loaded machine the nodes still decide) and this
 #: share of the stage's time left.  600 x 25 teams, in process: weights to a
 #: tenth, the nine teams of seeds 1-9 18.8 -> 16.6 s (medians of 3; seven faster,
 #: e.g. team 1 2.01 -> 1.26 s, team 5 1.74 -> 2.47 s); a weighting scheme, ten
 #: teams 9.7 -> 8.9 s; tier weights the same.  Over 30 tenths teams 500 nodes
 #: against none: 81.9 -> 79.6 s; 50 nodes lost (74.3 -> 75.3 s).
 RINS_NODES = 500
-RINS_SECONDS = 2.0
+RINS_SECONDS = 5.0
 RINS_SHARE = 0.25
 #: Passes of the LNS over its neighbourhoods (a work limit; its sub-problems'
 #: seconds are wall-clock limits, so results are reproducible when none binds).
