@@ -356,10 +356,15 @@ def test_supervision_hours_must_be_finite_and_few(tmp_path: Path, hours: str, me
     assert "Infinity" not in (tmp_path / "o" / "review.json").read_text()
 
 
-def test_self_supervision_is_not_counted(tmp_path: Path) -> None:
+def _supervision_with(path: Path, row: str) -> Path:
+    """The example supervision log with ``row`` first, written to ``path``."""
     lines = SUPERVISION.read_text().splitlines()
-    path = tmp_path / "self.csv"
-    path.write_text("\n".join([lines[0], "2027-04-05,N1,N1,3", *lines[1:]]))
+    path.write_text("\n".join([lines[0], row, *lines[1:]]))
+    return path
+
+
+def test_self_supervision_is_not_counted(tmp_path: Path) -> None:
+    path = _supervision_with(tmp_path / "self.csv", "2027-04-05,N1,N1,3")
     code, output, doc = _review(tmp_path, ACTIVITY, "--supervision", str(path))
     assert code == 0, output
     assert f"{path}: row 2, column 'supervisor': 'N1' supervises themselves" in (
@@ -368,9 +373,7 @@ def test_self_supervision_is_not_counted(tmp_path: Path) -> None:
 
 
 def test_supervision_outside_the_period_is_counted(tmp_path: Path) -> None:
-    lines = SUPERVISION.read_text().splitlines()
-    path = tmp_path / "early.csv"
-    path.write_text("\n".join([lines[0], "2026-01-05,N1,L1,1", *lines[1:]]))
+    path = _supervision_with(tmp_path / "early.csv", "2026-01-05,N1,L1,1")
     code, output, doc = _review(tmp_path, ACTIVITY, "--supervision", str(path))
     assert code == 0, output
     assert doc["supervision_outside_period"] == 1

@@ -658,7 +658,7 @@ def _solve(
             if prove and limit is not None:  # the rest for CP-SAT, should HiGHS not prove it
                 limit *= HIGHS_SHARE[stage]
             solved = Solved(Status.UNKNOWN, math.nan, math.nan, {})
-            rins = relaxed.status is Status.OPTIMAL and values is not None
+            rins = relaxed.status is Status.OPTIMAL
             if rins and values is not None and _open(stage, values[var], bound):
                 values = _rins(lp, stage, (var, after), variables, relaxed, values,
                                limit, stats)  # fmt: skip
