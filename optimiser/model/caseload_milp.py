@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from ortools.math_opt import result_pb2, solution_pb2
+from ortools.math_opt import callback_pb2, parameters_pb2, result_pb2, solution_pb2
 from ortools.math_opt.core.python import solver as core_solver
 from ortools.math_opt.elemental.python import enums
-from ortools.math_opt.python import callback, init_arguments, mathopt, variables
+from ortools.math_opt.python import expressions, model_parameters, parameters, variables
+from ortools.math_opt.python import model as mathopt_model
 from ortools.math_opt.python import result as mathopt_result
 from ortools.math_opt.solvers import highs_pb2
 from pybind11_abseil.status import StatusNotOk
@@ -82,7 +83,7 @@ class Milp:
     """
 
     def __init__(self, name: str) -> None:
-        self.model = mathopt.Model(name=name)
+        self.model = mathopt_model.Model(name=name)
         self._store = self.model._elemental  # noqa: SLF001 (see the module docstring)
         self._integers: list[Var] = []
         self._integer_id_cache = np.zeros(0, dtype=np.int64)  # (see _integer_ids)
@@ -193,7 +194,7 @@ class Milp:
 
     def objective(self, terms: Iterable[tuple[Var, float]], sense: Sense) -> None:
         """Replace the objective."""
-        expr = mathopt.fast_sum(coef * var for var, coef in terms if coef)
+        expr = expressions.fast_sum(coef * var for var, coef in terms if coef)
         if sense is Sense.MAX:
             self.model.maximize(expr)
         else:
@@ -285,7 +286,7 @@ class Milp:
         if relax:
             self._set_integer(False)
         try:
-            params = mathopt.SolveParameters(
+            params = parameters.SolveParameters(
                 time_limit=None if time_limit is None else datetime.timedelta(seconds=time_limit),
                 highs=highs_pb2.HighsOptionsProto(
                     double_options={
@@ -300,10 +301,10 @@ class Milp:
                     string_options=RELAXATION_OPTIONS if relax else {},
                 ),
             )
-            model_params = mathopt.ModelSolveParameters()
+            model_params = model_parameters.ModelSolveParameters()
             if hint:
-                model_params = mathopt.ModelSolveParameters(
-                    solution_hints=[mathopt.SolutionHint(variable_values=hint)]
+                model_params = model_parameters.ModelSolveParameters(
+                    solution_hints=[model_parameters.SolutionHint(variable_values=hint)]
                 )
             with quiet_stdout():  # HiGHS' MIP solver prints a few messages itself
                 proto = self._solve_proto(params, model_params)
@@ -336,7 +337,9 @@ class Milp:
         return Solved(status, float(primal.objective_value), bound, values, row_duals)
 
     def _solve_proto(
-        self, params: mathopt.SolveParameters, model_params: mathopt.ModelSolveParameters
+        self,
+        params: parameters.SolveParameters,
+        model_params: model_parameters.ModelSolveParameters,
     ) -> result_pb2.SolveResultProto | None:
         """``mathopt.solve`` up to HiGHS' answer, without parsing it whole: the
         parse builds Python objects for every value, basis status and dual (5 to
@@ -353,12 +356,12 @@ class Milp:
             try:
                 return core_solver.solve(
                     self.model.export_model(),
-                    mathopt.SolverType.HIGHS.value,
-                    init_arguments.StreamableSolverInitArguments().to_proto(),
+                    parameters.SolverType.HIGHS.value,
+                    parameters_pb2.SolverInitializerProto(),  # (no init arguments)
                     solve_params,
                     model_params.to_proto(),
                     None,
-                    callback.CallbackRegistration().to_proto(),
+                    callback_pb2.CallbackRegistrationProto(),  # (no callback)
                     None,
                     None,
                 )

@@ -67,8 +67,8 @@ class Sheet:
 
 
 def _help(model: type[BaseModel], name: str) -> str:
-    """A field's description (its docstring in :mod:`optimiser.scenario.models`)."""
-    return " ".join((model.model_fields[name].description or "").split())
+    """A field's docstring in :mod:`optimiser.scenario.models`, on one line."""
+    return " ".join(models.field_doc(model, name).split())
 
 
 def _kind(annotation: Any) -> Kind:
