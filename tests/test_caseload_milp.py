@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from ortools.math_opt.python import mathopt
@@ -138,6 +139,30 @@ def test_solve_reads_what_mathopt_reads() -> None:
     assert lp.solve(xs).values == {a: 1.0, b: 0.0, c: 1.0, s: 1.0}
     assert lp.solve(xs, relax=True).values == pytest.approx({a: 1.0, b: 0.5, c: 1.0, s: 0.0})
     assert all(var.integer for var in lp.integers)  # the relaxation put them back
+
+
+def test_relaxations_by_simplex_when_small_by_interior_point_when_large(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the knapsack's relaxation has one optimum (a = 1, b = 0.5, c = 1: 10): both
+    # engines reach it; which one runs depends on the model's size only
+    seen: list[dict[str, str]] = []
+    real = Milp._solve_proto
+
+    def spy(self: Milp, params: Any, model_params: Any) -> Any:
+        seen.append(dict(params.highs.string_options))
+        return real(self, params, model_params)
+
+    monkeypatch.setattr(Milp, "_solve_proto", spy)
+    for most, engine in ((caseload_milp.SIMPLEX_MAX_VARIABLES, "simplex"), (3, "ipm")):
+        monkeypatch.setattr(caseload_milp, "SIMPLEX_MAX_VARIABLES", most)
+        lp, xs = _knapsack()  # 4 variables
+        solved = lp.solve(xs, relax=True)
+        assert seen[-1]["solver"] == engine
+        assert solved.objective == pytest.approx(10.0)
+        assert solved.values == pytest.approx(dict(zip(xs, [1.0, 0.5, 1.0, 0.0], strict=True)))
+        lp.solve(xs)  # branch and bound: HiGHS' own choice
+        assert "solver" not in seen[-1]
 
 
 def test_solve_reports_infeasible_and_unsolved() -> None:
