@@ -154,7 +154,8 @@ def test_relaxations_by_simplex_when_small_by_interior_point_when_large(
         return real(self, params, model_params)
 
     monkeypatch.setattr(Milp, "_solve_proto", spy)
-    for most, engine in ((caseload_milp.SIMPLEX_MAX_VARIABLES, "simplex"), (3, "ipm")):
+    default = caseload_milp.SIMPLEX_MAX_VARIABLES
+    for most, engine in ((default, "simplex"), (4, "simplex"), (3, "ipm")):  # (4 variables)
         monkeypatch.setattr(caseload_milp, "SIMPLEX_MAX_VARIABLES", most)
         lp, xs = _knapsack()  # 4 variables
         solved = lp.solve(xs, relax=True)

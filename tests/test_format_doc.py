@@ -99,3 +99,16 @@ def test_excel_columns_carry_the_model_descriptions() -> None:
     assert capacity.help.startswith("Weighted caseload points")
     supervisees = roles.column("max_supervisees")
     assert supervisees is not None and supervisees.path == ("supervision", "max_supervisees")
+
+
+def test_field_help_is_empty_without_the_models_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    # an install without .py sources: no column help (as pydantic gave none), no error
+    def missing(self: Path, *args: object, **kwargs: object) -> str:
+        raise FileNotFoundError(self)
+
+    models._attribute_docs.cache_clear()
+    monkeypatch.setattr(models.Path, "read_text", missing)
+    try:
+        assert models.field_doc(models.Role, "caseload_capacity") == ""
+    finally:
+        models._attribute_docs.cache_clear()  # (parsed again once the patch is undone)

@@ -48,12 +48,13 @@ Var = Any  # mathopt.Variable
 #: dual simplex, the same optimum; the vertex rounds as well as the simplex one)
 RELAXATION_OPTIONS = {"solver": "ipm", "run_crossover": "on"}
 #: a model of at most this many variables relaxes by dual simplex instead: faster
-#: below about 20,000 (placement relaxations: 600 x 25, 3,900 variables, 0.05 s
-#: against 0.08 s by interior point; 3,000 x 120, 11,600, 0.20 against 0.28 s; 3,000
-#: x 120 tenths, 20,800, 0.73 against 0.69 s), and its vertices started the stages
-#: better (whole command in process, 600 x 25 teams: 60 with a weighting scheme 53.7
-#: -> 49.7 s, 30 with weights to a tenth 78.8 -> 68.8 s, the same values)
-SIMPLEX_MAX_VARIABLES = 15_000
+#: on team-sized models (placement relaxations: 600 x 25, 3,900 variables, 0.05 s
+#: against 0.08 s by interior point), and its vertices started the stages better
+#: (whole command in process, 600 x 25 teams: 60 with a weighting scheme 53.7 ->
+#: 49.7 s, 30 with weights to a tenth 78.8 -> 68.8 s, the same values).  Above it
+#: the size alone does not say (3,000 x 120 with a weighting scheme, 11,600
+#: variables: 0.20 against 0.28 s; the tier trust, 13,600: 0.76 against 0.21 s)
+SIMPLEX_MAX_VARIABLES = 10_000
 SIMPLEX_OPTIONS = {"solver": "simplex"}
 
 
