@@ -28,6 +28,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from optimiser.check import check_plan  # noqa: E402  (fails loudly if it is missing)
+from optimiser.model import caseload_milp  # noqa: E402
 from optimiser.plan import Plan  # noqa: E402
 from optimiser.scenario import Scenario, load_scenario
 from optimiser.solve import SolveParams
@@ -170,3 +171,12 @@ def util(plan: dict[str, Any], role: str) -> dict[str, Any]:
 def plan_tools() -> dict[str, Callable[..., Any]]:
     """The plan readers as a fixture, for test modules that prefer not to import conftest."""
     return {"rows": rows, "total": total, "risks": risks, "util": util}
+
+
+@pytest.fixture(params=["simplex", "ipm"])
+def relaxation_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The caseload relaxations' engine, whatever the model's size: dual simplex
+    (team-sized models by default) or interior point with crossover (large ones)."""
+    most = 10**9 if request.param == "simplex" else 0
+    monkeypatch.setattr(caseload_milp, "SIMPLEX_MAX_VARIABLES", most)
+    return str(request.param)

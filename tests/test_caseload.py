@@ -634,9 +634,8 @@ def test_unplaced_points_allow_a_load_within_the_tolerance_above_capacity() -> N
     assert result.objectives().placed == 5 and result.status is Status.OPTIMAL
 
 
-@pytest.mark.parametrize("engine", ["ipm", "simplex"])
 def test_relaxation_with_unplaced_counts_freed_is_the_plain_models(
-    engine: str, monkeypatch: pytest.MonkeyPatch
+    relaxation_engine: str,
 ) -> None:
     # the starts are rounded from the relaxation's vertex: with the unplaced
     # counts freed, interior point (large models) gives the model's vertex
@@ -644,11 +643,8 @@ def test_relaxation_with_unplaced_counts_freed_is_the_plain_models(
     # optimum, and some teams' starts were worse); dual simplex (small models)
     # may stop at another vertex of the same optimum
     from optimiser.caseload.model import build, unplaced_counts_free
-    from optimiser.model import caseload_milp
     from optimiser.model.caseload_milp import Sense
 
-    if engine == "ipm":
-        monkeypatch.setattr(caseload_milp, "SIMPLEX_MAX_VARIABLES", 0)
     instance = synthetic_instance(120, 6, localities=2, seed=0, weights="scheme", severity=True)
     vertices, optima = [], []
     for counts, freed in ((False, False), (True, True), (True, False)):
@@ -668,7 +664,7 @@ def test_relaxation_with_unplaced_counts_freed_is_the_plain_models(
             assert model.lp.bounds(model.unplaced_points) == held
     plain, freed_vertex, _ = vertices  # (kept, HiGHS 1.12 gives another vertex)
     assert optima[1] == pytest.approx(optima[0])
-    if engine == "ipm":
+    if relaxation_engine == "ipm":
         assert freed_vertex == plain
 
 

@@ -12,7 +12,6 @@ from caseload_synthetic import synthetic_instance
 
 from optimiser.caseload import CaseloadParams, solve_caseload
 from optimiser.caseload.instance import CaseloadInstance, Coordinator, Person
-from optimiser.model import caseload_milp
 from optimiser.model.caseload_cpsat import PairProblem
 from optimiser.model.caseload_profiles import (
     _best_subset,
@@ -390,9 +389,8 @@ def test_random_teams_keeps_and_locality_against_brute_force(seed: int) -> None:
                 assert scores[2] == local == located.bound
 
 
-@pytest.mark.parametrize("engine", ["simplex", "ipm"])
 def test_a_two_decimal_team_keeps_and_localities_proved_by_profiles(
-    engine: str, monkeypatch: pytest.MonkeyPatch
+    relaxation_engine: str,
 ) -> None:
     # the 600 x 25 team 5 with two-decimal weights: placement is proved by its
     # relaxation; from the interior-point vertex (the relaxations of large
@@ -401,14 +399,12 @@ def test_a_two_decimal_team_keeps_and_localities_proved_by_profiles(
     # (small models, as this one) a rounded start meets the relaxation's bound
     # itself.  The locality stage's bound on profiles split by locality (565) is
     # met either way
-    if engine == "ipm":
-        monkeypatch.setattr(caseload_milp, "SIMPLEX_MAX_VARIABLES", 0)
     instance = synthetic_instance(600, 25, 2, seed=5, weights="distinct", severity=True)
     result = solve_caseload(instance, CaseloadParams(time_limit=20, balance=False))
     stages = {s.stage: s for s in result.stages}
     assert (stages["keep"].value, stages["keep"].status) == (482, Status.OPTIMAL)
     assert (stages["locality"].value, stages["locality"].status) == (565, Status.OPTIMAL)
-    if engine == "ipm":
+    if relaxation_engine == "ipm":
         assert result.stats["keep_profiles_keeps"] == 482
     assert result.stats["locality_profiles_bound"] == 565
 
