@@ -244,38 +244,25 @@ def test_the_two_decimal_team_is_placed_optimally(seed: int) -> None:
     assert result.stats["place_profiles_seconds"] > 0
 
 
-def _pairs_of(instance):  # type: ignore[no-untyped-def]
-    from optimiser.caseload.heuristic import LocalSearch
-    from optimiser.caseload.model import build
-    from optimiser.caseload.solve import _pair_problem
-
-    model = build(instance, whole_arcs=True)
-    type_of = [0] * len(instance.people)
-    for group in model.groups:
-        for i in group.members:
-            type_of[i] = group.type
-    return _pair_problem(instance, LocalSearch(instance, [model.eligible[t] for t in type_of]))
-
-
-def test_two_decimal_weights_are_fine_and_a_scheme_is_coarse() -> None:
-    # two-decimal weights: about 250 classes of 600 people (profiles first); a
-    # weighting scheme: about 40 (the class model first, the profiles only if it
-    # leaves the placement unproved)
-    from optimiser.caseload.solve import _fine
-
-    for weights, fine in (("distinct", True), ("scheme", False)):
-        instance = synthetic_instance(600, 25, 2, seed=1, weights=weights, severity=True)
-        assert _fine(_pairs_of(instance)) is fine
-
-
-def test_a_coarse_team_proved_by_the_class_model_is_not_packed() -> None:
-    # a scheme team whose placement the class model proves (with keeps) never
-    # goes to the profiles: its later stages keep the class model's incumbent
-    # (seed 0: its placement relaxation does not prove it, the class model does)
+def test_a_scheme_team_is_packed_first_and_its_ties_broken_on_classes() -> None:
+    # per-person weights on a small team: the placement goes to the profiles
+    # first, whatever the weights' grain; scheme team 0's packings meet the
+    # placement bound but not the profiles' keeps at it, so the class model
+    # breaks the ties (and proves the keep stage with it)
     instance = synthetic_instance(600, 25, 2, seed=0, weights="scheme", severity=True)
     result = solve_caseload(instance, CaseloadParams(time_limit=30, balance=False))
+    assert "place_profiles_seconds" in result.stats
     assert "place_classes_seconds" in result.stats
-    assert "place_profiles_seconds" not in result.stats
+    assert "locality_profiles_seconds" in result.stats
+    assert all(s.status is Status.OPTIMAL for s in result.stages)
+
+
+def test_tier_weights_go_without_profiles_or_classes() -> None:
+    # no per-person weights: the grouped model alone (its relaxations prove the
+    # tier-weighted teams' stages); neither the profiles nor the class model run
+    instance = synthetic_instance(600, 25, 2, seed=0, weights="tier", severity=True)
+    result = solve_caseload(instance, CaseloadParams(time_limit=30, balance=False))
+    assert not [k for k in result.stats if "profiles" in k or "classes" in k]
     assert all(s.status is Status.OPTIMAL for s in result.stages)
 
 

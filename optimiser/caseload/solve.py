@@ -313,10 +313,6 @@ PROFILE_SECONDS = 5.0
 #: ... when no coordinator holds more quanta than this: the packing's subset sums
 #: grow with them and have no clock (two-decimal weights: about 5,000)
 PROFILE_MAX_QUANTA = 20_000
-#: weights are fine (the profiles go first) when there are more classes of
-#: interchangeable people than this share of the people (600 x 25 teams, seeds
-#: 0-5: 0.40-0.43 with two-decimal weights, 0.06-0.07 with a weighting scheme)
-FINE_CLASSES = 0.2
 #: after a proved packing, the class model's seconds to break its ties by keeps
 PROFILE_CLASS_SECONDS = 2.0
 #: models with more integer counts than this (hundreds of distinct weights at trust
@@ -433,7 +429,9 @@ def _solve(
             type_of[i] = group.type
     search = LocalSearch(instance, [model.eligible[t] for t in type_of])
     pairs = _pair_problem(instance, search) if not nested else None
-    fine = weighted and pairs is not None and _fine(pairs)  # (the profiles' weights)
+    # per-person weights on a small team: placement, keep and locality go first to
+    # coordinator profiles (:mod:`optimiser.model.caseload_profiles`)
+    profiles = weighted and pairs is not None
     bounding = None
     if not nested and len(model.counts) > BOUNDING_INTEGERS:
         bounding = _bounding_model(instance)
@@ -567,19 +565,19 @@ def _solve(
                 if relaxed.status is Status.OPTIMAL:
                     bound = math.ceil(relaxed.objective - 1e-6)
             status = Status.OPTIMAL if values[var] <= bound else Status.FEASIBLE
-        classes = stage in (Stage.PLACE, Stage.KEEP) and weighted and pairs is not None
-        # per-person weights, placement: on coordinator profiles before the class
-        # model when the weights are fine (two-decimal weights: hundreds of
-        # classes, which the class model cannot pack, 1,646 of 1,649 after 13 s on
-        # a 600 x 25 team, and the profiles' subset sums can: 1,649 proved in
-        # 0.6 s); after it, if it left the placement unproved, when they are
-        # coarse (a weighting scheme: the class model proves placement and keep
-        # at once, and another incumbent sent the locality stage another way,
-        # team 33 1.6 -> 2.1 s in process, the same optimum)
+        classes = stage in (Stage.PLACE, Stage.KEEP) and profiles
+        # per-person weights, placement: on coordinator profiles, then on the class
+        # model if the packings left it unproved or short of the profiles' keeps.
+        # Two-decimal weights give hundreds of classes, which the class model
+        # cannot pack (1,646 of 1,649 after 13 s on a 600 x 25 team) and the
+        # profiles' subset sums can (1,649 proved in 0.6 s); with a weighting
+        # scheme or tenths the packings were faster too (fifteenth session: 70
+        # scheme teams 59.5 -> 55.4 s in all, 30 tenths teams' median 1.62 ->
+        # 1.08 s, the same optima), though the class model alone proves most
         profiling = stage is Stage.PLACE and classes and pairs is not None
         # the profile packing proved the placement, but perhaps not its keeps
         ties_open = False
-        if profiling and fine and status is not Status.OPTIMAL and pairs is not None:
+        if profiling and status is not Status.OPTIMAL and pairs is not None:
             assert values is not None
             values, bound, at = _place_by_profiles(instance, model, pairs, values, bound,
                                                    left(), stats, search)  # fmt: skip
@@ -595,12 +593,11 @@ def _solve(
                 proved = round(values[var])
                 ties_open = at is None or at[0] != proved or values[model.kept] < at[1]
         placed_proved = bool(results) and results[0].status is Status.OPTIMAL
-        again = stage is Stage.KEEP and fine and not profiled  # (the same packings)
+        again = stage is Stage.KEEP and classes and not profiled  # (the same packings)
         if again and status is not Status.OPTIMAL and placed_proved:
-            # a placement proved otherwise (its relaxation or the class model):
-            # the profiles' bound on keeps at it, and their packings (600 x 25
-            # two-decimal team 5: keep proved in 0.5 s, where the class model and
-            # the search took 12 s)
+            # a placement proved otherwise (its relaxation): the profiles' bound on
+            # keeps at it, and their packings (600 x 25 two-decimal team 5: keep
+            # proved in 0.5 s, where the class model and the search took 12 s)
             assert values is not None and pairs is not None
             values, _, at = _place_by_profiles(
                 instance, model, pairs, values, math.inf, left(), stats, search, "keep"
@@ -627,21 +624,10 @@ def _solve(
             assert values is not None
             if values[var] >= bound:
                 status = Status.OPTIMAL
-        if profiling and not fine and status is not Status.OPTIMAL and pairs is not None:
-            assert values is not None
-            values, bound, at = _place_by_profiles(instance, model, pairs, values, bound,
-                                                   left(), stats, search)  # fmt: skip
-            profiled = True
-            if at is not None:
-                best_kept.append(at)
-            if values[var] >= bound:
-                status = Status.OPTIMAL
-        # fine per-person weights, locality: on coordinator profiles split by
-        # locality (600 x 25 two-decimal team 3: proved in 1.5 s, against 15 s).
-        # Coarse weights go without: the packings of scheme teams fell 2-7 keeps
-        # short of the floor on most of them, and the relaxation and polish cost
-        # 0.2-0.4 s (team 33 alone gained: 2.1 -> 1.3 s in process)
-        locating = stage is Stage.LOCALITY and fine
+        # per-person weights, locality: on coordinator profiles split by locality
+        # (600 x 25 two-decimal team 3: proved in 1.5 s, against 15 s; the scheme
+        # and tenths teams as a whole gained a little too, fifteenth session)
+        locating = stage is Stage.LOCALITY and profiles
         if locating and status is not Status.OPTIMAL:
             assert values is not None and pairs is not None
             values, bound = _locate_by_profiles(instance, model, pairs, values, bound, left(),
@@ -953,14 +939,6 @@ def _prove_by_pairs(
     if answer.proved and answer.kept is not None and round(values[var]) == answer.value:
         best_kept = (answer.value, answer.kept)
     return values, min(bound, answer.bound), best_kept
-
-
-def _fine(pairs: PairProblem) -> bool:
-    """More classes of interchangeable people (eligible coordinators, weight,
-    priority) than :data:`FINE_CLASSES` of the people."""
-    classes = {(tuple(e), w, p) for e, w, p in zip(pairs.eligible, pairs.weight, pairs.priority,
-                                                  strict=True)}  # fmt: skip
-    return len(classes) > FINE_CLASSES * len(pairs.eligible)
 
 
 def _profile_limit(pairs: PairProblem, time_limit: float | None) -> float | None:
