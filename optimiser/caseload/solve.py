@@ -303,8 +303,9 @@ CPSAT_SECONDS = 10.0
 #: HiGHS' share of a small team's stage time when CP-SAT may follow (placement
 #: needs HiGHS longest: 7.5 s on the weighted 600 x 25 team)
 HIGHS_SHARE = {Stage.PLACE: 0.9, Stage.KEEP: 0.75, Stage.LOCALITY: 0.75}
-#: with per-person weights a small team's placement and keep stages go first to
-#: the class model (:mod:`optimiser.model.caseload_classes`), with this share
+#: with per-person weights a small team's placement and keep stages go to the
+#: class model (:mod:`optimiser.model.caseload_classes`) when the coordinator
+#: profiles' packings leave them unproved, with this share
 CLASS_SHARE = 0.7
 #: the profile packing (:mod:`optimiser.model.caseload_profiles`) of a
 #: placement has this share of the time left (at most PROFILE_SECONDS)

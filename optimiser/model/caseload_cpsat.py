@@ -9,8 +9,9 @@ second or two; :func:`solve_stage` is called for a stage HiGHS left unproved on 
 small team.  Plain data in, plain data out: this module knows nothing of people
 files or scenarios.
 
-The placement and keep stages of such teams go first to the class model
-(:mod:`optimiser.model.caseload_classes`).
+The placement and keep stages of such teams go first to the coordinator
+profiles (:mod:`optimiser.model.caseload_profiles`), then, if still unproved,
+to the class model (:mod:`optimiser.model.caseload_classes`).
 """
 
 from __future__ import annotations
