@@ -430,8 +430,10 @@ def _solve(
             type_of[i] = group.type
     search = LocalSearch(instance, [model.eligible[t] for t in type_of])
     pairs = _pair_problem(instance, search) if not nested else None
-    # per-person weights on a small team: placement, keep and locality go first to
-    # coordinator profiles (:mod:`optimiser.model.caseload_profiles`)
+    # per-person weights on a small team: placement and locality go first to
+    # coordinator profiles (:mod:`optimiser.model.caseload_profiles`), and the keep
+    # stage too when the placement was proved without them; the class model then
+    # proves what they leave open and breaks a proved placement's ties by keeps
     profiles = weighted and pairs is not None
     bounding = None
     if not nested and len(model.counts) > BOUNDING_INTEGERS:
@@ -448,7 +450,7 @@ def _solve(
     # placement proved both, and the profiles' relaxation's (both break their
     # placement's ties by keeps)
     best_kept: list[tuple[int, int]] = []
-    profiled = False  # the placement stage packed the profiles
+    profiled = False  # the placement stage tried the profiles
     if start_people is not None:
         values = to_values(instance, model, start_people)
     for number, stage in enumerate(stages):
@@ -572,10 +574,10 @@ def _solve(
         # Two-decimal weights give hundreds of classes, which the class model
         # cannot pack (1,646 of 1,649 after 13 s on a 600 x 25 team) and the
         # profiles' subset sums can (1,649 proved in 0.6 s); with a weighting
-        # scheme or tenths the packings were faster too (fifteenth session: 70
-        # scheme teams 59.5 -> 55.4 s in all, 30 tenths teams' median 1.62 ->
-        # 1.08 s, the same optima), though the class model alone proves most
-        profiling = stage is Stage.PLACE and classes and pairs is not None
+        # scheme or tenths, going to the class model first was no faster (30
+        # tenths teams' median 1.48-1.62 -> 1.08-1.09 s in process, scheme teams
+        # the same; the same optima: docs/benchmarks.md, "Fifteenth session")
+        profiling = stage is Stage.PLACE and profiles
         # the profile packing proved the placement, but perhaps not its keeps
         ties_open = False
         if profiling and status is not Status.OPTIMAL and pairs is not None:
@@ -594,7 +596,7 @@ def _solve(
                 proved = round(values[var])
                 ties_open = at is None or at[0] != proved or values[model.kept] < at[1]
         placed_proved = bool(results) and results[0].status is Status.OPTIMAL
-        again = stage is Stage.KEEP and classes and not profiled  # (the same packings)
+        again = stage is Stage.KEEP and profiles and not profiled  # (the same packings)
         if again and status is not Status.OPTIMAL and placed_proved:
             # a placement proved otherwise (its relaxation): the profiles' bound on
             # keeps at it, and their packings (600 x 25 two-decimal team 5: keep

@@ -10,8 +10,9 @@ small team.  Plain data in, plain data out: this module knows nothing of people
 files or scenarios.
 
 The placement and keep stages of such teams go first to the coordinator
-profiles (:mod:`optimiser.model.caseload_profiles`), then, if still unproved,
-to the class model (:mod:`optimiser.model.caseload_classes`).
+profiles (:mod:`optimiser.model.caseload_profiles`), then to the class model
+(:mod:`optimiser.model.caseload_classes`) if unproved, or to break a proved
+placement's ties by keeps.
 """
 
 from __future__ import annotations
