@@ -628,8 +628,9 @@ def _solve(
             if values[var] >= bound:
                 status = Status.OPTIMAL
         # per-person weights, locality: on coordinator profiles split by locality
-        # (600 x 25 two-decimal team 3: proved in 1.5 s, against 15 s; the scheme
-        # and tenths teams as a whole gained a little too, fifteenth session)
+        # (600 x 25 two-decimal team 3: proved in 1.5 s, against 15 s; tenths
+        # teams faster at the median, slower where capacity is short, whose
+        # packings fall keeps short of the floor: fifteenth session)
         locating = stage is Stage.LOCALITY and profiles
         if locating and status is not Status.OPTIMAL:
             assert values is not None and pairs is not None
