@@ -611,7 +611,7 @@ def caseload(
     scenario: str, people: str, out: str | None, time_limit: float, no_balance: bool
 ) -> None:
     """Staff mode: assign the people of PEOPLE (CSV: id,tier,stage[,current_coordinator,
-    locality,needs]) to care coordinators; write caseload.csv and its companions."""
+    locality,needs,weight]) to care coordinators; write caseload.csv and its companions."""
     began = time.monotonic()  # --time-limit holds from here (the solver loaded too)
     from optimiser.caseload import CaseloadParams, PeopleError, read_people, solve_caseload
     from optimiser.caseload.report import caseload_document, caseload_files

@@ -1192,6 +1192,8 @@ def test_quantum_of_weights() -> None:
     assert quantum([1.0, 2.0]) == 1.0
     assert quantum([0.25, 1.0]) == float(Fraction(1, 4))
     assert quantum([0.1 * 3]) == pytest.approx(0.3)
+    # a weight within the tolerance of 0 is no multiple of anything
+    assert quantum([1e-9]) is None and quantum([1e-9, 0.5]) is None
 
 
 # -- relaxation induced neighbourhood ---------------------------------------------------

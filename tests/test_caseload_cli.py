@@ -195,7 +195,7 @@ def test_tiny_team_assignment_and_risks(tmp_path: Path) -> None:
     assert reasons["r1"] == (
         "moved: W1 is not registered and tier red needs a registered coordinator"
     )
-    assert reasons["a1"] == "moved: A2 does not hold medication on the plan date"
+    assert reasons["a1"] == "moved: A2 does not hold medication on the plan date (sign-off lapsed)"
     assert reasons["a2"] is None and reasons["g1"] is None
     assert reasons["a4"] == "no eligible coordinator: no care coordinator holds prescribing"
     risks = caseload_risks(scenario, result)
@@ -381,16 +381,35 @@ def test_departed_coordinator_is_reassigned_with_the_reason(tmp_path: Path) -> N
 
 
 def test_non_coordinator_and_lapsed_signoff_are_named_in_the_handover(tmp_path: Path) -> None:
-    # T1 does not care-coordinate; A2's medication sign-off has lapsed (needs medication)
+    # T1 does not care-coordinate; A2's medication sign-off has lapsed (x2 needs
+    # medication); S1 (a social worker) never held medication: no lapse, a
+    # competency the coordinator lacks; nobody holds prescribing: x4 leaves A1
+    # and is placed nowhere, and the detail does not say "moved"
     text = (
         "id,tier,stage,current_coordinator,needs\n"
         "x1,amber,recovery,T1,\nx2,amber,recovery,A2,medication\n"
+        "x3,amber,recovery,S1,medication\nx4,amber,recovery,A1,prescribing\n"
     )
     out = tmp_path / "out"
     code, _, err = run("caseload", str(TINY), str(people_csv(tmp_path, text)), "-o", str(out))
     assert code == 0, err
-    reasons = {h["person"]: h["reason"] for h in _csv_rows(out / "handover.csv")}
-    assert reasons == {"x1": "not a coordinator", "x2": "lapsed sign-off"}
+    handover = {h["person"]: h for h in _csv_rows(out / "handover.csv")}
+    reasons = {pid: h["reason"] for pid, h in handover.items()}
+    assert reasons == {
+        "x1": "not a coordinator",
+        "x2": "lapsed sign-off",
+        "x3": "lacks a needed competency",
+        "x4": "lacks a needed competency; unplaced: no eligible coordinator: "
+        "no care coordinator holds prescribing",
+    }
+    assert handover["x2"]["detail"] == "moved: A2 does not hold medication on the plan date " \
+        "(sign-off lapsed)"
+    assert handover["x3"]["detail"] == "moved: S1 does not hold medication"
+    assert handover["x4"]["detail"] == "A1 does not hold prescribing" and handover["x4"]["to"] == ""
+    doc = json.loads((out / "caseload.json").read_text())
+    assert doc["summary"]["moved_by_reason"] == {
+        "not a coordinator": 1, "lapsed sign-off": 1, "lacks a needed competency": 2,
+    }
 
 
 def _weighted_people(red: int, amber: int, green: int) -> str:
@@ -433,6 +452,13 @@ def test_a_tiny_weight_is_placed(tmp_path: Path) -> None:
     code, outs, err = run("caseload", str(TINY), str(people_csv(tmp_path, text)), "-o", str(out))
     assert code == 0, outs + err
     assert all(r["coordinator"] for r in _csv_rows(out / "caseload.csv"))
+    # alone, 1e-9 points (within the tolerance of 0: its quantum was 0, a
+    # ZeroDivisionError); written without an exponent
+    text = "id,tier,stage,weight\nx1,amber,recovery,1e-9\n"
+    code, outs, err = run("caseload", str(TINY), str(people_csv(tmp_path, text)), "-o", str(out))
+    assert code == 0, outs + err
+    [row] = _csv_rows(out / "caseload.csv")
+    assert row["coordinator"] and row["points"] == "0.000000001"
 
 
 def test_own_weights_replace_the_tier_weight(tmp_path: Path) -> None:

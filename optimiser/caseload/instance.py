@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from optimiser.competencies import status_of
 from optimiser.demand import build_team
 
 if TYPE_CHECKING:
@@ -41,6 +42,10 @@ class Coordinator:
         Competencies held on ``plan_date`` (sign-offs judged on that day).
     locality
         Team or locality, if known.
+    lapsed
+        Competencies whose sign-off had lapsed by ``plan_date`` (for the
+        reason someone leaves them: a lapsed sign-off, not a competency the
+        coordinator never held).
     """
 
     id: str
@@ -49,6 +54,7 @@ class Coordinator:
     registered: bool
     competencies: frozenset[str]
     locality: str | None = None
+    lapsed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,16 @@ def scenario_coordinators(scenario: Scenario) -> tuple[list[Coordinator], frozen
     if scenario.staff is None:
         raise ValueError("caseload assignment needs a staff-mode scenario (named staff)")
     team = build_team(scenario)
+    lapsed = {
+        member.id: frozenset(
+            comp
+            for comp, signed in member.signoffs.items()
+            if comp in scenario.competencies
+            and status_of(signed, scenario.competencies[comp].signoff_valid_months,
+                          scenario.plan_date)[0] == "expired"  # fmt: skip
+        )
+        for member in scenario.staff
+    }
     coordinators = []
     others = set()
     for agent in team.agents:
@@ -196,6 +212,7 @@ def scenario_coordinators(scenario: Scenario) -> tuple[list[Coordinator], frozen
                     registered=agent.registered,
                     competencies=agent.competencies,
                     locality=agent.locality,
+                    lapsed=lapsed.get(agent.id, frozenset()),
                 )
             )
         else:
@@ -209,14 +226,15 @@ def quantum(weights: list[float]) -> float | None:
     fractions = []
     for w in weights:
         f = Fraction(w).limit_denominator(1000)
-        if abs(float(f) - w) > 1e-9:
+        # (a weight below 1e-9 is within the tolerance of 0, but no multiple of it)
+        if abs(float(f) - w) > 1e-9 or (f == 0) != (w == 0):
             return None
         fractions.append(f)
     if not fractions:
         return None
     denominator = math.lcm(*(f.denominator for f in fractions))
     numerator = math.gcd(*(int(f * denominator) for f in fractions))
-    return numerator / denominator
+    return numerator / denominator if numerator else None
 
 
 def fair_targets(instance: CaseloadInstance, points: float) -> list[float]:

@@ -1,11 +1,12 @@
 """PEOPLE.csv: the named people to assign, checked against a staff-mode scenario.
 
-Columns ``id,tier,stage`` and optionally ``current_coordinator,locality,needs``
-(needs: competency ids separated by ``;``).  Every problem names the file, the
-row (as a spreadsheet numbers it: the header is row 1) and the column, and all
-problems are reported at once (:class:`PeopleError`).  Suspicious but legal
-input (a current coordinator who does not care-coordinate, a locality no
-coordinator works in, an unknown stage) becomes a warning.
+Columns ``id,tier,stage`` and optionally ``current_coordinator,locality,needs,weight``
+(needs: competency ids separated by ``;``; weight: the person's own caseload
+points).  Every problem names the file, the row (as a spreadsheet numbers it:
+the header is row 1) and the column, and all problems are reported at once
+(:class:`PeopleError`).  Suspicious but legal input (a current coordinator who
+does not care-coordinate, a locality no coordinator works in, an unknown
+stage) becomes a warning.
 """
 
 from __future__ import annotations
@@ -149,7 +150,7 @@ def read_people(path: str | Path, scenario: Scenario, display: str | None = None
                         None,
                         None,
                         "file is empty; expected a header row "
-                        "id,tier,stage[,current_coordinator,locality,needs]",
+                        "id,tier,stage[,current_coordinator,locality,needs,weight]",
                     )
                 ]
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from optimiser import penalties
@@ -52,6 +53,12 @@ COORDINATOR_COLUMNS = [
 ]
 
 
+def _plain(value: float) -> float | str:
+    """A number as CSV writes it, without an exponent (1e-06 -> 0.000001)."""
+    text = repr(value)
+    return format(Decimal(text), "f") if "e" in text else value
+
+
 def _r2(value: float) -> float:
     return math.floor(value * 100 + 0.5 + 1e-9) / 100 + 0.0
 
@@ -62,6 +69,7 @@ MOVE_KINDS = {
     "not_a_coordinator": "not a coordinator",
     "not_registered": "needs a registered coordinator",
     "lapsed_signoff": "lapsed sign-off",
+    "lacks_competency": "lacks a needed competency",
     "full": "full",
     "not_proven": "moved (stage not proven optimal)",
 }
@@ -95,11 +103,15 @@ def move_kinds(result: CaseloadResult) -> dict[str, tuple[str, str]]:
                 "coordinator",
             )
         elif not person.needs <= c.competencies:
-            lacking = ", ".join(sorted(person.needs - c.competencies))
-            out[person.id] = (
-                "lapsed_signoff",
-                f"moved: {prev} does not hold {lacking} on the plan date",
-            )
+            missing = person.needs - c.competencies
+            lacking = ", ".join(sorted(missing))
+            if missing <= c.lapsed:  # renewing the sign-off would have kept them
+                out[person.id] = (
+                    "lapsed_signoff",
+                    f"moved: {prev} does not hold {lacking} on the plan date (sign-off lapsed)",
+                )
+            else:  # never signed off, or outside the role's scope
+                out[person.id] = ("lacks_competency", f"moved: {prev} does not hold {lacking}")
         elif load[prev] + person.weight > c.capacity + 1e-9:
             out[person.id] = (
                 "full",
@@ -138,7 +150,8 @@ def handover_rows(result: CaseloadResult) -> list[dict[str, Any]]:
                 "from": previous_coordinator(person),
                 "to": coord,
                 "reason": MOVE_KINDS[kind] + (f"; unplaced: {unplaced}" if unplaced else ""),
-                "detail": words,
+                # (nobody takes the unplaced: why they left, not where they moved)
+                "detail": words.removeprefix("moved: ") if unplaced else words,
             }
         )
     return rows
@@ -166,7 +179,7 @@ def caseload_rows(result: CaseloadResult) -> list[dict[str, Any]]:
                 "previous_coordinator": prev,
                 "changed": "true" if changed else "false",
                 "tier": person.tier,
-                "points": person.weight,
+                "points": _plain(person.weight),
                 "stage": person.stage,
                 "locality": person.locality,
                 "coordinator_locality": where.get(coord) if coord else None,
