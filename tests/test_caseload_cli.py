@@ -163,6 +163,15 @@ def test_unknown_locality_and_stage_are_warnings(tmp_path: Path) -> None:
     assert "stage 'orbit'" in err
 
 
+def test_a_header_only_file_is_a_warning(tmp_path: Path) -> None:
+    # no people: nothing to assign, said so (exit 0, the outputs written)
+    path = people_csv(tmp_path, "id,tier,stage\n")
+    code, _, err = run("caseload", str(TINY), str(path), "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    assert "no people (a header row only)" in err
+    assert list(csv.DictReader((tmp_path / "out" / "caseload.csv").open())) == []
+
+
 # -- the tiny team: hand-checked assignment and risks -----------------------------------------
 
 

@@ -311,6 +311,8 @@ def read_people(path: str | Path, scenario: Scenario, display: str | None = None
             f"{name}: {_count(not_coordinated)} in tiers that need no care coordinator "
             f"({', '.join(tiers_out)}: coordination false) are left out of the assignment"
         )
+    if not rows and not not_coordinated:
+        warnings.append(f"{name}: no people (a header row only): nobody to assign")
     for locality, ids in odd_locality.items():
         warnings.append(
             f"{name}: no care coordinator works in locality '{locality}' "
