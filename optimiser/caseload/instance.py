@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from optimiser.competencies import status_of
+from optimiser.competencies import dashboard
 from optimiser.demand import build_team
 
 if TYPE_CHECKING:
@@ -188,16 +189,10 @@ def scenario_coordinators(scenario: Scenario) -> tuple[list[Coordinator], frozen
     if scenario.staff is None:
         raise ValueError("caseload assignment needs a staff-mode scenario (named staff)")
     team = build_team(scenario)
-    lapsed = {
-        member.id: frozenset(
-            comp
-            for comp, signed in member.signoffs.items()
-            if comp in scenario.competencies
-            and status_of(signed, scenario.competencies[comp].signoff_valid_months,
-                          scenario.plan_date)[0] == "expired"  # fmt: skip
-        )
-        for member in scenario.staff
-    }
+    lapsed: dict[str, set[str]] = defaultdict(set)  # the competency dashboard's "expired"
+    for cell in dashboard(scenario):
+        if cell.status == "expired":
+            lapsed[cell.staff].add(cell.competency)
     coordinators = []
     others = set()
     for agent in team.agents:
@@ -212,7 +207,7 @@ def scenario_coordinators(scenario: Scenario) -> tuple[list[Coordinator], frozen
                     registered=agent.registered,
                     competencies=agent.competencies,
                     locality=agent.locality,
-                    lapsed=lapsed.get(agent.id, frozenset()),
+                    lapsed=frozenset(lapsed.get(agent.id, ())),
                 )
             )
         else:

@@ -82,7 +82,7 @@ def previous_coordinator(person: Person) -> str | None:
 
 def move_kinds(result: CaseloadResult) -> dict[str, tuple[str, str]]:
     """Why each person who had a coordinator has another one (or none) now:
-    person id -> (kind, words); kinds as :data:`MOVE_KINDS`."""
+    person id -> (kind, words: why they left); kinds as :data:`MOVE_KINDS`."""
     instance = result.instance
     by_id = {c.id: c for c in instance.coordinators}
     load = result.loads()
@@ -93,13 +93,13 @@ def move_kinds(result: CaseloadResult) -> dict[str, tuple[str, str]]:
             continue
         c = by_id.get(prev)
         if person.previous is not None and prev not in instance.other_staff:
-            out[person.id] = ("left_the_team", f"moved: {prev} has left the team")
+            out[person.id] = ("left_the_team", f"{prev} has left the team")
         elif c is None:
-            out[person.id] = ("not_a_coordinator", f"moved: {prev} does not care-coordinate")
+            out[person.id] = ("not_a_coordinator", f"{prev} does not care-coordinate")
         elif person.registered_only and not c.registered:
             out[person.id] = (
                 "not_registered",
-                f"moved: {prev} is not registered and tier {person.tier} needs a registered "
+                f"{prev} is not registered and tier {person.tier} needs a registered "
                 "coordinator",
             )
         elif not person.needs <= c.competencies:
@@ -108,19 +108,19 @@ def move_kinds(result: CaseloadResult) -> dict[str, tuple[str, str]]:
             if missing <= c.lapsed:  # renewing the sign-off would have kept them
                 out[person.id] = (
                     "lapsed_signoff",
-                    f"moved: {prev} does not hold {lacking} on the plan date (sign-off lapsed)",
+                    f"{prev} does not hold {lacking} on the plan date (sign-off lapsed)",
                 )
             else:  # never signed off, or outside the role's scope
-                out[person.id] = ("lacks_competency", f"moved: {prev} does not hold {lacking}")
+                out[person.id] = ("lacks_competency", f"{prev} does not hold {lacking}")
         elif load[prev] + person.weight > c.capacity + 1e-9:
             out[person.id] = (
                 "full",
-                f"moved: {prev} is full ({load[prev]:g} of {c.capacity:g} points)",
+                f"{prev} is full ({load[prev]:g} of {c.capacity:g} points)",
             )
         else:  # only when a stage was not proven optimal
             out[person.id] = (
                 "not_proven",
-                f"moved: {prev} has room ({load[prev]:g} of {c.capacity:g} points)",
+                f"{prev} has room ({load[prev]:g} of {c.capacity:g} points)",
             )
     return out
 
@@ -128,7 +128,7 @@ def move_kinds(result: CaseloadResult) -> dict[str, tuple[str, str]]:
 def move_reasons(result: CaseloadResult) -> dict[str, str]:
     """Why each person placed with someone new left their previous coordinator."""
     return {
-        pid: words
+        pid: f"moved: {words}"
         for pid, (_, words) in move_kinds(result).items()
         if result.reasons.get(pid) is None
     }
@@ -150,8 +150,8 @@ def handover_rows(result: CaseloadResult) -> list[dict[str, Any]]:
                 "from": previous_coordinator(person),
                 "to": coord,
                 "reason": MOVE_KINDS[kind] + (f"; unplaced: {unplaced}" if unplaced else ""),
-                # (nobody takes the unplaced: why they left, not where they moved)
-                "detail": words.removeprefix("moved: ") if unplaced else words,
+                # (nobody takes the unplaced: why they left, not that they moved)
+                "detail": words if unplaced else f"moved: {words}",
             }
         )
     return rows
