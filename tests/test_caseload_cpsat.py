@@ -91,13 +91,13 @@ def test_class_model_counts_who_is_left_out_and_their_points(
     real = Milp.solve
 
     def spy(self, variables, time_limit=None, hint=None, relax=False, heuristics=None,  # type: ignore[no-untyped-def]
-            duals=()):  # fmt: skip
+            duals=(), max_nodes=None):  # fmt: skip
         assert self.num_variables > 0  # (writes the buffered rows)
         for row in self.model.linear_constraints():
             terms = {t.variable.name: t.coefficient for t in row.terms()}
             rows[row.name] = (row.lower_bound, row.upper_bound, terms)
         starts.append({v.name: x for v, x in (hint or {}).items()})
-        return real(self, variables, time_limit, hint, relax, heuristics, duals)
+        return real(self, variables, time_limit, hint, relax, heuristics, duals, max_nodes)
 
     monkeypatch.setattr(Milp, "solve", spy)
     place = solve_classes(_four_people(), "place", {}, [None] * 4, 5.0)
@@ -147,8 +147,9 @@ def test_the_class_models_placement_proves_the_keep_stage(
     for proved in (True, False):
         calls: list[str] = []
 
-        def spy(problem, stage, floors, hint, time_limit, calls=calls, proved=proved):  # type: ignore[no-untyped-def]
-            answer = real(problem, stage, floors, hint, time_limit)
+        def spy(problem, stage, floors, hint, time_limit, max_nodes=None,  # type: ignore[no-untyped-def]
+                calls=calls, proved=proved):  # fmt: skip
+            answer = real(problem, stage, floors, hint, time_limit, max_nodes)
             calls.append(stage)
             return answer if proved or answer is None else replace(answer, proved=False)
 

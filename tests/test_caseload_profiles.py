@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import itertools
 import random
+from typing import Any
 
 import pytest
 from caseload_synthetic import synthetic_instance
 
+import optimiser.caseload.solve as solve_module
 from optimiser.caseload import CaseloadParams, solve_caseload
 from optimiser.caseload.instance import CaseloadInstance, Coordinator, Person
 from optimiser.model.caseload_cpsat import PairProblem
+from optimiser.model.caseload_milp import Milp
 from optimiser.model.caseload_profiles import (
     _best_subset,
     _closest_subset,
@@ -244,17 +247,37 @@ def test_the_two_decimal_team_is_placed_optimally(seed: int) -> None:
     assert result.stats["place_profiles_seconds"] > 0
 
 
-def test_a_scheme_team_is_packed_first_and_its_ties_broken_on_classes() -> None:
+def test_a_scheme_team_is_packed_first_and_its_ties_broken_on_classes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # per-person weights on a small team: the placement goes to the profiles
     # first, whatever the weights' grain; scheme team 0's packings meet the
     # placement bound but not the profiles' keeps at it, so the class model
-    # breaks the ties (and proves the keep stage with it)
+    # breaks the ties (and proves the keep stage with it).  Each of these steps
+    # is a heuristic with a work limit (nodes) besides its share of the clock:
+    # where it stops must not depend on how busy the machine is; the tie-break
+    # stops after the root node
+    calls: list[tuple[str, int | None]] = []
+    solve = Milp.solve
+
+    def recorded(self: Milp, *args: Any, **kwargs: Any) -> Any:
+        calls.append((self.model.name, kwargs.get("max_nodes")))
+        return solve(self, *args, **kwargs)
+
+    monkeypatch.setattr(Milp, "solve", recorded)
     instance = synthetic_instance(600, 25, 2, seed=0, weights="scheme", severity=True)
     result = solve_caseload(instance, CaseloadParams(time_limit=30, balance=False))
     names = list(result.stats)  # (in the order the solve recorded them)
     assert names.index("place_profiles_seconds") < names.index("place_classes_seconds")
     assert "locality_profiles_seconds" in result.stats
     assert all(s.status is Status.OPTIMAL for s in result.stages)
+    steps = [(name, nodes) for name, nodes in calls if name != "caseload"]
+    assert steps[:2] == [
+        ("caseload_profiles", solve_module.PROFILE_NODES),
+        ("caseload_classes", solve_module.PROFILE_CLASS_NODES),
+    ]
+    assert ("caseload_profiles", solve_module.LOCATE_NODES) in steps
+    assert all(nodes is not None for _, nodes in steps)
 
 
 def test_tier_weights_go_without_profiles_or_classes() -> None:
@@ -269,8 +292,6 @@ def test_tier_weights_go_without_profiles_or_classes() -> None:
 def test_no_packing_where_capacities_hold_too_many_quanta(monkeypatch: pytest.MonkeyPatch) -> None:
     # the subset sums grow with the quanta a coordinator holds: above the cap
     # the placement goes without the profiles (here the cap is lowered)
-    import optimiser.caseload.solve as solve_module
-
     instance = synthetic_instance(600, 25, 2, seed=0, weights="distinct", severity=True)
     monkeypatch.setattr(solve_module, "PROFILE_MAX_QUANTA", 100)
     result = solve_caseload(instance, CaseloadParams(time_limit=4, balance=False))

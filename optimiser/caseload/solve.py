@@ -307,15 +307,26 @@ HIGHS_SHARE = {Stage.PLACE: 0.9, Stage.KEEP: 0.75, Stage.LOCALITY: 0.75}
 #: class model (:mod:`optimiser.model.caseload_classes`) when the coordinator
 #: profiles' packings leave them unproved, with this share
 CLASS_SHARE = 0.7
+#: ... and at most this many branch-and-bound nodes (a work limit: the same answer
+#: on every run, where its share of the clock is left for a loaded machine; a
+#: 200-person team with two-decimal weights: 1,251 nodes in its 4.6 s, and the
+#: stage was then proved by the grouped model in 0.3 s)
+CLASS_NODES = 500
 #: the profile packing (:mod:`optimiser.model.caseload_profiles`) of a
-#: placement has this share of the time left (at most PROFILE_SECONDS)
+#: placement has this share of the time left (at most PROFILE_SECONDS) and at
+#: most PROFILE_NODES nodes, the locality stage's LOCATE_NODES (its nodes are
+#: slower: 1,963 and 260 in 5 s on that team); 600 x 25 teams with a weighting
+#: scheme or tenths need one
 PROFILE_SHARE = 0.5
-PROFILE_SECONDS = 5.0
+PROFILE_SECONDS = 10.0
+PROFILE_NODES = 500
+LOCATE_NODES = 100
 #: ... when no coordinator holds more quanta than this: the packing's subset sums
 #: grow with them and have no clock (two-decimal weights: about 5,000)
 PROFILE_MAX_QUANTA = 20_000
-#: after a proved packing, the class model's seconds to break its ties by keeps
-PROFILE_CLASS_SECONDS = 2.0
+#: after a proved packing, the class model's nodes to break its ties by keeps
+#: (its root: on 600 x 25 tenths teams it proves them there, in 0.5-3 s)
+PROFILE_CLASS_NODES = 1
 #: models with more integer counts than this (hundreds of distinct weights at trust
 #: scale) get their stage bounds from a bounding model with weights rounded down
 BOUNDING_INTEGERS = 20_000
@@ -616,11 +627,10 @@ def _solve(
             # proved packing, only to break its ties by keeps, for a short while
             share = left()
             limit = CPSAT_SECONDS if share is None else share * CLASS_SHARE
-            if ties_open:
-                limit = min(limit, PROFILE_CLASS_SECONDS)
+            nodes = PROFILE_CLASS_NODES if ties_open else CLASS_NODES
             values, bound, proved_kept = _prove_by_pairs(
                 instance, model, pairs, stage, stages[:number], objective, values, bound,
-                limit, stats, search,
+                limit, stats, search, nodes,
             )  # fmt: skip
             if stage is Stage.PLACE and proved_kept is not None:
                 best_kept.append(proved_kept)
@@ -910,6 +920,7 @@ def _prove_by_pairs(
     time_limit: float,
     stats: dict[str, float],
     classes: LocalSearch | None = None,
+    max_nodes: int | None = None,
 ) -> tuple[dict[Any, float], float, tuple[int, int] | None]:
     """A stage HiGHS left unproved, solved again by CP-SAT from the incumbent, the
     earlier stages held at their values: a better assignment and a tighter bound.
@@ -918,12 +929,13 @@ def _prove_by_pairs(
     (:mod:`optimiser.model.caseload_classes`); its answer, whose people are named
     greedily, is polished by this local search.  Its placement breaks ties by
     keeps: proved, it gives the keep stage's optimum at that placement (the third
-    value: the placement and that optimum; else ``None``)."""
+    value: the placement and that optimum; else ``None``), within ``max_nodes``
+    branch-and-bound nodes as well as ``time_limit``."""
     floors = {s.value: round(model.lp.bounds(objective[s])[0]) for s in before}
     hint = to_people(instance, model, values)
     began = time.monotonic()
     if classes is not None and stage in (Stage.PLACE, Stage.KEEP):
-        answer = solve_classes(pairs, stage.value, floors, hint, time_limit)
+        answer = solve_classes(pairs, stage.value, floors, hint, time_limit, max_nodes)
         if answer is not None:
             answer = replace(answer, assignment=classes.run(answer.assignment))
         stats[f"{stage.value}_classes_seconds"] = time.monotonic() - began
@@ -978,7 +990,7 @@ def _place_by_profiles(
     if limit is None:
         return values, bound, None
     began = time.monotonic()
-    packing = place_by_profiles(pairs, limit)
+    packing = place_by_profiles(pairs, limit, PROFILE_NODES)
     stats[f"{label}_profiles_seconds"] = time.monotonic() - began
     if packing is None:
         return values, bound, None
@@ -1016,7 +1028,7 @@ def _locate_by_profiles(
     placed, kept, local = model.placed, model.kept, model.local
     floors = {v: round(model.lp.bounds(v)[0]) for v in (placed, kept)}
     began = time.monotonic()
-    packing = locate_by_profiles(pairs, floors[placed], floors[kept], limit)
+    packing = locate_by_profiles(pairs, floors[placed], floors[kept], limit, LOCATE_NODES)
     stats["locality_profiles_seconds"] = time.monotonic() - began
     if packing is None:
         return values, bound

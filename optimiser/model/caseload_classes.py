@@ -54,10 +54,12 @@ def solve_classes(
     floors: dict[str, int],
     hint: Sequence[int | None],
     time_limit: float,
+    max_nodes: int | None = None,
 ) -> StageAnswer | None:
     """Maximise ``stage`` (``place`` or ``keep``) with ``floors`` (``{"place": v}``
     for the keep stage) held; placement from the assignment ``hint`` (a MIP start).  HiGHS,
-    one thread: the same answer for the same input until the time limit binds.
+    one thread: the same answer for the same input until the time limit binds
+    (``max_nodes``, a work limit, binds the same on every run).
     ``None`` when HiGHS finds no solution in time."""
     classes: dict[ClassKey, list[int]] = defaultdict(list)
     for i, ks in enumerate(problem.eligible):
@@ -128,7 +130,7 @@ def solve_classes(
     # together 0.15-0.7 s (0.35-0.6 s in two stages), and the two-decimal teams 1
     # and 2 both in 0.6 and 1.0 s (placement alone 1.1 and 3.9 s)
     solved = lp.solve([*n.values(), *kept.values()], time_limit,
-                      start if placing else None)  # fmt: skip
+                      start if placing else None, max_nodes=max_nodes)  # fmt: skip
     if solved.status not in (Status.OPTIMAL, Status.FEASIBLE):
         return None
     assignment: list[int | None] = [None] * len(problem.eligible)

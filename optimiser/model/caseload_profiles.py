@@ -96,16 +96,19 @@ class Packing:
     packings: list[list[int | None]]
 
 
-def place_by_profiles(problem: PairProblem, time_limit: float) -> Packing | None:
+def place_by_profiles(
+    problem: PairProblem, time_limit: float, max_nodes: int | None = None
+) -> Packing | None:
     """The placement (severity-weighted), ties broken by keeps, on profiles;
-    ``None`` when HiGHS finds nothing in ``time_limit``."""
+    ``None`` when HiGHS finds nothing in ``time_limit`` (or ``max_nodes``
+    branch-and-bound nodes: a work limit, the same on every run)."""
     relaxation = _Relaxation(problem, profiles(problem), by_locality=False)
     lp = relaxation.lp
     # placement x (people + 1) + keeps: lexicographic
     scale = float(len(problem.eligible) + 1)
     lp.objective([(v, c * scale) for v, c in relaxation.placement]
                  + [(v, 1.0) for v in relaxation.kept.values()], Sense.MAX)  # fmt: skip
-    solved = relaxation.solve(time_limit)
+    solved = relaxation.solve(time_limit, max_nodes)
     if solved is None:
         return None
     packings = relaxation.packings(solved)
@@ -122,14 +125,18 @@ def place_by_profiles(problem: PairProblem, time_limit: float) -> Packing | None
 
 
 def locate_by_profiles(
-    problem: PairProblem, placement: int, keeps: int, time_limit: float
+    problem: PairProblem,
+    placement: int,
+    keeps: int,
+    time_limit: float,
+    max_nodes: int | None = None,
 ) -> Packing | None:
     """The locality stage (people in their own locality) with at least
     ``placement`` and ``keeps``, on profiles split by locality (coordinators of
     one profile and one locality merged: people placed in such a bin are in
     their locality or not, whichever coordinator of it they go to).  The
     packing's ``bound`` is on the locality stage; ``keeps`` is not used.
-    ``None`` when HiGHS finds nothing in ``time_limit``."""
+    ``None`` when HiGHS finds nothing in ``time_limit`` (or ``max_nodes``)."""
     locality = _localities(problem)
     bins: list[list[int]] = []
     for ks in profiles(problem):
@@ -142,7 +149,7 @@ def locate_by_profiles(
     lp.row(placement, math.inf, relaxation.placement, "profiles_floor_place")
     lp.row(keeps, math.inf, [(v, 1.0) for v in relaxation.kept.values()], "profiles_floor_keep")
     lp.objective(relaxation.local, Sense.MAX)
-    solved = relaxation.solve(time_limit)
+    solved = relaxation.solve(time_limit, max_nodes)
     if solved is None:
         return None
     bound = math.floor(solved.bound + 1e-6) if math.isfinite(solved.bound) else 10**9
@@ -222,8 +229,9 @@ class _Relaxation:
         self.local = [(v, 1.0) for (c, b), v in x.items()
                       if bins[b][0] in local[classes[self.keys[c]][0]]]  # fmt: skip
 
-    def solve(self, time_limit: float) -> Solved | None:
-        solved = self.lp.solve([*self.x.values(), *self.kept.values()], time_limit)
+    def solve(self, time_limit: float, max_nodes: int | None = None) -> Solved | None:
+        solved = self.lp.solve([*self.x.values(), *self.kept.values()], time_limit,
+                               max_nodes=max_nodes)  # fmt: skip
         return solved if solved.status in (Status.OPTIMAL, Status.FEASIBLE) else None
 
     def packings(self, solved: Solved, unkept: bool = True) -> list[list[int | None]]:
