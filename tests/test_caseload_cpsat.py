@@ -74,7 +74,7 @@ def test_classes_placement_and_keep_by_hand() -> None:
     # keep with placement 12 held: a stays at 0 (2 of 3), b at 1 (2 of 2), c fills
     # 0's last quantum and stays too: 3 kept, d (nobody's) is the one left
     keep = solve_classes(_four_people(), "keep", {"place": 12}, place.assignment, 5.0)
-    assert keep is not None and keep.proved and keep.value == 3
+    assert keep is not None and keep.proved and keep.value == keep.bound == 3
     assert keep.assignment == [0, 1, 0, None]
     # the pair model agrees on both optima
     pair = solve_stage(_four_people(), "keep", {"place": 12}, place.assignment, 5.0)
@@ -111,10 +111,27 @@ def test_class_model_counts_who_is_left_out_and_their_points(
     solve_classes(_four_people(), "place", {}, [0, 1, 0, None], 5.0)
     left = {terms[name]: starts[1][name] for name in terms}
     assert left == {2.0: 0.0, 1.0: 1.0}
-    # the keep stage goes without them (they slowed it: see the module)
+    # the keep stage is the same model from the placement's answer, its placement
+    # not held by a row (the objective puts it first)
     rows.clear()
     solve_classes(_four_people(), "keep", {"place": 12}, place.assignment, 5.0)
-    assert "classes_left" not in rows and rows["classes_size_0"][0] == float("-inf")
+    assert "classes_left" in rows and "classes_floor_place" not in rows
+    assert {starts[2][name] for name in terms} == {0.0, 1.0}  # d left out: the start
+
+
+def test_the_class_keep_stage_bounds_keeps_at_the_proved_placement() -> None:
+    # _four_people, people + 1 = 5: the optimum is placement 12 with 3 keeps, 12 x 5
+    # + 3 = 63.  At the proved placement 12, keeps <= 63 - 60 = 3 (proved).  Told the
+    # placement is 10 (below the optimum: the answer places 12, more than held),
+    # its bound on keeps is 63 - 50 = 13 (loose but valid: keeps at placement >= 10)
+    # and it proves nothing; told 13 (above what anyone can place), the answer
+    # places less than held: no answer (-1 keeps) and a bound of 63 - 65 < 0
+    keep = solve_classes(_four_people(), "keep", {"place": 12}, [None] * 4, 5.0)
+    assert keep is not None and (keep.proved, keep.value, keep.bound) == (True, 3, 3)
+    low = solve_classes(_four_people(), "keep", {"place": 10}, [None] * 4, 5.0)
+    assert low is not None and (low.proved, low.value, low.bound) == (False, 3, 13)
+    high = solve_classes(_four_people(), "keep", {"place": 13}, [None] * 4, 5.0)
+    assert high is not None and (high.proved, high.value, high.bound) == (False, -1, -2)
 
 
 def test_class_placement_is_lexicographic_placement_then_keeps() -> None:

@@ -946,7 +946,10 @@ def _prove_by_pairs(
         return values, bound, None
     found = to_values(instance, model, answer.assignment)
     var, kept = objective[stage], objective[Stage.KEEP]
-    better = round(found[var]) > round(values[var])
+    # (the class model's keep stage does not hold the placement: its answer may
+    # place less)
+    meets = all(round(found[objective[s]]) >= floors[s.value] for s in before)
+    better = meets and round(found[var]) > round(values[var])
     if stage is Stage.PLACE and round(found[var]) == round(values[var]):
         better = found[kept] > values[kept]  # the same placement, more keeps
     if better:

@@ -12,18 +12,22 @@ coordinator it is go first, what is kept.  The class model counts them:
   stage sooner, 600 x 25 team with a weighting scheme 1.2 -> 0.4 s): of them
   kept, at most the class's people whose current coordinator k is
   (``classes_kept_c_k``);
-* placement only: ``left[c]`` (integer) people of class c placed nowhere
+* ``left[c]`` (integer) people of class c placed nowhere
   (``classes_size_c`` is ``sum_k n[c, k] + left[c] = size``), and their points
   at least what the capacity of all coordinators cannot hold (``classes_left``:
   implied by the capacity rows, but one knapsack over a few whole counts, which
   HiGHS derives cuts from; a team's placement, severity-weighted and near an
   exact packing, proved in 0.1 s instead of 1.5 s, 600 x 25 team 41 with a
-  weighting scheme; in the keep stage it stopped HiGHS finding any keep in 12 s
-  on a team with two-decimal weights that it proves in 3.6 s without);
-* placement = sum of priority x ``n``; keep = sum of ``kept``; the earlier stage
-  held at its value (``classes_floor_place``); the placement stage breaks its
-  ties by keeps (placement x (people + 1) + keep), so that a proved placement
-  also proves the keep stage's optimum at it (:attr:`StageAnswer.kept`).
+  weighting scheme);
+* placement = sum of priority x ``n``; keep = sum of ``kept``; the objective is
+  placement x (people + 1) + keep in both stages: lexicographic, placement first.
+  A proved placement so also proves the keep stage's optimum at it
+  (:attr:`StageAnswer.kept`), and the keep stage is the same model, its
+  placement P (proved by then) not held by a row: an answer at P has the most
+  keeps there, and keep <= bound - P x (people + 1).  With P held as a row
+  (``placement >= P``) HiGHS took longer: 600 x 25 tenths team 24 keep stage
+  1.21 -> 0.81 s, scheme team 0 whole solve 1.54 -> 1.23 s, the others the same
+  (seventeenth session, ``docs/benchmarks.md``).
 
 It has no locality, pools or groups, so it is far smaller than the grouped
 model (:mod:`optimiser.caseload.model`): a 600 x 25 team with a weighting scheme
@@ -79,6 +83,7 @@ def solve_classes(
     left: dict[int, Any] = {}
     # placement counts who is left out and breaks its ties by keeps (below)
     placing = stage == "place"
+    placement = floors.get("place", 0)  # the keep stage's proved placement
     for c, (ks, weight, _) in enumerate(keys):
         size = len(classes[keys[c]])
         for k in ks:
@@ -89,12 +94,9 @@ def solve_classes(
                 kept[c, k] = lp.int(0, min(most, at_current[c, k]), f"kept_{c}_{k}")
                 lp.row(-math.inf, 0, [(kept[c, k], 1.0), (n[c, k], -1.0)],
                        f"classes_kept_{c}_{k}")  # fmt: skip
-        if placing:
-            left[c] = lp.int(0, size, f"left_{c}")
-            lp.row(size, size, [(n[c, k], 1.0) for k in ks] + [(left[c], 1.0)],
-                   f"classes_size_{c}")  # fmt: skip
-        else:
-            lp.row(-math.inf, size, [(n[c, k], 1.0) for k in ks], f"classes_size_{c}")
+        left[c] = lp.int(0, size, f"left_{c}")
+        lp.row(size, size, [(n[c, k], 1.0) for k in ks] + [(left[c], 1.0)],
+               f"classes_size_{c}")  # fmt: skip
     for k, terms in sorted(loads.items()):
         lp.row(-math.inf, problem.capacity[k], terms, f"classes_capacity_{k}")
     if left:
@@ -106,13 +108,10 @@ def solve_classes(
         "place": [(v, float(keys[c][2])) for (c, _), v in n.items()],
         "keep": [(v, 1.0) for v in kept.values()],
     }
-    for name, floor in floors.items():
-        lp.row(floor, math.inf, counts[name], f"classes_floor_{name}")
-    # placement breaks its ties by keeps (weight 1 against people + 1 per point
-    # placed: lexicographic), so that its answer proves the keep stage too
-    scale = float(len(problem.eligible) + 1) if placing else 1.0
-    tie = counts["keep"] if placing else []
-    lp.objective([(v, c * scale) for v, c in counts[stage]] + tie, Sense.MAX)
+    # placement x (people + 1) + keeps (lexicographic: keeps <= people), in the
+    # keep stage too, where the placement is proved already
+    scale = float(len(problem.eligible) + 1)
+    lp.objective([(v, c * scale) for v, c in counts["place"]] + counts["keep"], Sense.MAX)
     start: dict[Any, float] = {var: 0.0 for var in [*n.values(), *kept.values()]}
     start.update({left[c]: float(len(classes[keys[c]])) for c in left})
     for i, k in enumerate(hint):
@@ -122,15 +121,13 @@ def solve_classes(
                 start[left[of_class[i]]] -= 1
             if problem.current[i] == k and (of_class[i], k) in kept:
                 start[kept[of_class[i], k]] += 1
-    # the keep stage from no start: from the placement's greedily named people
-    # HiGHS found little (600 x 25, distinct weights: keep 336 / 459), from none it
-    # proves 459 in 6 s.  The tie-break by keeps in the placement slowed its proof
-    # (scheme team 0.3 -> 4.6 s) until the placement had its row of who is left
-    # out (classes_left): with it, placement and keep of 600 x 25 scheme teams
-    # together 0.15-0.7 s (0.35-0.6 s in two stages), and the two-decimal teams 1
-    # and 2 both in 0.6 and 1.0 s (placement alone 1.1 and 3.9 s)
-    solved = lp.solve([*n.values(), *kept.values()], time_limit,
-                      start if placing else None, max_nodes=max_nodes)  # fmt: skip
+    # The tie-break by keeps in the placement slowed its proof (scheme team 0.3 ->
+    # 4.6 s) until the placement had its row of who is left out (classes_left):
+    # with it, placement and keep of 600 x 25 scheme teams together 0.15-0.7 s
+    # (0.35-0.6 s in two stages), and the two-decimal teams 1 and 2 both in 0.6
+    # and 1.0 s (placement alone 1.1 and 3.9 s)
+    solved = lp.solve([*n.values(), *kept.values()], time_limit, start,
+                      max_nodes=max_nodes)  # fmt: skip
     if solved.status not in (Status.OPTIMAL, Status.FEASIBLE):
         return None
     assignment: list[int | None] = [None] * len(problem.eligible)
@@ -150,13 +147,20 @@ def solve_classes(
                         assignment[i] = k
                         slots[k] -= 1
                         break
-    # (the keeps are < scale: the placement is at most the bound / scale)
-    bound = math.floor(solved.bound / scale + 1e-6) if math.isfinite(solved.bound) else 10**9
-    value = round(sum(solved.values[v] * c for v, c in counts[stage]))
-    return StageAnswer(
-        proved=solved.status is Status.OPTIMAL,
-        value=value,
-        bound=bound,
-        assignment=assignment,
-        kept=round(sum(solved.values[v] for v, _ in tie)) if placing else None,
-    )
+    placed = round(sum(solved.values[v] * c for v, c in counts["place"]))
+    keeps = round(sum(solved.values[v] for v, _ in counts["keep"]))
+    if placing:
+        # (the keeps are < scale: the placement is at most the bound / scale)
+        bound = math.floor(solved.bound / scale + 1e-6) if math.isfinite(solved.bound) else 10**9
+        proved = solved.status is Status.OPTIMAL
+        return StageAnswer(proved, placed, bound, assignment, kept=keeps)
+    # the keep stage: placement x scale + keeps <= the bound, so at the proved
+    # placement keeps <= bound - placement x scale (rounded as in the profiles'
+    # :func:`~optimiser.model.caseload_profiles.place_by_profiles`); an answer
+    # placing less than it is no answer to this stage (-1 keeps: no better)
+    bound = 10**9
+    if math.isfinite(solved.bound):
+        bound = math.floor(solved.bound + 1e-4) - placement * round(scale)
+    at = placed >= placement
+    proved = solved.status is Status.OPTIMAL and placed == placement
+    return StageAnswer(proved, keeps if at else -1, bound, assignment)
