@@ -23,8 +23,11 @@ counts) go to HiGHS branch and bound with the start as a MIP start, large ones
 to a large neighbourhood search that re-solves localities exactly.  With a
 time limit each stage gets a share of the time left; a stage that runs out
 keeps its best solution and its proven bound, and later stages keep that
-value.  Everything but the wall clock is a work limit, so results are
-reproducible whenever no limit binds.
+value.  The steps within a stage that give it starts and bounds (the
+profiles' relaxations, the class model, the relaxation induced neighbourhood)
+stop at node limits, with their share of the clock only as a safety net, and
+everything else is a work limit: results are reproducible whenever a stage's
+own time limit does not bind (a busy machine makes a run slower, not different).
 """
 
 from __future__ import annotations
