@@ -60,8 +60,10 @@ def solve_classes(
     time_limit: float,
     max_nodes: int | None = None,
 ) -> StageAnswer | None:
-    """Maximise ``stage`` (``place`` or ``keep``) with ``floors`` (``{"place": v}``
-    for the keep stage) held; placement from the assignment ``hint`` (a MIP start).  HiGHS,
+    """Maximise ``stage``: ``place`` (ties broken by keeps), or ``keep`` at the
+    placement proved before (``floors``, ``{"place": v}``; the answer's value is -1
+    where it places less, and its bound holds at placement v or more); from the
+    assignment ``hint`` (a MIP start).  HiGHS,
     one thread: the same answer for the same input until the time limit binds
     (``max_nodes``, a work limit, binds the same on every run).
     ``None`` when HiGHS finds no solution in time."""
