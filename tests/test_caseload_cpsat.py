@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import random
 from dataclasses import replace
 
 import pytest
@@ -263,3 +265,44 @@ def test_a_stage_highs_proves_goes_to_no_second_prover(monkeypatch: pytest.Monke
     assert [s.value for s in result.stages][:3] == [1619, 485, 567]
     assert calls == []
     assert whole and all(whole)
+
+
+def _best_by_enumeration(problem: PairProblem) -> tuple[int, int]:
+    """(placement, keeps at it) over every assignment: no solver."""
+    n, best = len(problem.weight), (-1, -1)
+    choices = [[None, *problem.eligible[i]] for i in range(n)]
+    for assignment in itertools.product(*choices):
+        load = [0] * len(problem.capacity)
+        for i, k in enumerate(assignment):
+            if k is not None:
+                load[k] += problem.weight[i]
+        if any(load[k] > problem.capacity[k] for k in range(len(load))):
+            continue
+        placed = sum(problem.priority[i] for i, k in enumerate(assignment) if k is not None)
+        kept = sum(1 for i, k in enumerate(assignment) if k is not None and k == problem.current[i])
+        best = max(best, (placed, kept))
+    return best
+
+
+def test_class_keep_stage_matches_enumeration_on_random_teams() -> None:
+    # random teams of up to 6 people and 3 coordinators: the class model's
+    # placement, then its keep stage at that placement (not held as a row),
+    # against every assignment; the keep stage's bound is never below its value
+    rng = random.Random(7)
+    for _ in range(40):
+        people, coordinators = rng.randint(2, 6), rng.randint(1, 3)
+        problem = PairProblem(
+            eligible=[sorted(rng.sample(range(coordinators), rng.randint(1, coordinators)))
+                      for _ in range(people)],
+            weight=[rng.randint(1, 4) for _ in range(people)],
+            capacity=[rng.randint(2, 7) for _ in range(coordinators)],
+            priority=[rng.choice([1, 2, 5]) for _ in range(people)],
+            current=[rng.choice([None, *range(coordinators)]) for _ in range(people)],
+            local=[frozenset()] * people,
+        )  # fmt: skip
+        placed, kept = _best_by_enumeration(problem)
+        place = solve_classes(problem, "place", {}, [None] * people, 5.0)
+        assert place is not None and place.proved and place.value == placed
+        keep = solve_classes(problem, "keep", {"place": placed}, [None] * people, 5.0)
+        assert keep is not None and keep.proved, problem
+        assert keep.value == keep.bound == kept, problem
