@@ -449,3 +449,26 @@ def test_a_keeps_bound_at_a_higher_placement_does_not_bound_the_keep_stage() -> 
     stages = {s.stage: s for s in result.stages}
     assert (stages["place"].value, stages["place"].status) == (21, Status.OPTIMAL)
     assert (stages["keep"].value, stages["keep"].status) == (3, Status.OPTIMAL)
+
+
+def test_a_weighted_teams_locality_stage_goes_to_branch_and_bound_without_rins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a 200 x 10 team with weights to a tenth, capacity 10 % short: its locality
+    # stage is left open by the profiles and goes to branch and bound, without
+    # the relaxation induced neighbourhood first (it sent HiGHS a longer way on
+    # such teams); the other stages keep it
+    stages: list[str] = []
+    rins = solve_module._rins
+
+    def recorded(lp: Any, stage: Any, *args: Any, **kwargs: Any) -> Any:
+        stages.append(stage.value)
+        return rins(lp, stage, *args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "_rins", recorded)
+    instance = synthetic_instance(200, 10, 2, seed=0, weights="tenths", severity=True,
+                                  tightness=1.1)  # fmt: skip
+    result = solve_caseload(instance, CaseloadParams(time_limit=30, balance=False))
+    assert "locality_profiles_seconds" in result.stats and "locality_highs" in result.stats
+    assert "locality" not in stages
+    assert all(s.status is Status.OPTIMAL for s in result.stages)
