@@ -627,7 +627,7 @@ def _solve(
             # placement and keep on classes of interchangeable people (the 600 x 25
             # team with a weighting scheme: placement proved in 0.2 s, keep in
             # 1.1 s; on the grouped model HiGHS proves neither in 12 s); after a
-            # proved packing, only to break its ties by keeps, for a short while
+            # proved packing, only to break its ties by keeps, to the end of its root node
             share = left()
             limit = CPSAT_SECONDS if share is None else share * CLASS_SHARE
             nodes = PROFILE_CLASS_NODES if ties_open else CLASS_NODES

@@ -83,7 +83,7 @@ def solve_classes(
     kept: dict[tuple[int, int], Any] = {}
     loads: dict[int, list[tuple[Any, float]]] = defaultdict(list)
     left: dict[int, Any] = {}
-    # placement counts who is left out and breaks its ties by keeps (below)
+    # both stages count who is left out; the keep stage reads its answer at `placement`
     placing = stage == "place"
     placement = floors.get("place", 0)  # the keep stage's proved placement
     for c, (ks, weight, _) in enumerate(keys):
