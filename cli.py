@@ -638,7 +638,11 @@ def caseload(
     # files will take come off the solver's share
     left = time_limit - (time.monotonic() - began)
     left -= _caseload_writing(len(people_file.instance.people))
-    params = CaseloadParams(time_limit=max(CASELOAD_MIN_SECONDS, left), balance=not no_balance)
+    params = CaseloadParams(
+        time_limit=max(CASELOAD_MIN_SECONDS, left),
+        balance=not no_balance,
+        progress=sys.stderr.isatty(),
+    )
     result = solve_caseload(people_file.instance, params)
     doc = caseload_document(loaded, people_file, result, people)
     directory = _out_dir(out, scenario)

@@ -6,8 +6,9 @@ per-entry mitigations and the mitigation package; disabled, it costs nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 
 class Progress:
@@ -17,10 +18,12 @@ class Progress:
         self.enabled = enabled
 
     @contextmanager
-    def task(self, description: str, total: int) -> Iterator[Callable[[int], None]]:
-        """A bar for ``total`` items; yields ``advance(n)``."""
+    def task(self, description: str, total: int, eta: bool = True) -> Iterator[Advance]:
+        """A bar for ``total`` items; yields ``advance(n, description=None)`` (a new
+        ``description``: the step now running).  ``eta``: show the time left
+        (not where the items take very different times)."""
         if not self.enabled or total <= 0:
-            yield lambda n: None
+            yield _ignore
             return
         from rich.console import Console
         from rich.progress import (
@@ -32,15 +35,25 @@ class Progress:
         )
         from rich.progress import Progress as RichProgress
 
-        bar = RichProgress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
+        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn()]  # fmt: skip
+        if eta:
+            columns.append(TimeRemainingColumn())
+        bar = RichProgress(*columns, console=Console(stderr=True), transient=True)
         with bar:
             task_id = bar.add_task(description, total=total)
-            yield lambda n: bar.advance(task_id, n)
+
+            def advance(n: int, description: str | None = None) -> None:
+                bar.update(task_id, advance=n, description=description)
+
+            yield advance
+
+
+class Advance(Protocol):
+    """What :meth:`Progress.task` yields: ``advance(n)``, or with a new label."""
+
+    def __call__(self, n: int, description: str | None = None) -> None: ...
+
+
+def _ignore(n: int, description: str | None = None) -> None:
+    """The disabled bar's ``advance``."""

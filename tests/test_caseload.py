@@ -231,6 +231,46 @@ def test_no_balance_stage_when_switched_off() -> None:
     assert [s.stage for s in result.stages] == ["place", "keep", "locality"]
 
 
+class _Bar:
+    """A stand-in for :class:`optimiser.progress.Progress`: records what it is told."""
+
+    made: list[tuple[bool, str, int, bool]] = []
+    told: list[tuple[int, str | None]] = []
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+
+    @contextlib.contextmanager
+    def task(self, description: str, total: int, eta: bool = True):  # type: ignore[no-untyped-def]
+        _Bar.made.append((self.enabled, description, total, eta))
+        yield lambda n, description=None: _Bar.told.append((n, description))
+
+
+@pytest.mark.parametrize("balance", [True, False])
+def test_progress_names_each_stage_as_it_runs(monkeypatch, balance: bool) -> None:  # type: ignore[no-untyped-def]
+    # each stage: its label when it starts (0 done), one step when it ends; the
+    # bar's total is the number of stages, with no time-left estimate (the stages
+    # take very different times)
+    monkeypatch.setattr(caseload_solve, "Progress", _Bar)
+    _Bar.made, _Bar.told = [], []
+    coords = [coord("A", 2.0, locality="n"), coord("B", 2.0, locality="s")]
+    people = [person("x", current="A", locality="s"), person("y", locality="n")]
+    with_bar = solve(coords, people, balance=balance, progress=True)
+    stages = ["placing people", "keeping current coordinators", "placing people in their locality"]
+    stages += ["balancing caseloads"] if balance else []
+    assert _Bar.made == [(True, "Caseload: building the model", len(stages), False)]
+    expected = []
+    for label in stages:
+        expected += [(0, f"Caseload: {label}"), (1, None)]
+    assert _Bar.told == expected
+    # the bar changes nothing in the answer
+    _Bar.made, _Bar.told = [], []
+    without = solve(coords, people, balance=balance)
+    assert _Bar.made == [(False, "Caseload: building the model", len(stages), False)]
+    assert without.assignment == with_bar.assignment
+    assert [s.value for s in without.stages] == [s.value for s in with_bar.stages]
+
+
 def test_nobody_placeable() -> None:
     result = solve([coord("A", 5.0)], [person("x", needs=("prescribing",))])
     assert result.status is Status.OPTIMAL and result.assignment == (None,)

@@ -56,6 +56,7 @@ from optimiser.model.caseload_classes import solve_classes
 from optimiser.model.caseload_cpsat import PairProblem, solve_stage
 from optimiser.model.caseload_milp import Milp, Sense, Solved
 from optimiser.model.caseload_profiles import locate_by_profiles, place_by_profiles
+from optimiser.progress import Advance, Progress
 from optimiser.status import Status
 
 __all__ = [
@@ -109,11 +110,15 @@ class CaseloadParams:
     time_limit
         Wall-clock seconds for all stages together; ``None`` proves every stage.
     balance
-        Run the load-balancing stages (``peak``, ``spread``).
+        Run the load-balancing stage (``spread``).
+    progress
+        Show on stderr which stage is running and for how long (a trust-scale
+        solve takes up to its time limit).
     """
 
     time_limit: float | None = None
     balance: bool = True
+    progress: bool = False
 
 
 NO_ELIGIBLE = "no eligible coordinator"
@@ -385,7 +390,25 @@ def solve_caseload(
         The assignment (always feasible: placing nobody is feasible, and every
         stage starts from the previous one's solution), per-stage values and bounds.
     """
-    return _solve(instance, params or CaseloadParams(), None, None)
+    params = params or CaseloadParams()
+    total = len(_stages(params))
+    bar = Progress(params.progress).task("Caseload: building the model", total, eta=False)
+    with bar as advance:
+        return _solve(instance, params, None, None, advance=advance)
+
+
+#: what the progress bar says while a stage runs
+_RUNNING = {
+    Stage.PLACE: "Caseload: placing people",
+    Stage.KEEP: "Caseload: keeping current coordinators",
+    Stage.LOCALITY: "Caseload: placing people in their locality",
+    Stage.SPREAD: "Caseload: balancing caseloads",
+}
+
+
+def _stages(params: CaseloadParams) -> list[Stage]:
+    """The stages run: all, or without balancing."""
+    return [s for s in STAGES if params.balance or s in _MAXIMISE]
 
 
 def _solve(
@@ -394,11 +417,13 @@ def _solve(
     targets: list[float] | None,
     start_people: list[int | None] | None,
     from_stage: Stage | None = None,
+    advance: Advance | None = None,
 ) -> CaseloadResult:
     """The staged solve.  LNS sub-problems pass ``targets`` (the whole problem's fair
     shares) and ``start_people`` (their current assignment, a MIP start); they go
     straight to branch and bound, from ``from_stage`` on (the stages before it keep
-    the start's values: the whole problem has fixed them already)."""
+    the start's values: the whole problem has fixed them already).  ``advance``:
+    the progress bar's, told when each stage starts and ends."""
     nested = start_people is not None
     start = time.monotonic()
     deadline = None
@@ -428,7 +453,7 @@ def _solve(
         "rows": lp.num_constraints,
         "build_seconds": time.monotonic() - start,
     }
-    stages = [s for s in STAGES if params.balance or s in _MAXIMISE]
+    stages = _stages(params)
     most = MILP_MAX_INTEGERS
     if params.time_limit is not None and params.time_limit < MILP_MIN_SECONDS:
         most = MILP_SHORT_INTEGERS  # a short limit: the LNS's quick gains are worth more
@@ -473,6 +498,8 @@ def _solve(
         if values is not None and from_stage is not None and number < STAGES.index(from_stage):
             lp.set_bounds(objective[stage], lower=round(values[objective[stage]]))
             continue
+        if advance is not None:
+            advance(0, description=_RUNNING[stage])
         stage_start = time.monotonic()
         stage_deadline = None
         if deadline is not None:
@@ -738,6 +765,8 @@ def _solve(
                 time.monotonic() - stage_start,
             )
         )
+        if advance is not None:
+            advance(1)
         # this stage's value holds in the stages that follow
         if stage in _MAXIMISE:
             lp.set_bounds(var, lower=found)
