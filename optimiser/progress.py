@@ -1,7 +1,8 @@
 """Progress bars on stderr for the stages that can take more than a second.
 
 One small wrapper over ``rich.progress`` used by the what-if executors, the
-per-entry mitigations and the mitigation package; disabled, it costs nothing.
+per-entry mitigations, the mitigation package and the caseload solve's
+stages; disabled, it costs nothing.
 """
 
 from __future__ import annotations

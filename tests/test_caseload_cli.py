@@ -4,8 +4,10 @@ the files written, risks for the unplaced, and the cmht-north example end to end
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -478,3 +480,42 @@ def test_own_weights_replace_the_tier_weight(tmp_path: Path) -> None:
     assert code == 0, err
     points = {r["person"]: float(r["points"]) for r in _csv_rows(out / "caseload.csv")}
     assert points == {"x1": 4.0, "x2": 1.0}
+
+
+# -- the progress bar: in a terminal only --------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_progress_bar_only_in_a_terminal(tmp_path: Path, monkeypatch, terminal: bool) -> None:  # type: ignore[no-untyped-def]
+    import optimiser.caseload as caseload
+
+    asked: list[bool] = []
+    solve = caseload.solve_caseload
+
+    def recording(instance, params):  # type: ignore[no-untyped-def]
+        asked.append(params.progress)
+        return solve(instance, params)
+
+    monkeypatch.setattr(caseload, "solve_caseload", recording)
+    args = ["caseload", str(NORTH), str(NORTH_PEOPLE), "-o", str(tmp_path / "out")]
+    if terminal:
+        stderr = _Terminal()
+        monkeypatch.setattr(sys, "stderr", stderr)
+        with pytest.raises(SystemExit) as done:
+            main.main(args, prog_name="skillmix")
+        code, err = done.value.code, stderr.getvalue()
+    else:
+        code, _, err = run(*args)
+    assert code == 0 and asked == [terminal]
+    # the bar (on stderr) is drawn at least at its start and end, when all four
+    # stages are done; a pipe or file sees none of it
+    assert ("Caseload: building the model" in err) is terminal
+    assert ("Caseload: balancing caseloads" in err and "4/4" in err) is terminal
+    assert (tmp_path / "out" / "caseload.csv").exists()
