@@ -1194,6 +1194,86 @@ def test_exchange_never_lowers_the_earlier_priorities() -> None:
     assert raised[KEPT] > 0 and raised[LOCAL] > 0, raised
 
 
+def _above(search, a: list[int | None], targets: list[float]) -> float:  # type: ignore[no-untyped-def]
+    load, _ = search._state(a)
+    return sum(max(0.0, load[k] - targets[k]) for k in range(len(load)))
+
+
+def test_balance_moves_someone_to_a_coordinator_below_target() -> None:
+    # A holds three of 1.0 (target 2: 1 above), B one (target 2): one moves, 0 above
+    coords = [coord("A", 4.0), coord("B", 4.0)]
+    people = [_p(f"x{i}", 1.0) for i in range(4)]
+    search = _search(coords, people)
+    after = search.balance([0, 0, 0, 1], [2.0, 2.0])
+    assert sorted(after) == [0, 0, 1, 1] and _above(search, after, [2.0, 2.0]) == 0.0
+
+
+def test_balance_trades_places_where_no_one_fits_by_moving() -> None:
+    # targets 2 and 2; A (cap 3) holds x 2.0 and y 1.0 (1 above), B (cap 2) z 1.5.
+    # Moving y or x overfills B (2.5, 3.5 > 2); x and z trade places: A 2.5, B 2.0,
+    # 0.5 above.  (y for z is no trade: y is the lighter.)
+    coords = [coord("A", 3.0), coord("B", 2.0)]
+    people = [_p("x", 2.0), _p("y", 1.0), _p("z", 1.5)]
+    search = _search(coords, people)
+    assert search.balance([0, 0, 1], [2.0, 2.0]) == [1, 0, 0]
+
+
+def test_balance_moves_nobody_who_would_lose_a_keep_or_their_locality() -> None:
+    # as the first test, but x0-x2 are A's own people, or of A's locality with B in
+    # another: moving any would lose a keep or a local placement, so nobody moves
+    coords = [coord("A", 4.0, locality="L1"), coord("B", 4.0, locality="L2")]
+    for kw in ({"current": "A"}, {"locality": "L1"}):
+        people = [_p(f"x{i}", 1.0, **kw) for i in range(3)] + [_p("x3", 1.0)]
+        assert _search(coords, people).balance([0, 0, 0, 1], [2.0, 2.0]) == [0, 0, 0, 1]
+
+
+def test_balance_keeps_every_priority_and_capacity_and_never_adds_points_above() -> None:
+    # random teams with per-person weights and targets: capacity holds, the same
+    # people placed, (placed, kept, local) the same, points above target never
+    # more; and some teams do get fewer
+    rng = random.Random(11)
+    locs = ["L1", "L2", None]
+    lowered = 0
+    for _ in range(60):
+        coords = [coord(f"C{k}", rng.choice([2.0, 3.0, 4.5, 6.0]), locality=rng.choice(locs))
+                  for k in range(5)]  # fmt: skip
+        people = [
+            Person(f"P{i}", "amber", rng.choice([0.3, 0.5, 0.8, 1.3, 2.0]),
+                   locality=rng.choice(locs), current=rng.choice([None, *(c.id for c in coords)]))
+            for i in range(18)
+        ]  # fmt: skip
+        search = _search(coords, people)
+        start = search.run([None] * len(people))
+        targets = [c.capacity * rng.uniform(0.3, 0.9) for c in coords]
+        after = search.balance(start, targets)
+        assert search.balance(start, targets) == after  # deterministic
+        ids = [None if k is None else coords[k].id for k in after]
+        assert check_assignment(search.instance, ids) == []
+        assert [k is None for k in after] == [k is None for k in start]
+        assert _gains(search, after) == _gains(search, start)
+        assert _above(search, after, targets) <= _above(search, start, targets) + 1e-9
+        lowered += _above(search, after, targets) < _above(search, start, targets) - 1e-9
+    assert lowered > 10, lowered
+
+
+def test_a_balanced_incumbent_at_the_bound_proves_the_spread_stage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 600 x 25, weights to a tenth, seed 2: the locality stage's answer is 15
+    # quanta above fair share, the relaxation's bound 8; moves and trades reach 8,
+    # so the stage is proved with no search (RINS got 10 and HiGHS' sub-MIP 8,
+    # 1.5 s); without them the same value the long way
+    instance = synthetic_instance(600, 25, 2, seed=2, weights="tenths", severity=True)
+    result = solve_caseload(instance, CaseloadParams())
+    spread = result.stages[-1]
+    assert spread.status is Status.OPTIMAL and spread.value == spread.bound == 0.8
+    assert result.stats["spread_balanced"] == 8 and "spread_rins" not in result.stats
+    monkeypatch.setattr(caseload_solve.LocalSearch, "balance", lambda self, a, targets: list(a))
+    longer = solve_caseload(instance, CaseloadParams())
+    assert longer.stages[-1] == replace(spread, seconds=longer.stages[-1].seconds)
+    assert "spread_rins" in longer.stats
+
+
 # -- rounding -----------------------------------------------------------------------------
 
 

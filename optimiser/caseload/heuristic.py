@@ -16,6 +16,8 @@ fraction of a person's weight.  :class:`LocalSearch` then
 For the keep and locality stages, :meth:`LocalSearch.exchange` then raises
 that stage's count with many-for-one moves (one person out, several lighter
 ones in) and, for locality, keep trades.
+For the balancing stage, :meth:`LocalSearch.balance` lowers the points above
+fair share by moves and trades that change none of those counts.
 
 Every move keeps the assignment feasible and never lowers (placed, kept,
 local) lexicographically (``exchange``: the priorities up to its own).  Pure
@@ -42,6 +44,8 @@ MOVE_INSERTS = 1000
 SWAP_TRIES = 20
 #: passes of :meth:`LocalSearch.exchange`
 EXCHANGE_PASSES = 3
+#: passes of :meth:`LocalSearch.balance`
+BALANCE_PASSES = 20
 #: the priorities :meth:`LocalSearch.exchange` raises (indices of ``_gain``)
 KEPT, LOCAL = 1, 2
 
@@ -358,6 +362,74 @@ class LocalSearch:
             if not gained:
                 break
         return a
+
+    def balance(self, a: Assignment, targets: Sequence[float]) -> Assignment:
+        """A copy of ``a`` with fewer points above the coordinators' ``targets``
+        (summed over coordinators), placed, kept and local as they are: someone at
+        a coordinator above its target moves to one below it, or trades places
+        there with someone lighter, only where both coordinators count them alike
+        (:meth:`_gain`: kept at neither, in their locality at both or neither) and
+        within capacity.  For each person in turn (the heaviest of the
+        coordinators furthest above target first) the move that takes most off
+        the sum, up to :data:`BALANCE_PASSES` passes; a few milliseconds on a
+        600 x 25 team."""
+        a = list(a)
+        load, members = self._state(a)
+        for _ in range(BALANCE_PASSES):
+            moved = False
+            over = [k for k in range(len(load)) if load[k] > targets[k] + POINTS_EPS]
+            for k in sorted(over, key=lambda k: (targets[k] - load[k], k)):
+                for i in sorted(members[k], key=lambda i: (-self.weight[i], i)):
+                    if load[k] <= targets[k] + POINTS_EPS:
+                        break
+                    best = self._balance_move(i, k, load, members, targets)
+                    if best is not None:
+                        _, there, j = best
+                        self._move(a, load, members, i, there)
+                        if j is not None:
+                            self._move(a, load, members, j, k)
+                        moved = True
+            if not moved:
+                break
+        return a
+
+    def _balance_move(
+        self,
+        i: int,
+        k: int,
+        load: list[float],
+        members: list[set[int]],
+        targets: Sequence[float],
+    ) -> tuple[float, int, int | None] | None:
+        """The best of :meth:`balance`'s moves for person i at coordinator k: (the
+        change in points above target, where i goes, whom i trades places with or
+        ``None``); ``None`` when no move lowers the sum."""
+        weight, capacity = self.weight, self.capacity
+
+        def above(c: int, points: float) -> float:
+            return max(0.0, points - targets[c])
+
+        gain = self._gain(i, k)
+        best: tuple[float, int, int | None] | None = None
+        for there in self.eligible[i]:
+            # (at or above its target, what it takes on counts in full: no gain)
+            below = load[there] < targets[there] - POINTS_EPS
+            if there == k or not below or self._gain(i, there) != gain:
+                continue
+            before = above(k, load[k]) + above(there, load[there])
+            options: list[tuple[int | None, float]] = [(None, weight[i])]
+            for j in sorted(members[there]):
+                lighter = weight[j] < weight[i] - POINTS_EPS
+                alike = k in self.eligible_set[j] and self._gain(j, k) == self._gain(j, there)
+                if lighter and alike:
+                    options.append((j, weight[i] - weight[j]))
+            for j, shift in options:
+                if load[there] + shift > capacity[there] + POINTS_EPS:
+                    continue
+                change = above(k, load[k] - shift) + above(there, load[there] + shift) - before
+                if change < -POINTS_EPS and (best is None or change < best[0]):
+                    best = (change, there, j)
+        return best
 
     def _incoming(
         self, k: int, priority: int, a: Assignment, away: dict[str, list[int]]
