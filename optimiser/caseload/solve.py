@@ -615,9 +615,8 @@ def _solve(
                 # 25 tenths team 2: 15 -> 8 quanta, the bound, and the stage 1.5 ->
                 # 0.09 s; in process 30 tenths teams 63.2 -> 60.8 s, the others
                 # and 30 scheme teams the same: "Eighteenth session")
-                balanced = to_values(instance, model, search.balance(
-                    to_people(instance, model, values), model.targets))  # fmt: skip
-                balanced.update(_spread_values(instance, model, balanced, model.targets))
+                people = search.balance(to_people(instance, model, values), model.targets)
+                balanced = _balanced_values(instance, model, people, model.targets)
                 stats["spread_balanced"] = balanced[var]
                 if balanced[var] <= bound:
                     values = {**values, **balanced}
@@ -751,10 +750,10 @@ def _solve(
             people = _lns(instance, search, people, stage_deadline, balance, goal, stats, stage)
             if stage in _EXCHANGE:
                 people = search.exchange(people, _EXCHANGE[stage])
-            improved = to_values(instance, model, people)
             if balance is not None:
-                improved.update(_spread_values(instance, model, improved, balance))
-            values = improved
+                values = _balanced_values(instance, model, people, balance)
+            else:
+                values = to_values(instance, model, people)
             if pairs is not None and stage in _MAXIMISE and values[var] < bound:
                 values, bound, _ = _prove_by_pairs(
                     instance, model, pairs, stage, stages[:number], objective, values, bound,
@@ -1342,6 +1341,16 @@ def _whole_excess(instance: CaseloadInstance, quantum: float, targets: list[floa
         return False
     most = max((c.capacity for c in instance.coordinators), default=0.0)
     return most / quantum <= WHOLE_EXCESS_QUANTA
+
+
+def _balanced_values(
+    instance: CaseloadInstance, model: CompactModel, people: list[int | None], targets: list[float]
+) -> dict[Any, float]:
+    """The model's values for an assignment of people in the spread stage: its
+    counts and its spread variables."""
+    values = to_values(instance, model, people)
+    values.update(_spread_values(instance, model, values, targets))
+    return values
 
 
 def _spread_values(
