@@ -29,6 +29,7 @@ from optimiser.caseload import (
     qualified,
     solve_caseload,
 )
+from optimiser.caseload import lns as caseload_lns
 from optimiser.caseload import solve as caseload_solve
 from optimiser.caseload.heuristic import KEPT, LOCAL
 from optimiser.caseload.instance import eligible, fair_targets
@@ -870,15 +871,15 @@ def test_pairs_rank_coordinators_by_who_could_gain_from_repacking_them() -> None
     )
     instance = CaseloadInstance(coords, people)
     held = [0, 1, 0, None, 2]
-    assert caseload_solve._pairs(instance, held) == [[0, 2], [0, 1], [1, 2]]
-    hoods = caseload_solve._neighbourhoods(instance, held)
-    pair = caseload_solve.PAIR_SUB_SECONDS
+    assert caseload_lns.linked_pairs(instance, held) == [[0, 2], [0, 1], [1, 2]]
+    hoods = caseload_lns.neighbourhoods(instance, held)
+    pair = caseload_lns.PAIR_SUB_SECONDS
     assert hoods[:3] == [([0, 2], pair), ([0, 1], pair), ([1, 2], pair)]  # pairs first
-    assert all(seconds == caseload_solve.LNS_SUB_SECONDS for _, seconds in hoods[3:])
+    assert all(seconds == caseload_lns.LNS_SUB_SECONDS for _, seconds in hoods[3:])
 
 
 def _hoods(instance: CaseloadInstance, people: list[int | None], **kw: bool) -> list[list[int]]:
-    return [hood for hood, _ in caseload_solve._neighbourhoods(instance, people, **kw)]
+    return [hood for hood, _ in caseload_lns.neighbourhoods(instance, people, **kw)]
 
 
 def test_pair_neighbourhoods_only_for_small_teams(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -886,19 +887,19 @@ def test_pair_neighbourhoods_only_for_small_teams(monkeypatch: pytest.MonkeyPatc
     # and as a pair; without pairs (balancing) it is the chunk, with its seconds
     coords = (coord("A", 5.0), coord("B", 5.0))
     instance = CaseloadInstance(coords, (person("x", current="B"),))
-    assert caseload_solve._neighbourhoods(instance, [0]) == [
-        ([0, 1], caseload_solve.PAIR_SUB_SECONDS)
+    assert caseload_lns.neighbourhoods(instance, [0]) == [
+        ([0, 1], caseload_lns.PAIR_SUB_SECONDS)
     ]
-    assert caseload_solve._neighbourhoods(instance, [0], with_pairs=False) == [
-        ([0, 1], caseload_solve.LNS_SUB_SECONDS)
+    assert caseload_lns.neighbourhoods(instance, [0], with_pairs=False) == [
+        ([0, 1], caseload_lns.LNS_SUB_SECONDS)
     ]
     # a team of exactly PAIR_MAX_COORDINATORS gets pairs; one more does not
-    monkeypatch.setattr(caseload_solve, "LNS_CHUNK", 3)
-    monkeypatch.setattr(caseload_solve, "PAIR_MAX_COORDINATORS", 2)
+    monkeypatch.setattr(caseload_lns, "LNS_CHUNK", 3)
+    monkeypatch.setattr(caseload_lns, "PAIR_MAX_COORDINATORS", 2)
     assert _hoods(instance, [0]) == [[0, 1]]
     big = CaseloadInstance((*coords, coord("C", 5.0)), (person("x", current="B"),))
     assert _hoods(big, [0]) == [[0, 1, 2]]  # the chunk only
-    monkeypatch.setattr(caseload_solve, "PAIR_MAX_COORDINATORS", 3)
+    monkeypatch.setattr(caseload_lns, "PAIR_MAX_COORDINATORS", 3)
     assert _hoods(big, [0]) == [[0, 1], [0, 1, 2]]
 
 
@@ -909,9 +910,9 @@ def test_pairs_per_pass_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     people = tuple(person(f"p{k}", current=c) for k, c in enumerate("ABCD"))
     instance = CaseloadInstance(coords, people)
     held = [1, 2, 3, 0]
-    monkeypatch.setattr(caseload_solve, "PAIRS_PER_COORDINATOR", 1)
+    monkeypatch.setattr(caseload_lns, "PAIRS_PER_COORDINATOR", 1)
     assert _hoods(instance, held)[:4] == [[0, 1], [0, 3], [1, 2], [2, 3]]
-    monkeypatch.setattr(caseload_solve, "PAIRS_PER_COORDINATOR", 0.25)
+    monkeypatch.setattr(caseload_lns, "PAIRS_PER_COORDINATOR", 0.25)
     assert _hoods(instance, held) == [[0, 1], [0, 1, 2, 3]]
 
 
@@ -930,13 +931,13 @@ def test_time_shares_favour_placing_and_keeping_in_a_small_team_on_the_lns() -> 
 
 def test_balancing_lns_asks_for_no_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[bool] = []
-    real = caseload_solve._neighbourhoods
+    real = caseload_lns.neighbourhoods
 
     def spy(instance, people, with_pairs=True):  # type: ignore[no-untyped-def]
         asked.append(with_pairs)
         return real(instance, people, with_pairs)
 
-    monkeypatch.setattr(caseload_solve, "_neighbourhoods", spy)
+    monkeypatch.setattr(caseload_lns, "neighbourhoods", spy)
     coords = [coord("A", 2.0), coord("B", 2.0)]
     people = [_p("a", 1.0, current="A"), _p("b", 1.0, current="A")]
     search = _search(coords, people)
@@ -953,7 +954,7 @@ def test_lns_repacks_two_full_coordinators_that_no_move_or_swap_can(
     # nobody is kept.  No one move or swap fits (A + a1 - b1 = 1.15, B + b2 - a1
     # = 1.25, ...), so the local search is stuck at 0; re-packing the pair as a
     # whole keeps all four.  (Chunks of one coordinator: only the pair can.)
-    monkeypatch.setattr(caseload_solve, "LNS_CHUNK", 1)
+    monkeypatch.setattr(caseload_lns, "LNS_CHUNK", 1)
     coords = [coord("A", 1.0), coord("B", 1.0)]
     people = [
         _p("a1", 0.45, current="A"), _p("a2", 0.55, current="A"),
@@ -971,7 +972,7 @@ def test_lns_repacks_two_full_coordinators_that_no_move_or_swap_can(
     assert found == [0, 0, 1, 1]
     assert check_assignment(instance, [coords[k].id for k in found]) == []  # type: ignore[index]
     assert stats["lns_improvements"] == 1
-    monkeypatch.setattr(caseload_solve, "PAIR_MAX_COORDINATORS", 0)
+    monkeypatch.setattr(caseload_lns, "PAIR_MAX_COORDINATORS", 0)
     alone = caseload_solve._lns(instance, search, start, None, None, None, {},
                                 caseload_solve.Stage.KEEP)  # fmt: skip
     assert alone == start

@@ -189,16 +189,11 @@ def test_weighted_teams_prove_every_stage_with_the_class_model() -> None:
         assert [s.status.value for s in result.stages] == ["optimal"] * 4, weights
 
 def test_bounding_model_rounds_weights_down_and_bounds_the_exact_optimum() -> None:
+    from optimiser.caseload.evaluation import check_assignment
     from optimiser.caseload.heuristic import LocalSearch
     from optimiser.caseload.instance import eligible
     from optimiser.caseload.lagrange import Pairs
-    from optimiser.caseload.solve import (
-        BOUNDING_WEIGHTS,
-        Stage,
-        _bounding_bound,
-        _bounding_model,
-        check_assignment,
-    )
+    from optimiser.caseload.solve import BOUNDING_WEIGHTS, Stage, _bounding_bound, _bounding_model
 
     instance = synthetic_instance(120, 8, 1, weights="distinct", severity=True)
     exact = solve_caseload(instance, CaseloadParams(time_limit=30))

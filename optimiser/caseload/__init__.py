@@ -10,6 +10,7 @@ rows, risks and files (:mod:`optimiser.caseload.report`)::
     result = solve_caseload(people.instance)
 """
 
+from optimiser.caseload.evaluation import Objectives, check_assignment, evaluate
 from optimiser.caseload.instance import (
     CaseloadInstance,
     Coordinator,
@@ -24,11 +25,8 @@ from optimiser.caseload.solve import (
     STAGES,
     CaseloadParams,
     CaseloadResult,
-    Objectives,
     StageResult,
     Unplaced,
-    check_assignment,
-    evaluate,
     solve_caseload,
 )
 

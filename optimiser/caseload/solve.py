@@ -39,17 +39,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from optimiser.caseload.evaluation import Objectives, evaluate, loads
 from optimiser.caseload.heuristic import KEPT, LOCAL, LocalSearch
 from optimiser.caseload.instance import (
     POINTS_EPS,
     CaseloadInstance,
-    Coordinator,
     fair_targets,
     qualified,
     quantum,
     why_unqualified,
 )
 from optimiser.caseload.lagrange import Multipliers, Pairs, lagrangian_bound
+from optimiser.caseload.lns import PAIR_MAX_COORDINATORS, search_neighbourhoods
 from optimiser.caseload.mapping import to_people, to_values
 from optimiser.caseload.model import CompactModel, build, unplaced_counts_free
 from optimiser.model.caseload_classes import solve_classes
@@ -63,11 +64,8 @@ __all__ = [
     "STAGES",
     "CaseloadParams",
     "CaseloadResult",
-    "Objectives",
     "StageResult",
     "Unplaced",
-    "check_assignment",
-    "evaluate",
     "solve_caseload",
 ]
 
@@ -154,18 +152,6 @@ class StageResult:
 
 
 @dataclass(frozen=True)
-class Objectives:
-    """The priorities evaluated on an assignment of individuals (``placed`` counts each
-    placed person at their priority, the tier severity; see :class:`Person`)."""
-
-    placed: int
-    kept: int
-    local: int
-    peak: float
-    spread: float
-
-
-@dataclass(frozen=True)
 class CaseloadResult:
     """An assignment and how it was found.
 
@@ -204,65 +190,6 @@ class CaseloadResult:
         return loads(self.instance, self.assignment)
 
 
-# -- evaluation and checking (no solver) -------------------------------------------------
-
-
-def loads(
-    instance: CaseloadInstance, assignment: tuple[str | None, ...] | list[str | None]
-) -> dict[str, float]:
-    """Weighted caseload points per coordinator id."""
-    out = {c.id: 0.0 for c in instance.coordinators}
-    for person, coord in zip(instance.people, assignment, strict=True):
-        if coord is not None:
-            out[coord] += person.weight
-    return out
-
-
-def evaluate(
-    instance: CaseloadInstance, assignment: tuple[str | None, ...] | list[str | None]
-) -> Objectives:
-    """The five priorities of an assignment (it need not be feasible)."""
-    by_id = {c.id: c for c in instance.coordinators}
-    placed = kept = local = 0
-    for person, coord in zip(instance.people, assignment, strict=True):
-        if coord is None:
-            continue
-        placed += person.priority
-        kept += coord == person.current
-        local += person.locality is not None and by_id[coord].locality == person.locality
-    load = loads(instance, assignment)
-    targets = fair_targets(instance, sum(load.values()))
-    peak = max(
-        (load[c.id] / c.capacity for c in instance.coordinators if c.capacity > 0), default=0.0
-    )
-    spread = sum(
-        max(0.0, load[c.id] - t) for c, t in zip(instance.coordinators, targets, strict=True)
-    )
-    return Objectives(placed, kept, local, peak, spread)
-
-
-def check_assignment(
-    instance: CaseloadInstance, assignment: tuple[str | None, ...] | list[str | None]
-) -> list[str]:
-    """Problems with an assignment (empty when every hard rule holds): unknown
-    coordinators, needs or registration not met, capacity exceeded."""
-    by_id = {c.id: c for c in instance.coordinators}
-    problems = []
-    if len(assignment) != len(instance.people):
-        return [f"{len(assignment)} assignments for {len(instance.people)} people"]
-    for person, coord in zip(instance.people, assignment, strict=True):
-        if coord is None:
-            continue
-        if coord not in by_id:
-            problems.append(f"{person.id}: {coord} is not a care coordinator")
-        elif not qualified(person, by_id[coord]):
-            problems.append(f"{person.id}: {coord} lacks a need or registration")
-    for cid, load in loads(instance, [a if a in by_id else None for a in assignment]).items():
-        if load > by_id[cid].capacity + POINTS_EPS:
-            problems.append(f"{cid}: load {load:g} exceeds capacity {by_id[cid].capacity:g}")
-    return problems
-
-
 # -- solving ----------------------------------------------------------------------------
 
 
@@ -298,9 +225,6 @@ MILP_SHORT_INTEGERS = 400
 RINS_NODES = 500
 RINS_SECONDS = 5.0
 RINS_SHARE = 0.25
-#: Passes of the LNS over its neighbourhoods (a work limit; its sub-problems'
-#: seconds are wall-clock limits, so results are reproducible when none binds).
-LNS_PASSES = 3
 #: HiGHS ``mip_heuristic_effort`` of the exact placement stage
 PLACE_HEURISTICS = 1.0
 #: teams up to this many eligible person-coordinator pairs get CP-SAT as a second
@@ -344,32 +268,10 @@ BOUNDING_GRIDS = (0.05, 0.1, 0.25, 0.5, 1.0)
 BOUNDING_WEIGHTS = 100
 #: seconds more kept in hand for a model above BOUNDING_INTEGERS
 HUGE_MARGIN = 1.5
-#: seconds one neighbourhood may take: a hard sub-MILP (many distinct weights) must
-#: not eat the stage's whole time share while other neighbourhoods wait
-LNS_SUB_SECONDS = 2.0
 #: the balancing stage counts each coordinator's excess in whole quanta when no
 #: capacity holds more quanta than this (quarter points: 150 at most in a team;
 #: hundredths: thousands)
 WHOLE_EXCESS_QUANTA = 1_000
-#: Coordinators from other localities added to a locality's neighbourhood.
-LNS_EXTRA = 12
-#: teams with at most this many coordinators also get pair neighbourhoods (two
-#: coordinators, their people and the unplaced people they could take): with
-#: two-decimal weights a placement optimum is a near-exact packing, and keeping
-#: people means re-packing two coordinators at once, which the moves of
-#: :class:`LocalSearch` cannot and a locality's neighbourhood (most of a small
-#: team) is too big to solve for
-PAIR_MAX_COORDINATORS = 30
-#: seconds one pair neighbourhood may take
-PAIR_SUB_SECONDS = 0.5
-#: pairs per pass, per coordinator of the team (the most linked first): 184 of a
-#: 600 x 25 team's 300 pairs are linked, up to 90 s a pass, and the locality
-#: neighbourhoods after them must get their turn (at 2 per coordinator a 200 x 10
-#: team with two-decimal weights kept 121 where all its 45 pairs kept 138; at 4,
-#: 138, and the same as all pairs on a 300 x 12 and a 600 x 25 team)
-PAIRS_PER_COORDINATOR = 4
-#: Neighbourhood size when coordinators have no localities.
-LNS_CHUNK = 30
 
 
 def solve_caseload(
@@ -1202,115 +1104,6 @@ def _locate_by_profiles(
     return values, min(bound, packing.bound)
 
 
-# -- large neighbourhood search -------------------------------------------------------
-
-
-def _neighbourhoods(
-    instance: CaseloadInstance, people: list[int | None], with_pairs: bool = True
-) -> list[tuple[list[int], float]]:
-    """Coordinator sets whose people are re-assigned together, each with the
-    seconds its sub-problem may take: in a small team (``with_pairs``) first the
-    most linked pairs (:func:`_pairs`, at most :data:`PAIRS_PER_COORDINATOR` per
-    coordinator); then each locality with the coordinators elsewhere that hold
-    its people or whose people belong to it; without localities, consecutive
-    chunks of coordinators.  A set listed twice is solved once."""
-    coords = instance.coordinators
-    pairs: list[list[int]] = []
-    if with_pairs and len(coords) <= PAIR_MAX_COORDINATORS:
-        pairs = _pairs(instance, people)[: int(PAIRS_PER_COORDINATOR * len(coords))]
-    hoods = [(pair, PAIR_SUB_SECONDS) for pair in pairs]
-    seen = {tuple(pair) for pair in pairs}
-    for hood in _wider(instance, people):
-        if tuple(hood) not in seen:
-            seen.add(tuple(hood))
-            hoods.append((hood, LNS_SUB_SECONDS))
-    return hoods
-
-
-def _wider(instance: CaseloadInstance, people: list[int | None]) -> list[list[int]]:
-    """The neighbourhoods of localities (or chunks) of :func:`_neighbourhoods`."""
-    coords = instance.coordinators
-    localities = sorted({c.locality for c in coords if c.locality is not None})
-    if len(localities) <= 1:
-        n = len(coords)
-        return [list(range(i, min(i + LNS_CHUNK, n))) for i in range(0, n, LNS_CHUNK)]
-    index = instance.coordinator_index
-    hoods = []
-    for locality in localities:
-        inside = [k for k, c in enumerate(coords) if c.locality == locality]
-        links: dict[int, int] = defaultdict(int)
-        for i, k in enumerate(people):
-            if k is None or coords[k].locality == locality:
-                continue
-            person = instance.people[i]
-            current = index.get(person.current) if person.current is not None else None
-            belongs = person.locality == locality
-            if belongs or (current is not None and coords[current].locality == locality):
-                links[k] += 1
-        extra = sorted(links, key=lambda k: (-links[k], k))[:LNS_EXTRA]
-        hoods.append(sorted(inside + extra))
-    # pairs: each locality with the one it exchanges most people with
-    traffic: dict[tuple[str, str], int] = defaultdict(int)
-    for i, k in enumerate(people):
-        home = instance.people[i].locality
-        there = None if k is None else coords[k].locality
-        if home is not None and there is not None and there != home:
-            pair = (home, there) if home < there else (there, home)
-            traffic[pair] += 1
-    pairs = set()
-    for locality in localities:
-        partners = [(n, p) for p, n in traffic.items() if locality in p]
-        if partners:
-            pairs.add(max(partners)[1])
-    for a, b in sorted(pairs):
-        hoods.append([k for k, c in enumerate(coords) if c.locality in (a, b)])
-    return hoods
-
-
-def _pairs(instance: CaseloadInstance, people: list[int | None]) -> list[list[int]]:
-    """Pairs of coordinators linked by someone who could gain from re-packing
-    the two: held by one while their current coordinator is the other, or held
-    by one outside their own locality while the other is in it.  Most links
-    first (then coordinator order): the moves most likely to pay."""
-    coords = instance.coordinators
-    index = instance.coordinator_index
-    links: dict[tuple[int, int], int] = defaultdict(int)
-    for i, k in enumerate(people):
-        if k is None:
-            continue
-        person = instance.people[i]
-        current = index.get(person.current) if person.current is not None else None
-        if current is not None and current != k:
-            links[min(k, current), max(k, current)] += 1
-        home = person.locality
-        if home is not None and coords[k].locality != home:
-            for other, c in enumerate(coords):
-                if c.locality == home:
-                    links[min(k, other), max(k, other)] += 1
-    return [list(pair) for pair in sorted(links, key=lambda p: (-links[p], p))]
-
-
-def _id(coords: tuple[Coordinator, ...], k: int | None) -> str | None:
-    return None if k is None else coords[k].id
-
-
-def _local(local: dict[int, int], k: int | None) -> int | None:
-    return None if k is None else local[k]
-
-
-def _key(
-    instance: CaseloadInstance, assignment: list[str | None], targets: list[float] | None
-) -> tuple[float, ...]:
-    o = evaluate(instance, assignment)
-    if targets is None:
-        return (o.placed, o.kept, o.local)
-    load = loads(instance, assignment)
-    spread = sum(
-        max(0.0, load[c.id] - t) for c, t in zip(instance.coordinators, targets, strict=True)
-    )
-    return (o.placed, o.kept, o.local, -round(spread, 9))
-
-
 def _lns(
     instance: CaseloadInstance,
     search: LocalSearch,
@@ -1321,61 +1114,20 @@ def _lns(
     stats: dict[str, float],
     stage: Stage = Stage.PLACE,
 ) -> list[int | None]:
-    """Re-solve neighbourhoods exactly while the whole improves (lexicographically:
-    placed, kept, local, and with ``balance`` targets the spread above them), until
-    ``goal`` (a bound on the leading priorities) is met, the passes are done or
-    ``deadline`` passes."""
-    people = list(people)
-    coords = instance.coordinators
+    """The large neighbourhood search (:func:`optimiser.caseload.lns.search_neighbourhoods`),
+    each neighbourhood solved by :func:`_solve` from ``stage`` on (``balance``:
+    the whole problem's fair shares, when balancing)."""
 
-    def reached() -> bool:
-        if goal is None:
-            return False
-        ids = [None if k is None else coords[k].id for k in people]
-        return _key(instance, ids, None)[: len(goal)] >= goal
+    def resolve(
+        sub: CaseloadInstance,
+        seconds: float | None,
+        targets: list[float] | None,
+        start: list[int | None],
+    ) -> CaseloadResult:
+        params = CaseloadParams(time_limit=seconds, balance=balance is not None)
+        return _solve(sub, params, targets, start, stage)
 
-    for _ in range(LNS_PASSES):
-        better = False
-        # pairs for the maximising stages only: their links are keeps and
-        # localities, not loads (with them the balancing of a 600 x 25 team with
-        # two-decimal weights took 14.2 s against 11.7 s, for the same spread)
-        for hood, seconds in _neighbourhoods(instance, people, with_pairs=balance is None):
-            if reached() or (deadline is not None and time.monotonic() >= deadline):
-                return people
-            inside = set(hood)
-            members = [
-                i
-                for i, k in enumerate(people)
-                if (k in inside) or (k is None and inside & search.eligible_set[i])
-            ]
-            if not members:
-                continue
-            sub = CaseloadInstance(
-                coordinators=tuple(coords[k] for k in hood),
-                people=tuple(instance.people[i] for i in members),
-                name=f"{instance.name} (neighbourhood)",
-            )
-            before = [_id(coords, people[i]) for i in members]
-            sub_targets = None if balance is None else [balance[k] for k in hood]
-            limit = seconds
-            if deadline is not None:
-                limit = min(limit, max(0.05, deadline - time.monotonic()))
-            params = CaseloadParams(time_limit=limit, balance=balance is not None)
-            local = {k: n for n, k in enumerate(hood)}
-            start = [_local(local, people[i]) for i in members]
-            result = _solve(sub, params, sub_targets, start, stage)
-            stats["lns_subproblems"] = stats.get("lns_subproblems", 0) + 1
-            stats["lns_seconds"] = stats.get("lns_seconds", 0) + result.seconds
-            after = list(result.assignment)
-            if _key(sub, after, sub_targets) > _key(sub, before, sub_targets):
-                index = instance.coordinator_index
-                for i, cid in zip(members, after, strict=True):
-                    people[i] = None if cid is None else index[cid]
-                better = True
-                stats["lns_improvements"] = stats.get("lns_improvements", 0) + 1
-        if not better:
-            break
-    return people
+    return search_neighbourhoods(instance, search, people, deadline, balance, goal, stats, resolve)
 
 
 def _with_keeps(
