@@ -942,8 +942,12 @@ def test_balancing_lns_asks_for_no_pairs(monkeypatch: pytest.MonkeyPatch) -> Non
     people = [_p("a", 1.0, current="A"), _p("b", 1.0, current="A")]
     search = _search(coords, people)
     instance = CaseloadInstance(tuple(coords), tuple(people))
-    caseload_solve._lns(instance, search, [0, 0], None, [1.0, 1.0], None, {})
-    caseload_solve._lns(instance, search, [0, 0], None, None, None, {})
+    place = caseload_solve.Stage.PLACE
+    balancing = caseload_solve._resolver(True, place)
+    caseload_lns.search_neighbourhoods(instance, search, [0, 0], None, [1.0, 1.0], None, {},
+                                       balancing)  # fmt: skip
+    caseload_lns.search_neighbourhoods(instance, search, [0, 0], None, None, None, {},
+                                       caseload_solve._resolver(False, place))  # fmt: skip
     assert asked[0] is False and asked[-1] is True
 
 
@@ -966,15 +970,15 @@ def test_lns_repacks_two_full_coordinators_that_no_move_or_swap_can(
     assert search.exchange(start, KEPT) == start
     instance = CaseloadInstance(tuple(coords), tuple(people))
     stats: dict[str, float] = {}
-    found = caseload_solve._lns(
-        instance, search, start, None, None, None, stats, caseload_solve.Stage.KEEP
-    )
+    keep = caseload_solve._resolver(False, caseload_solve.Stage.KEEP)
+    found = caseload_lns.search_neighbourhoods(instance, search, start, None, None, None, stats,
+                                               keep)  # fmt: skip
     assert found == [0, 0, 1, 1]
     assert check_assignment(instance, [coords[k].id for k in found]) == []  # type: ignore[index]
     assert stats["lns_improvements"] == 1
     monkeypatch.setattr(caseload_lns, "PAIR_MAX_COORDINATORS", 0)
-    alone = caseload_solve._lns(instance, search, start, None, None, None, {},
-                                caseload_solve.Stage.KEEP)  # fmt: skip
+    alone = caseload_lns.search_neighbourhoods(instance, search, start, None, None, None, {},
+                                               keep)  # fmt: skip
     assert alone == start
 
 

@@ -50,7 +50,7 @@ from optimiser.caseload.instance import (
     why_unqualified,
 )
 from optimiser.caseload.lagrange import Multipliers, Pairs, lagrangian_bound
-from optimiser.caseload.lns import PAIR_MAX_COORDINATORS, search_neighbourhoods
+from optimiser.caseload.lns import PAIR_MAX_COORDINATORS, Resolve, search_neighbourhoods
 from optimiser.caseload.mapping import to_people, to_values
 from optimiser.caseload.model import CompactModel, build, unplaced_counts_free
 from optimiser.model.caseload_classes import solve_classes
@@ -771,7 +771,9 @@ class _StagedSolve:
         if stage in _MAXIMISE:  # stop as soon as the stage meets its bound
             done = [round(self.values[self.objective[s]]) for s in self.stages[: run.number]]
             goal = (*done, run.bound)
-        people = _lns(instance, search, people, run.deadline, balance, goal, self.stats, stage)
+        resolve = _resolver(balance is not None, stage)
+        people = search_neighbourhoods(instance, search, people, run.deadline, balance, goal,
+                                       self.stats, resolve)  # fmt: skip
         if stage in _EXCHANGE:
             people = search.exchange(people, _EXCHANGE[stage])
         if balance is not None:
@@ -1104,19 +1106,9 @@ def _locate_by_profiles(
     return values, min(bound, packing.bound)
 
 
-def _lns(
-    instance: CaseloadInstance,
-    search: LocalSearch,
-    people: list[int | None],
-    deadline: float | None,
-    balance: list[float] | None,
-    goal: tuple[float, ...] | None,
-    stats: dict[str, float],
-    stage: Stage = Stage.PLACE,
-) -> list[int | None]:
-    """The large neighbourhood search (:func:`optimiser.caseload.lns.search_neighbourhoods`),
-    each neighbourhood solved by :func:`_solve` from ``stage`` on (``balance``:
-    the whole problem's fair shares, when balancing)."""
+def _resolver(balancing: bool, stage: Stage) -> Resolve:
+    """How the large neighbourhood search (:mod:`optimiser.caseload.lns`) solves a
+    neighbourhood: :func:`_solve` on it from ``stage`` on, balancing or not."""
 
     def resolve(
         sub: CaseloadInstance,
@@ -1124,10 +1116,10 @@ def _lns(
         targets: list[float] | None,
         start: list[int | None],
     ) -> CaseloadResult:
-        params = CaseloadParams(time_limit=seconds, balance=balance is not None)
+        params = CaseloadParams(time_limit=seconds, balance=balancing)
         return _solve(sub, params, targets, start, stage)
 
-    return search_neighbourhoods(instance, search, people, deadline, balance, goal, stats, resolve)
+    return resolve
 
 
 def _with_keeps(
