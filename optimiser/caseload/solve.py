@@ -344,7 +344,7 @@ class _StageRun:
     scale: float = 1.0
     bound: float = math.inf
     status: Status = Status.FEASIBLE
-    relaxed: Solved = field(default_factory=lambda: Solved(Status.UNKNOWN, math.nan, math.nan, {}))
+    relaxed: Solved = field(default_factory=Solved.unknown)
 
 
 class _StagedSolve:
@@ -360,7 +360,7 @@ class _StagedSolve:
         targets: list[float] | None,
         start_people: list[int | None] | None,
     ) -> None:
-        self.instance, self.params, self.targets = instance, params, targets
+        self.instance, self.targets = instance, targets
         self.nested = nested = start_people is not None
         self.start = start = time.monotonic()
         self.deadline = None
@@ -413,6 +413,7 @@ class _StagedSolve:
         # proves what they leave open and breaks a proved placement's ties by keeps
         self.profiles = weighted and self.pairs is not None
         self.bounding: CompactModel | None = None
+        self.exact_pairs: Pairs | None = None  # (with a bounding model)
         if not nested and len(model.counts) > BOUNDING_INTEGERS:
             self.bounding = _bounding_model(instance)
             self.stats["bounding_types"] = len(self.bounding.weights)
@@ -516,10 +517,10 @@ class _StagedSolve:
         out its whole share, 10-12 s, without a vertex) or the last one took more
         than half the time left (HiGHS does not stop inside presolve/crossover)."""
         if self.bounding is not None:
-            return Solved(Status.UNKNOWN, math.nan, math.nan, {})
+            return Solved.unknown()
         limit = self._left(run)
         if limit is not None and 2 * self.last_lp > limit:  # HiGHS may overrun its limit
-            return Solved(Status.UNKNOWN, math.nan, math.nan, {})
+            return Solved.unknown()
         began = time.monotonic()
         with unplaced_counts_free(self.model):
             solved = self.lp.solve(self.variables, limit, relax=True)
@@ -542,7 +543,7 @@ class _StagedSolve:
         # stage after a placement that proved it: 0.3-0.4 s of a 600 x 25
         # two-decimal team)
         done = values is not None and values[var] >= bound
-        relaxed = Solved(Status.UNKNOWN, math.nan, math.nan, {}) if done else self._relax(run)
+        relaxed = Solved.unknown() if done else self._relax(run)
         if relaxed.status is Status.OPTIMAL:
             # the next priority is >= 0, so this one <= objective / scale
             bound = min(bound, math.floor(relaxed.objective / run.scale + 1e-6))
@@ -553,6 +554,7 @@ class _StagedSolve:
             # the floor of 7,757; many-for-one keep moves won 48 back for 73
             # locals), so it would only cost the stage its time
             starter = search if stage is not Stage.LOCALITY else None
+            assert self.exact_pairs is not None
             relaxation, vertex = _bounding_bound(
                 self.bounding, self.exact_pairs, stage, floors, self._left(run), stats, starter
             )
@@ -716,7 +718,7 @@ class _StagedSolve:
         limit = self._left(run)
         if prove and limit is not None:  # the rest for CP-SAT, should HiGHS not prove it
             limit *= HIGHS_SHARE[stage]
-        solved = Solved(Status.UNKNOWN, math.nan, math.nan, {})
+        solved = Solved.unknown()
         # the neighbourhood search, but not for a weighted small team's locality
         # stage: there it sent HiGHS a longer way where capacity is short (in
         # process, 60 tenths teams 140.1 -> 126.1 s in total, team 0 13.1 ->

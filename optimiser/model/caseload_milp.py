@@ -76,6 +76,11 @@ class Solved:
     #: a relaxation's row duals, by row number (the rows asked for)
     duals: dict[builtins.int, float] = field(default_factory=dict)
 
+    @classmethod
+    def unknown(cls) -> Solved:
+        """No answer: the solver was not run, or found nothing in time."""
+        return cls(Status.UNKNOWN, math.nan, math.nan, {})
+
 
 class Milp:
     """A HiGHS MILP built row by row (one thread, deterministic).
@@ -321,7 +326,7 @@ class Milp:
             if relax:
                 self._set_integer(True)
         if proto is None:
-            return Solved(Status.UNKNOWN, math.nan, math.nan, {})
+            return Solved.unknown()
         reason = proto.termination.reason
         if reason == result_pb2.TERMINATION_REASON_INFEASIBLE:
             return Solved(Status.INFEASIBLE, math.nan, math.nan, {})
